@@ -1,0 +1,102 @@
+"""The Flask app factory and the only place where the parts are wired together.
+
+Run anything with `flask --app app ...`; see README.md for the commands.
+"""
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+ROOT = Path(__file__).resolve().parent
+
+
+def load_config(environ, instance_path):
+    """Configuration from environment variables, with safe embedded defaults."""
+    return {
+        "DATABASE_URL": environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'citygrid.db'}",
+        "CITYGRID_CLOCK": environ.get("CITYGRID_CLOCK", "real"),
+        "CITYGRID_SCHEDULER": environ.get("CITYGRID_SCHEDULER", "on"),
+        "CITYGRID_SWEEP_SECONDS": float(environ.get("CITYGRID_SWEEP_SECONDS", "5")),
+        "CITYGRID_CALENDAR_DIR": environ.get("CITYGRID_CALENDAR_DIR", str(ROOT / "calendar")),
+        "CITYGRID_PROCESS_DIR": environ.get("CITYGRID_PROCESS_DIR", str(ROOT / "processes")),
+        "SECRET_KEY": environ.get("SECRET_KEY"),
+    }
+
+
+def _secret_key(instance_path):
+    """A per-installation key kept in instance/, created on first start (never committed)."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(test_config=None):
+    """Build the app; `test_config` overrides the environment (tests)."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(load_config(os.environ, app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+
+    # --- wiring: engine first, then the domain that registers into it, then the interfaces ---
+    from engine import cli as engine_cli, db
+    from engine.clock import make_clock
+    from engine.runtime import Runtime
+    from handlers import (cases, cli as handlers_cli, deadlines, functions, lint, org, penalties,
+                          workcalendar, workcalendar_cli, worklist)
+
+    db.init_app(app)
+    calendar = workcalendar.get_calendar(app)
+    directory = org.Directory(db.get_db(app))
+    runtime = Runtime(
+        clock=make_clock(app.config["CITYGRID_CLOCK"]),
+        calendar=functions.BusinessCalendar(calendar),
+        functions=functions.build(calendar=calendar, directory=directory),
+        services={
+            "record_penalty": penalties.record_penalty,
+            "merge_case": cases.merge_case,
+            "notify": cases.notify,
+            "extend_deadline": deadlines.make_extend_deadline(calendar),
+        },
+    )
+    runtime.listeners += [cases.refresh, worklist.refresh]
+    runtime.linters.append(lint.check_user_tasks)
+    app.extensions["citygrid.runtime"] = runtime
+    app.extensions["citygrid.directory"] = directory
+
+    engine_cli.init_app(app)
+    workcalendar_cli.init_app(app)
+    handlers_cli.init_app(app)
+
+    import web
+    web.init_app(app)
+    app.cli.add_command(serve)
+    # --- end of wiring ---
+    return app
+
+
+@click.command("serve")
+@click.option("--host", default=lambda: os.environ.get("CITYGRID_HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("CITYGRID_PORT", "5000")), type=int, show_default="5000")
+@with_appcontext
+def serve(host, port):
+    """Serve the web app with the in-process timer scheduler (CITYGRID_SCHEDULER=off to disable)."""
+    from werkzeug.serving import run_simple
+    from engine import scheduler
+
+    app = current_app._get_current_object()
+    if app.config["CITYGRID_SCHEDULER"] == "on":
+        scheduler.start(app)
+        click.echo(f"timer sweep every {app.config['CITYGRID_SWEEP_SECONDS']:g} s")
+    click.echo(f"clock: {app.config['CITYGRID_CLOCK']}; database: {app.config['DATABASE_URL']}")
+    click.echo("demo logins (password demo): intake, dispatcher, shiftlead, officer-350203011003, "
+               "grid-35020301100301, owner, auditor, admin")
+    click.echo(f"open http://{host}:{port}/")
+    run_simple(host, port, app, threaded=True, use_reloader=False)

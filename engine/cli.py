@@ -1,0 +1,127 @@
+"""Engine commands: `db upgrade`, `clock show|set|advance`, `timers sweep`."""
+import re
+from datetime import datetime, timedelta, timezone
+
+import click
+from flask import current_app
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from . import deployments, events, migrate, timers
+from .clock import ClockError
+from .db import get_db
+
+
+def get_runtime(app=None):
+    return (app or current_app).extensions["citygrid.runtime"]
+
+
+def parse_instant(text, runtime):
+    """ISO 8601; without an offset it is read in the business calendar's zone."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 instant: {text!r}") from None
+    if value.tzinfo is None:
+        zone = runtime.calendar.local(datetime.now(timezone.utc)).tzinfo
+        value = value.replace(tzinfo=zone)
+    return value
+
+
+_SHORT = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
+
+
+def parse_duration(text):
+    """Elapsed (wall) time: ISO 8601 (`PT2H`, `P1DT30M`) or short (`90m`, `2h`, `3d`, `1w`)."""
+    match = _SHORT.match(text.strip().lower())
+    if match:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
+        return timedelta(**{unit: float(match.group(1))})
+    try:
+        parsed = TimerEventDefinition.parse_iso_duration(text.strip())
+        if parsed.pop("years", 0) or parsed.pop("months", 0):
+            raise ValueError("years and months have no fixed length")
+        return timedelta(**parsed)
+    except Exception:
+        raise click.BadParameter(f"not a duration: {text!r} (e.g. PT2H, P1D, 90m, 2h, 3d)") from None
+
+
+def show_instant(runtime, instant):
+    return runtime.calendar.local(instant).isoformat()
+
+
+def upgrade(app):
+    """Migrate the schema to the newest version, then deploy the shipped processes if they changed."""
+    migrate.upgrade(app.config["DATABASE_URL"])
+    runtime = get_runtime(app)
+    with get_db(app).unit_of_work() as session:
+        runtime.clock.sync(session)
+        return deployments.deploy_directory(session, runtime, app.config["CITYGRID_PROCESS_DIR"], actor="system")
+
+
+def init_app(app):
+    db_group = click.Group("db", help="Database schema and shipped processes.")
+    clock_group = click.Group("clock", help="The clock (simulated clock only for set/advance).")
+    timers_group = click.Group("timers", help="The timer table.")
+
+    @db_group.command("upgrade")
+    def db_upgrade():
+        """Apply migrations and deploy processes/ (a new version only if its content changed)."""
+        for deployment in upgrade(current_app):
+            click.echo(f"process {deployment.process_id}: version {deployment.id} ({deployment.hash[:12]})")
+        click.echo("database is up to date")
+
+    @clock_group.command("show")
+    def clock_show():
+        """Print the clock's now (+08:00) and whether it is simulated."""
+        runtime = get_runtime()
+        with get_db().unit_of_work() as session:
+            runtime.clock.sync(session)
+        kind = "simulated" if runtime.clock.simulated else "real"
+        click.echo(f"{show_instant(runtime, runtime.clock.now())} {kind}")
+
+    @clock_group.command("set")
+    @click.argument("instant")
+    def clock_set(instant):
+        """Set the simulated clock to INSTANT (ISO 8601)."""
+        runtime = get_runtime()
+        value = parse_instant(instant, runtime)
+        try:
+            with get_db().unit_of_work() as session:
+                runtime.clock.sync(session)
+                before = runtime.clock.now()
+                now = runtime.clock.set(session, value)
+                record_clock_change(session, before, now)
+        except ClockError as exc:
+            raise click.ClickException(str(exc))
+        click.echo(show_instant(runtime, now))
+
+    @clock_group.command("advance")
+    @click.argument("duration")
+    def clock_advance(duration):
+        """Move the simulated clock forward by DURATION (PT2H, P1D, 90m, 3d ...)."""
+        runtime = get_runtime()
+        delta = parse_duration(duration)
+        try:
+            with get_db().unit_of_work() as session:
+                runtime.clock.sync(session)
+                before = runtime.clock.now()
+                now = runtime.clock.advance(session, delta)
+                record_clock_change(session, before, now)
+        except ClockError as exc:
+            raise click.ClickException(str(exc))
+        click.echo(show_instant(runtime, now))
+
+    @timers_group.command("sweep")
+    def timers_sweep():
+        """Fire every timer due at the clock's now; the last line is the number fired."""
+        result = timers.sweep(get_db(), get_runtime())
+        click.echo(f"{result.instances} instances, {result.conflicts} conflicts")
+        click.echo(f"{result.fired} timers fired")
+
+    for group in (db_group, clock_group, timers_group):
+        app.cli.add_command(group)
+
+
+def record_clock_change(session, before, after):
+    events.append(session, stream=events.SYSTEM, kind="clock_changed", at=after, actor="cli",
+                  data={"from": before.isoformat(), "to": after.isoformat()})

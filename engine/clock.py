@@ -1,0 +1,71 @@
+"""The one clock. Nothing else in the app asks the system for the time."""
+from datetime import datetime, timezone
+
+from .models import SimClock
+
+
+class ClockError(Exception):
+    """A clock operation that is not allowed (e.g. setting the real clock)."""
+
+
+class RealClock:
+    simulated = False
+
+    def now(self):
+        return datetime.now(timezone.utc)
+
+    def sync(self, session):
+        """Nothing to load: the real clock is the system's."""
+
+    def set(self, session, instant):
+        raise ClockError("the real clock cannot be set (CITYGRID_CLOCK=real)")
+
+    advance = set
+
+
+class SimulatedClock:
+    """A clock stored in the database, moved only by `set` and `advance`; frozen in between.
+
+    `sync` loads the stored instant at the start of every unit of work, so that the CLI, the
+    scheduler and the web app share one simulated time.
+    """
+
+    simulated = True
+    DEFAULT = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)
+
+    def __init__(self, instant=None):
+        self._now = instant or self.DEFAULT
+
+    def now(self):
+        return self._now
+
+    def sync(self, session):
+        row = session.get(SimClock, 1)
+        if row is not None:
+            self._now = row.now
+
+    def set(self, session, instant):
+        if instant.tzinfo is None:
+            raise ClockError("a clock instant needs a UTC offset")
+        row = session.get(SimClock, 1)
+        if row is None:
+            session.add(SimClock(id=1, now=instant))
+        else:
+            row.now = instant
+        session.flush()
+        self._now = instant.astimezone(timezone.utc)
+        return self._now
+
+    def advance(self, session, delta):
+        if delta.total_seconds() < 0:
+            raise ClockError("the clock only moves forward")
+        self.sync(session)
+        return self.set(session, self._now + delta)
+
+
+def make_clock(kind):
+    if kind == "real":
+        return RealClock()
+    if kind == "simulated":
+        return SimulatedClock()
+    raise ValueError(f"CITYGRID_CLOCK must be 'real' or 'simulated', not {kind!r}")

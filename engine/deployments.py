@@ -1,0 +1,165 @@
+"""Deployments: validate BPMN+DMN files, store them with their parsed spec under a content hash."""
+import hashlib
+import json
+from dataclasses import dataclass, asdict
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy import select
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from . import events, spiff
+from .models import Deployment
+from .sandbox import SandboxViolation, compile_checked
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class Problem:
+    file: str | None
+    element: str | None
+    line: int | None
+    message: str
+
+
+class DeploymentError(Exception):
+    """The files cannot be deployed; `problems` names the file, element and line of each."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("; ".join(f"{p.element or p.file}: {p.message}" for p in problems))
+
+    def as_dicts(self):
+        return [asdict(p) for p in self.problems]
+
+
+def content_hash(files: dict[str, bytes], process_id: str) -> str:
+    digest = hashlib.sha256(process_id.encode() + b"\0")
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name] + b"\0")
+    return digest.hexdigest()
+
+
+def parse(files: dict[str, bytes], process_id: str, runtime):
+    """Parse and lint the files; return (spec, subprocess_specs) or raise DeploymentError."""
+    parser = spiff.Parser()
+    problems = []
+    for name, data in sorted(files.items()):
+        if len(data) > MAX_FILE_BYTES:
+            problems.append(Problem(name, None, None, f"file larger than {MAX_FILE_BYTES // 1024} KiB"))
+            continue
+        try:
+            root = spiff.parse_xml(data, name)
+            if name.endswith(".dmn"):
+                parser.add_dmn_xml(root, filename=name)
+            elif name.endswith(".bpmn"):
+                parser.add_bpmn_xml(root, filename=name)
+            else:
+                problems.append(Problem(name, None, None, "only .bpmn and .dmn files can be deployed"))
+        except etree.XMLSyntaxError as exc:
+            problems.append(Problem(name, None, exc.lineno, f"not well-formed XML: {exc.msg}"))
+        except ValidationException as exc:
+            problems.append(_problem(exc, name))
+    if problems:
+        raise DeploymentError(problems)
+    try:
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except (ValidationException, SpiffWorkflowException, KeyError) as exc:
+        raise DeploymentError([_problem(exc, None)])
+    problems = lint_expressions(spec, subprocess_specs, runtime)
+    for linter in runtime.linters:
+        problems.extend(linter(spec, subprocess_specs))
+    if problems:
+        raise DeploymentError(problems)
+    return spec, subprocess_specs
+
+
+def _problem(exc, filename):
+    return Problem(getattr(exc, "file_name", None) or filename, getattr(exc, "id", None),
+                   getattr(exc, "line_number", None) or None, str(getattr(exc, "msg", None) or exc))
+
+
+def all_task_specs(spec, subprocess_specs):
+    for process in [spec, *subprocess_specs.values()]:
+        yield from process.task_specs.values()
+
+
+def lint_expressions(spec, subprocess_specs, runtime):
+    """Every expression and script compiles in the sandbox; every service operator is registered."""
+    problems = []
+
+    def check(task_spec, source, mode, what):
+        try:
+            compile_checked(source, mode)
+        except (SyntaxError, SandboxViolation) as exc:
+            problems.append(Problem(None, task_spec.bpmn_id, None, f"{what}: {exc}"))
+
+    for ts in all_task_specs(spec, subprocess_specs):
+        if getattr(ts, "bpmn_id", None) is None:
+            continue
+        script = getattr(ts, "script", None)
+        if script:
+            check(ts, script, "exec", "script")
+        definition = getattr(ts, "event_definition", None)
+        expression = getattr(definition, "expression", None)
+        if expression is not None and type(definition).__name__.startswith("Clock"):
+            check(ts, expression, "eval", "timer expression")
+        for condition, _target in getattr(ts, "cond_task_specs", None) or []:
+            if condition is not None and getattr(condition, "args", None):
+                check(ts, condition.args[0], "eval", "condition")
+        if hasattr(ts, "operation_name"):
+            if ts.operation_name not in runtime.services:
+                problems.append(Problem(None, ts.bpmn_id, None,
+                                        f"service task calls {ts.operation_name!r}, which is not a registered handler"))
+            for name, param in ts.operation_params.items():
+                check(ts, param["value"], "eval", f"parameter {name!r}")
+    return problems
+
+
+def deploy(session, runtime, *, files: dict[str, bytes], process_id: str, actor: str | None, note: str = ""):
+    """Validate and store a deployment; the same content deploys once (the existing one is returned)."""
+    digest = content_hash(files, process_id)
+    existing = session.scalar(select(Deployment).where(Deployment.hash == digest))
+    if existing is not None:
+        return existing
+    spec, subprocess_specs = parse(files, process_id, runtime)
+    now = runtime.clock.now()
+    deployment = Deployment(hash=digest, process_id=process_id,
+                            files={name: data.decode("utf-8") for name, data in files.items()},
+                            spec=json.dumps(spiff.spec_to_dict(spec, subprocess_specs)),
+                            created_at=now, created_by=actor, note=note)
+    session.add(deployment)
+    session.flush()
+    runtime.remember_specs(deployment.id, (spec, subprocess_specs))
+    events.append(session, stream=events.SYSTEM, kind="deployed", at=now, actor=actor, deployment_id=deployment.id,
+                  data={"hash": digest, "process_id": process_id, "files": sorted(files), "note": note})
+    return deployment
+
+
+def latest(session, process_id):
+    return session.scalar(select(Deployment).where(Deployment.process_id == process_id)
+                          .order_by(Deployment.id.desc()).limit(1))
+
+
+def get(session, deployment_id):
+    return session.get(Deployment, deployment_id)
+
+
+def executable_process_ids(root):
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    return [p.get("id") for p in root.findall("bpmn:process", ns) if p.get("isExecutable") == "true"]
+
+
+def deploy_directory(session, runtime, path, *, actor):
+    """Deploy every executable process of the .bpmn files in a folder, with all its .dmn files."""
+    files = {p.name: p.read_bytes() for p in sorted(Path(path).iterdir()) if p.suffix in (".bpmn", ".dmn")}
+    result = []
+    for name, data in files.items():
+        if name.endswith(".bpmn"):
+            for process_id in executable_process_ids(spiff.parse_xml(data, name)):
+                result.append(deploy(session, runtime, files=files, process_id=process_id, actor=actor,
+                                     note=f"shipped {name}"))
+    return result

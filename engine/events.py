@@ -1,0 +1,80 @@
+"""The append-only, hash-chained event log: append, read and verify a stream."""
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timezone
+
+from sqlalchemy import select
+
+from .models import Event
+
+GENESIS = "0" * 64
+SYSTEM = "system"
+
+
+def instance_stream(instance_id):
+    return f"instance:{instance_id}"
+
+
+def _digest(prev_hash, stream, seq, at, kind, actor, instance_id, deployment_id, step, data):
+    body = json.dumps([stream, seq, at.isoformat(), kind, actor, instance_id, deployment_id, step, data],
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def _head(session, stream):
+    """The last (seq, hash) of a stream, remembered per session so appends in one unit of work chain."""
+    heads = session.info.setdefault("event_heads", {})
+    if stream not in heads:
+        row = session.execute(
+            select(Event.seq, Event.hash).where(Event.stream == stream).order_by(Event.seq.desc()).limit(1)
+        ).first()
+        heads[stream] = (row.seq, row.hash) if row else (0, GENESIS)
+    return heads[stream]
+
+
+def append(session, *, stream, kind, at, actor=None, instance_id=None, deployment_id=None, step=None, data=None):
+    """Append one event to a stream; (stream, seq) is unique, so a racing append fails loudly."""
+    data = json.loads(json.dumps(data or {}, default=str))  # exactly what will be stored and hashed
+    at = at.astimezone(timezone.utc)
+    seq, prev = _head(session, stream)
+    seq += 1
+    digest = _digest(prev, stream, seq, at, kind, actor, instance_id, deployment_id, step, data)
+    event = Event(stream=stream, seq=seq, at=at, kind=kind, actor=actor, instance_id=instance_id,
+                  deployment_id=deployment_id, step=step, data=data, prev_hash=prev, hash=digest)
+    session.add(event)
+    session.info["event_heads"][stream] = (seq, digest)
+    return event
+
+
+def forget_heads(session):
+    """Drop remembered heads (after a rollback they may be ahead of the database)."""
+    session.info.pop("event_heads", None)
+
+
+def get_stream(session, stream):
+    return list(session.scalars(select(Event).where(Event.stream == stream).order_by(Event.seq)))
+
+
+@dataclass
+class ChainCheck:
+    ok: bool
+    events: int
+    problem: str | None = None
+
+
+def verify_stream(session, stream) -> ChainCheck:
+    """Recompute the chain: an edited, deleted or inserted event breaks it."""
+    prev, expected_seq = GENESIS, 1
+    events = get_stream(session, stream)
+    for event in events:
+        if event.seq != expected_seq:
+            return ChainCheck(False, len(events), f"event #{expected_seq} of {stream} is missing")
+        if event.prev_hash != prev:
+            return ChainCheck(False, len(events), f"event #{event.seq} of {stream} does not follow its predecessor")
+        digest = _digest(prev, event.stream, event.seq, event.at, event.kind, event.actor, event.instance_id,
+                         event.deployment_id, event.step, event.data)
+        if digest != event.hash:
+            return ChainCheck(False, len(events), f"event #{event.seq} of {stream} ({event.kind}) was altered")
+        prev, expected_seq = event.hash, expected_seq + 1
+    return ChainCheck(True, len(events))

@@ -1,0 +1,179 @@
+"""Instances: start, load, run, complete a task, save with a version check.
+
+One unit of work: `load` (or `start`) -> change the workflow -> `save`. `save` writes the state,
+refreshes the timer table, calls the listeners (which refresh their derived rows) and appends
+the events, all in the caller's transaction.
+"""
+import hashlib
+import json
+from uuid import UUID
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from . import events, spiff, timers
+from .models import Deployment, Instance
+from .scripting import RunContext
+
+
+class Conflict(Exception):
+    """The instance changed meanwhile (another request won the race); nothing was written."""
+
+
+class NotFound(Exception):
+    """No such instance or task."""
+
+
+@dataclass
+class Loaded:
+    """An instance row and its live workflow, for one unit of work."""
+
+    instance: Instance
+    deployment: Deployment
+    workflow: BpmnWorkflow
+    context: RunContext
+    new_events: list = field(default_factory=list)
+
+    @property
+    def id(self):
+        return self.instance.id
+
+    def ready_user_tasks(self):
+        return self.workflow.get_tasks(state=TaskState.READY, manual=True)
+
+    def main_task(self, exclude=()):
+        """The task that says where the instance stands: the first READY user task not in `exclude`,
+        else (completed or only timers waiting) the most recently finished task."""
+        for task in self.ready_user_tasks():
+            if task.task_spec.bpmn_id not in exclude:
+                return task
+        done = self.workflow.get_tasks(state=TaskState.COMPLETED)
+        return max(done, key=lambda t: t.last_state_change) if done else self.workflow.task_tree
+
+    def task(self, task_id):
+        try:
+            task = self.workflow.get_task_from_id(UUID(str(task_id)))
+        except (ValueError, TypeError):
+            task = None
+        if task is None:
+            raise NotFound(f"task {task_id} not found")
+        return task
+
+
+def _attach(runtime, workflow, context):
+    workflow.script_engine = runtime.script_engine(context)
+    return workflow
+
+
+def start(session, runtime, *, deployment, data, actor, replay=False) -> Loaded:
+    """Create an instance on a deployment with start data and run it until it waits."""
+    spec, subprocess_specs = runtime.specs(deployment)
+    now = runtime.clock.now()
+    instance = Instance(deployment_id=deployment.id, state="", created_at=now, updated_at=now)
+    if not replay:
+        session.add(instance)
+        session.flush()
+    context = RunContext(session=session, instance_id=instance.id, actor=actor, replay=replay, at=now)
+    workflow = BpmnWorkflow(spec, subprocess_specs)
+    _attach(runtime, workflow, context)
+    workflow.task_tree.data.update(data)
+    loaded = Loaded(instance, deployment, workflow, context)
+    context.loaded = loaded
+    loaded.new_events.append(dict(kind="started", step=spec.name, data={"data": data}))
+    workflow.do_engine_steps()
+    return loaded
+
+
+def load(session, runtime, instance_id, *, actor) -> Loaded:
+    """Load an instance for a unit of work (the version read is checked when it is saved)."""
+    instance = session.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound(f"instance {instance_id} not found")
+    deployment = session.get(Deployment, instance.deployment_id)
+    context = RunContext(session=session, instance_id=instance.id, actor=actor)
+    workflow = runtime.workflows.take(instance.id, instance.version)
+    if workflow is None:
+        spec, subprocess_specs = runtime.specs(deployment)
+        workflow = spiff.state_from_dict(json.loads(instance.state), spec, subprocess_specs)
+    _attach(runtime, workflow, context)
+    context.loaded = Loaded(instance, deployment, workflow, context)
+    return context.loaded
+
+
+def complete_task(loaded: Loaded, task, data: dict):
+    """Complete a READY user task with its form data and run the workflow until it waits."""
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        raise NotFound(f"task {task.id} is not open")
+    task.set_data(**data)
+    task.run()
+    loaded.new_events.append(dict(kind="task_completed", step=task.task_spec.bpmn_id or task.task_spec.name,
+                                  data={"task_id": str(task.id), "form": data}))
+    loaded.workflow.do_engine_steps()
+
+
+def fire_due_timers(loaded: Loaded):
+    """Let every due timer fire (at the clock's now) and run on; returns the occurrences fired."""
+    before = timers.fired_marks(loaded.workflow)
+    loaded.workflow.refresh_timers()
+    loaded.workflow.do_engine_steps()
+    fired = sorted(timers.fired_marks(loaded.workflow) - before)
+    if fired:
+        loaded.new_events.append(dict(kind="timers_fired", step=None,
+                                      data={"timers": [{"timer": n, "occurrence": o} for n, o in fired]}))
+    return fired
+
+
+def end_event(workflow):
+    """The bpmn id of the end event a completed workflow finished on."""
+    if not workflow.is_completed():
+        return None
+    ends = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if type(t.task_spec).__name__ == "EndEvent" and t.workflow is workflow]
+    ends.sort(key=lambda t: t.last_state_change)
+    return ends[-1].task_spec.bpmn_id if ends else None
+
+
+def save(session, runtime, loaded: Loaded):
+    """Persist state, timer rows, derived rows (listeners) and events; raise Conflict on a lost race."""
+    instance, workflow = loaded.instance, loaded.workflow
+    now = loaded.context.at
+    instance.state = json.dumps(spiff.state_to_dict(workflow), separators=(",", ":"))
+    instance.completed = workflow.is_completed()
+    instance.end_event = end_event(workflow)
+    instance.updated_at = now
+    waiting = timers.waiting_timers(workflow)
+    digest = hashlib.sha1(repr(waiting).encode()).hexdigest()
+    timers_changed, instance.timers_digest = digest != instance.timers_digest, digest
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(f"instance {instance.id} was changed by someone else; reload and try again") from None
+    if timers_changed:
+        timers.replace(session, runtime, instance.id, waiting)
+    for listener in runtime.listeners:
+        listener(session, loaded)
+    stream = events.instance_stream(instance.id)
+    for spec in [*loaded.new_events, *loaded.context.events]:
+        events.append(session, stream=stream, at=now, actor=loaded.context.actor, instance_id=instance.id,
+                      deployment_id=instance.deployment_id, **spec)
+    loaded.new_events.clear()
+    loaded.context.events.clear()
+    session.flush()
+    session.info.setdefault("citygrid.cache", []).append((runtime.workflows, instance.id, instance.version, workflow))
+
+
+def update_data(loaded: Loaded, updates: dict, *, reason: str, external=False):
+    """Change data on the live frontier (open, running and waiting tasks) and re-arm the waiting
+    timers so their due times are computed again from the new data. Recorded with before/after."""
+    live = loaded.workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
+    before = {}
+    for task in live:
+        for key in updates:
+            before.setdefault(key, task.data.get(key))
+        task.data.update(updates)
+    timers.rearm(loaded.workflow)
+    loaded.new_events.append(dict(kind="data_changed", step=None,
+                                  data={"reason": reason, "before": before, "after": updates,
+                                        "external": external}))

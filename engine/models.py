@@ -1,0 +1,97 @@
+"""The engine's tables: deployments, instances, the timer table, the event log, the simulated clock."""
+from datetime import datetime, timezone
+
+from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, JSON)
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from .db import Base
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes stored as naive UTC (SQLite keeps no zone); always read back aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Deployment(Base):
+    """An immutable, content-hashed set of BPMN/DMN files and their parsed spec."""
+
+    __tablename__ = "deployments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    files: Mapped[dict] = mapped_column(JSON)          # filename -> XML text, as deployed
+    spec: Mapped[str] = mapped_column(Text)            # serialized SpiffWorkflow specs (JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Instance(Base):
+    """One running process; `state` (SpiffWorkflow JSON without specs) is the truth about it."""
+
+    __tablename__ = "instances"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
+    state: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    end_event: Mapped[str | None] = mapped_column(String(200))
+    timers_digest: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # Optimistic locking: every UPDATE says WHERE version = <what we read>.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Timer(Base):
+    """A waiting timer of an instance, derived from its state after every step."""
+
+    __tablename__ = "timers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    spec_name: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Event(Base):
+    """Append-only, hash-chained log; one chain per stream (an instance, or the system)."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stream: Mapped[str] = mapped_column(String(100))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(50))
+    actor: Mapped[str | None] = mapped_column(String(100))
+    instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    deployment_id: Mapped[int | None] = mapped_column(Integer)
+    step: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("stream", "seq"),)
+
+
+class SimClock(Base):
+    """The simulated clock's current instant (one row), shared by every process of the app."""
+
+    __tablename__ = "sim_clock"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    now: Mapped[datetime] = mapped_column(UTCDateTime)

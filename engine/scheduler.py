@@ -1,0 +1,27 @@
+"""The in-process scheduler: APScheduler runs the timer sweep every few seconds."""
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from . import timers
+from .db import get_db
+
+log = logging.getLogger(__name__)
+
+
+def start(app):
+    """Start sweeping every CITYGRID_SWEEP_SECONDS; returns the scheduler (call .shutdown() to stop)."""
+    database, runtime = get_db(app), app.extensions["citygrid.runtime"]
+
+    def sweep():
+        result = timers.sweep(database, runtime)
+        if result.fired or result.conflicts:
+            log.info("timer sweep: %s timers fired on %s instances, %s conflicts",
+                     result.fired, result.instances, result.conflicts)
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    # One sweep at a time per process; a late one is coalesced, never queued up.
+    scheduler.add_job(sweep, "interval", seconds=app.config["CITYGRID_SWEEP_SECONDS"], id="timers.sweep",
+                      max_instances=1, coalesce=True)
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,232 @@
+"""SpiffWorkflow adapted to our runtime: timers on an injected clock and business calendar,
+a parser that builds them, a serializer that knows them and keeps specs out of instance state.
+
+SpiffWorkflow 3.2 compares timers with `datetime.now()`; the subclasses here ask the workflow's
+script engine instead (`script_engine.now()` and `script_engine.add_duration()`).
+"""
+import copy
+from datetime import datetime, timezone
+from uuid import UUID
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.event_parsers import first
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.event_parsers import (
+    SpiffBoundaryEventParser,
+    SpiffIntermediateCatchEventParser,
+    SpiffStartEventParser,
+)
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.util.task import TaskState
+
+OCCURRENCE = "timer_occurrence"
+
+
+def _parse_instant(value):
+    return TimerEventDefinition.get_datetime(value)
+
+
+def _iso(dt):
+    return dt.astimezone(timezone.utc).isoformat()
+
+
+def _fire(my_task, due):
+    my_task._set_internal_data(event_fired=True)
+    my_task.internal_data[OCCURRENCE] = {"timer": my_task.task_spec.bpmn_id, "at": due}
+
+
+class ClockTimeDate(TimeDateEventDefinition):
+    """timeDate: fires when the script engine's clock reaches the instant (inclusive)."""
+
+    def has_fired(self, my_task):
+        engine = my_task.workflow.script_engine
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            value = engine.evaluate(my_task, self.expression)
+            if not isinstance(value, str):
+                raise TypeError(f"timer {self.name!r}: timeDate must give an ISO string, got {type(value).__name__}")
+            _parse_instant(value)  # refuse a malformed instant now, not at every sweep
+            my_task._set_internal_data(event_value=value)
+        if not my_task._get_internal_data("event_fired", False) and _parse_instant(value) <= engine.now():
+            _fire(my_task, value)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockDuration(DurationTimerEventDefinition):
+    """timeDuration: counted from the clock's now on the script engine's business calendar."""
+
+    def has_fired(self, my_task):
+        engine = my_task.workflow.script_engine
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            expression = engine.evaluate(my_task, self.expression)
+            value = _iso(engine.add_duration(engine.now(), expression))
+            my_task._set_internal_data(event_value=value)
+        if not my_task._get_internal_data("event_fired", False) and _parse_instant(value) <= engine.now():
+            _fire(my_task, value)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockCycle(CycleTimerEventDefinition):
+    """timeCycle `R[n]/start/period`: each period is added on the business calendar, and each
+    firing's child is stamped with the occurrence it stands for."""
+
+    def cycle_complete(self, my_task):
+        engine = my_task.workflow.script_engine
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            value = self.initial_value(engine, engine.evaluate(my_task, self.expression))
+        fired = None
+        if value["cycles"] != 0:
+            due = datetime.fromisoformat(value["next"])
+            if due <= engine.now():
+                fired = value["next"]
+                value["next"] = _iso(engine.add_duration(due, value["period"]))
+                value["cycles"] -= 1
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        my_task._set_internal_data(event_value=value)
+        return fired
+
+    @staticmethod
+    def initial_value(engine, expression):
+        if not isinstance(expression, str):
+            raise TypeError(f"timeCycle must give a string, got {type(expression).__name__}")
+        parts = expression.upper().strip().split("/")
+        if len(parts) != 3 or not parts[0].startswith("R") or not parts[2].startswith("P"):
+            raise ValueError(f"timeCycle {expression!r}: expected R[n]/start/period")
+        cycles = int(parts[0][1:]) if parts[0][1:] else -1
+        start = _parse_instant(parts[1])
+        engine.add_duration(start, parts[2])  # validates the period
+        return {"cycles": cycles, "next": _iso(start), "period": parts[2], "duration": 0}
+
+    def update_task(self, my_task):
+        fired = self.cycle_complete(my_task)
+        if fired is not None:
+            for output in my_task.task_spec.outputs:
+                child = my_task._add_child(output, TaskState.FUTURE)
+                child.internal_data[OCCURRENCE] = {"timer": my_task.task_spec.bpmn_id, "at": fired}
+                child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
+                child.task_spec._update(child)
+
+
+class _ClockTimerParser:
+    """Mixin for event parsers: build our clocked timer definitions."""
+
+    def parse_timer_event(self, event):
+        try:
+            description = self.get_event_description(event)
+            name = self.node.get("name", self.node.get("id"))
+            for tag, cls in (("timeDate", ClockTimeDate), ("timeDuration", ClockDuration), ("timeCycle", ClockCycle)):
+                node = first(self.xpath(f".//bpmn:{tag}"))
+                if node is not None:
+                    return cls(name, (node.text or "").strip(), description=description)
+            raise ValidationException("Unknown Time Specification", node=self.node, file_name=self.filename)
+        except ValidationException:
+            raise
+        except Exception as exc:
+            raise ValidationException("Time Specification Error. " + str(exc), node=self.node, file_name=self.filename)
+
+
+class StartEventParser(_ClockTimerParser, SpiffStartEventParser):
+    pass
+
+
+class BoundaryEventParser(_ClockTimerParser, SpiffBoundaryEventParser):
+    pass
+
+
+class IntermediateCatchEventParser(_ClockTimerParser, SpiffIntermediateCatchEventParser):
+    pass
+
+
+class Parser(SpiffBpmnParser):
+    """SpiffBpmnParser with clocked timers."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (StartEventParser, StartEvent),
+        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
+    }
+
+
+# Untrusted XML: no entities, no DTD, no network, no huge trees.
+SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                           huge_tree=False, remove_comments=False)
+
+
+def parse_xml(data: bytes, filename: str):
+    """Parse uploaded XML safely; a DOCTYPE (the door to XXE and entity bombs) is refused."""
+    root = etree.fromstring(data, parser=SAFE_XML)
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise ValidationException("DOCTYPE declarations are not allowed", file_name=filename)
+    return root
+
+
+def make_serializer():
+    config = copy.copy(SPIFF_CONFIG)
+    for cls in (ClockTimeDate, ClockDuration, ClockCycle):
+        config[cls] = TimerConditionalEventDefinitionConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+SERIALIZER = make_serializer()
+# The converter SpiffWorkflow registered for BpmnWorkflow: we reuse its pieces to keep specs out of state.
+_WORKFLOW_CONVERTER = SERIALIZER.registry.convert_to_dict["BpmnWorkflow"].args[1].__self__
+
+
+def spec_to_dict(spec, subprocess_specs):
+    """Specs as plain data, stored once per deployment."""
+    registry = SERIALIZER.registry
+    return {"spec": registry.convert(spec),
+            "subprocess_specs": {name: registry.convert(s) for name, s in subprocess_specs.items()}}
+
+
+def spec_from_dict(dct):
+    registry = SERIALIZER.registry
+    dct = copy.deepcopy(dct)  # restore() consumes what it is given
+    return (registry.restore(dct["spec"]),
+            {name: registry.restore(s) for name, s in dct["subprocess_specs"].items()})
+
+
+def state_to_dict(workflow):
+    """The instance state without its specs (they live with the deployment)."""
+    registry = SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        converter = _WORKFLOW_CONVERTER
+        dct = WorkflowConverter.to_dict(converter, workflow)  # without spec and subprocess_specs
+        dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
+    finally:
+        registry._encoder_mode = False
+    return dct
+
+
+def state_from_dict(dct, spec, subprocess_specs):
+    """Rebuild a workflow from stored state on an already-restored, shared spec."""
+    registry = SERIALIZER.registry
+    converter = _WORKFLOW_CONVERTER
+    workflow = BpmnWorkflow(spec, subprocess_specs, deserializing=True)
+    workflow.tasks = converter.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+    workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+    converter.set_default_attributes(workflow, dct)
+    converter.subprocesses_from_dict(dct["subprocesses"], workflow)
+    workflow.bpmn_events = registry.restore(dct.pop("bpmn_events", []))
+    return workflow

@@ -1,0 +1,110 @@
+"""The timer table (derived from instance state) and the sweep that fires what is due.
+
+Exactly-once: a firing is part of the instance's state, saved with a version check in the same
+transaction as everything it causes; a sweep that races another, or dies half-way, leaves each
+instance either fired-and-committed or untouched, and the next sweep takes what is left.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select
+
+from . import instances
+from .models import Timer
+from .spiff import OCCURRENCE, TimerEventDefinition
+
+
+def _due(task):
+    value = task.internal_data.get("event_value")
+    if isinstance(value, dict):                 # a cycle: its next firing
+        if value.get("cycles") == 0:
+            return None
+        value = value.get("next")
+    return TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
+
+
+def waiting_timers(workflow):
+    """(task id, timer id, due instant) of every waiting timer, sorted."""
+    found = []
+    for task in workflow.event_manager.tasks.values():
+        if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+            due = _due(task)
+            if due is not None:
+                found.append((str(task.id), task.task_spec.bpmn_id or task.task_spec.name, due))
+    return sorted(found, key=lambda t: (t[2], t[1], t[0]))
+
+
+def fired_marks(workflow):
+    """Every (timer id, occurrence) the workflow has fired so far."""
+    return {(m["timer"], m["at"]) for t in workflow.get_tasks() if (m := t.internal_data.get(OCCURRENCE))}
+
+
+def replace(session, runtime, instance_id, waiting):
+    session.execute(delete(Timer).where(Timer.instance_id == instance_id))
+    if waiting:
+        session.execute(insert(Timer), [
+            dict(instance_id=instance_id, task_id=task_id, spec_name=name, due_at=due,
+                 provisional=runtime.calendar.is_provisional(due))
+            for task_id, name, due in waiting])
+
+
+def due_instances(session, now: datetime, limit=None, skip_locked=False):
+    """Ids of instances with a timer due at `now`, earliest first."""
+    query = (select(Timer.instance_id, Timer.due_at).where(Timer.due_at <= now)
+             .order_by(Timer.due_at, Timer.instance_id))
+    if limit:
+        query = query.limit(limit)
+    if skip_locked and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    seen, ids = set(), []
+    for instance_id, _ in session.execute(query):
+        if instance_id not in seen:
+            seen.add(instance_id)
+            ids.append(instance_id)
+    return ids
+
+
+@dataclass
+class SweepResult:
+    instances: int = 0
+    fired: int = 0
+    conflicts: int = 0
+
+
+def sweep(db, runtime, *, actor="timer", batch=200, on_progress=None) -> SweepResult:
+    """Fire every due timer at the clock's now; each instance in its own savepoint, committed per batch."""
+    result = SweepResult()
+    with db.unit_of_work() as session:
+        runtime.clock.sync(session)
+    now = runtime.clock.now()
+    done = set()   # an instance is visited once per sweep, whatever happens to it
+    while True:
+        with db.unit_of_work() as session:
+            ids = [i for i in due_instances(session, now, limit=batch + len(done), skip_locked=True)
+                   if i not in done]
+            done.update(ids)
+            for instance_id in ids:
+                try:
+                    with session.begin_nested():
+                        loaded = instances.load(session, runtime, instance_id, actor=actor)
+                        fired = instances.fire_due_timers(loaded)
+                        instances.save(session, runtime, loaded)
+                except instances.Conflict:
+                    result.conflicts += 1
+                    continue
+                result.instances += 1
+                result.fired += len(fired)
+                if on_progress:
+                    on_progress(1)
+        if not ids:
+            return result
+
+
+def rearm(workflow):
+    """Forget the computed due time of every waiting timer that has not fired yet, and recompute it
+    from the task's (possibly changed) data now."""
+    for task in list(workflow.event_manager.tasks.values()):
+        if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+            if not task.internal_data.get("event_fired"):
+                task.internal_data.pop("event_value", None)
+                task.task_spec._update(task)

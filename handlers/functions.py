@@ -1,0 +1,58 @@
+"""The functions diagram expressions and scripts may call, registered by name with the engine.
+
+Instants cross the diagram boundary as ISO 8601 strings with the +08:00 offset, so that task data
+stays plain JSON and reads naturally in the modeller and the audit pages.
+"""
+from datetime import datetime
+
+
+def build(*, calendar, directory):
+    """The registry of script functions, bound to the app's calendar and org tree.
+    (`now()` comes from the engine: the instant of the unit of work.)"""
+
+    def _instant(value):
+        dt = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if dt.tzinfo is None:
+            raise ValueError(f"instant {value!r} has no UTC offset")
+        return dt
+
+    def add_working_days(start, n):
+        """`start` plus n working days (n x 7 office hours) on the statutory calendar."""
+        return calendar.add_working_days(_instant(start), n).at.isoformat()
+
+    def add_working_hours(start, hours):
+        """`start` plus `hours` office hours."""
+        return calendar.add_working_hours(_instant(start), hours).at.isoformat()
+
+    def calendar_provisional(start, end):
+        """True when the span touches a year without official calendar data."""
+        return calendar.touches_provisional(_instant(start), _instant(end))
+
+    def is_center(unit):
+        return directory.kind(unit) == "center"
+
+    def role_of(unit):
+        """Who acts for a unit in dispatch and handling: the center's dispatcher, else an officer."""
+        return "dispatcher" if is_center(unit) else "officer"
+
+    def parent_unit(unit):
+        return directory.parent(unit)
+
+    return {f.__name__: f for f in (add_working_days, add_working_hours, calendar_provisional,
+                                    is_center, role_of, parent_unit)}
+
+
+class BusinessCalendar:
+    """The engine's business calendar: timer durations and cycles counted in office time."""
+
+    def __init__(self, calendar):
+        self.calendar = calendar
+
+    def add_duration(self, start, iso):
+        return self.calendar.add_duration(start, iso).at
+
+    def is_provisional(self, instant):
+        return self.calendar.day(instant).provisional
+
+    def local(self, instant):
+        return self.calendar.local(instant)
