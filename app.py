@@ -22,6 +22,8 @@ def load_config(environ, instance_path):
         "CITYGRID_SWEEP_SECONDS": float(environ.get("CITYGRID_SWEEP_SECONDS", "5")),
         "CITYGRID_CALENDAR_DIR": environ.get("CITYGRID_CALENDAR_DIR", str(ROOT / "calendar")),
         "CITYGRID_PROCESS_DIR": environ.get("CITYGRID_PROCESS_DIR", str(ROOT / "processes")),
+        "CITYGRID_UPLOAD_DIR": environ.get("CITYGRID_UPLOAD_DIR", str(Path(instance_path) / "uploads")),
+        "CITYGRID_MAX_PHOTO_BYTES": int(environ.get("CITYGRID_MAX_PHOTO_BYTES", str(8 * 1024 * 1024))),
         "SECRET_KEY": environ.get("SECRET_KEY"),
     }
 

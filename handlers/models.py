@@ -3,3 +3,4 @@ from .org import Unit, User  # noqa: F401
 from .cases import Case  # noqa: F401
 from .worklist import OpenTask  # noqa: F401
 from .penalties import Penalty  # noqa: F401
+from .attachments import Attachment  # noqa: F401

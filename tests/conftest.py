@@ -76,3 +76,19 @@ def city(db_url):
     city.setup()
     yield city
     app.extensions["citygrid.db"].dispose()
+
+
+@pytest.fixture
+def live_city(city):
+    """`city` served over real HTTP on a free local port (threaded), for API and browser tests.
+    Yields the City helper with `.url` set."""
+    import threading
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, city.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    city.url = f"http://127.0.0.1:{server.server_port}"
+    yield city
+    server.shutdown()
+    thread.join(timeout=5)
