@@ -25,6 +25,10 @@ def load_config(environ, instance_path):
         "CITYGRID_UPLOAD_DIR": environ.get("CITYGRID_UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         "CITYGRID_MAX_PHOTO_BYTES": int(environ.get("CITYGRID_MAX_PHOTO_BYTES", str(8 * 1024 * 1024))),
         "SECRET_KEY": environ.get("SECRET_KEY"),
+        # web UI: the category catalogue, cookies only over HTTPS when served behind TLS, request size cap
+        "CITYGRID_CATEGORIES": environ.get("CITYGRID_CATEGORIES", str(ROOT / "handlers" / "data" / "categories.toml")),
+        "SESSION_COOKIE_SECURE": environ.get("CITYGRID_SECURE_COOKIES", "off") == "on",
+        "MAX_CONTENT_LENGTH": int(environ.get("CITYGRID_MAX_REQUEST_BYTES", str(80 * 1024 * 1024))),
     }
 
 
@@ -55,7 +59,7 @@ def create_app(test_config=None):
                           workcalendar, workcalendar_cli, worklist)
 
     db.init_app(app)
-    calendar = workcalendar.get_calendar(app)
+    calendar = functions.CalendarRef(workcalendar.get_calendar(app))
     directory = org.Directory(db.get_db(app))
     runtime = Runtime(
         clock=make_clock(app.config["CITYGRID_CLOCK"]),
@@ -69,6 +73,7 @@ def create_app(test_config=None):
         },
     )
     runtime.listeners += [cases.refresh, worklist.refresh]
+    runtime.replay_context = calendar.replay_context
     runtime.linters.append(lint.check_user_tasks)
     app.extensions["citygrid.runtime"] = runtime
     app.extensions["citygrid.directory"] = directory

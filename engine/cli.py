@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from . import deployments, events, migrate, timers
@@ -59,9 +60,9 @@ def upgrade(app):
 
 
 def init_app(app):
-    db_group = click.Group("db", help="Database schema and shipped processes.")
-    clock_group = click.Group("clock", help="The clock (simulated clock only for set/advance).")
-    timers_group = click.Group("timers", help="The timer table.")
+    db_group = AppGroup("db", help="Database schema and shipped processes.")
+    clock_group = AppGroup("clock", help="The clock (simulated clock only for set/advance).")
+    timers_group = AppGroup("timers", help="The timer table.")
 
     @db_group.command("upgrade")
     def db_upgrade():

@@ -39,6 +39,11 @@ class Database:
         finally:
             session.close()
 
+    def read(self, statement):
+        """Run a read-only query outside any unit of work (never waits for a writer)."""
+        with self.engine.connect().execution_options(read_only=True) as conn:
+            return conn.execute(statement).all()
+
     def dispose(self):
         self.engine.dispose()
 
@@ -51,7 +56,7 @@ def make_engine(url, **kwargs):
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
-            # Let SQLAlchemy issue BEGIN itself, so that BEGIN IMMEDIATE serialises writers.
+            # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -61,7 +66,11 @@ def make_engine(url, **kwargs):
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE: a unit of work takes the write lock up front, so two racing writers
+            # serialise instead of failing to upgrade a stale read snapshot (SQLITE_BUSY_SNAPSHOT).
+            # Reads marked read_only (e.g. the org-tree cache) must not wait for that lock.
+            read_only = conn.get_execution_options().get("read_only")
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

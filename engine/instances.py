@@ -5,7 +5,6 @@ refreshes the timer table, calls the listeners (which refresh their derived rows
 the events, all in the caller's transaction.
 """
 import hashlib
-import json
 from uuid import UUID
 from dataclasses import dataclass, field
 
@@ -96,7 +95,7 @@ def load(session, runtime, instance_id, *, actor) -> Loaded:
     workflow = runtime.workflows.take(instance.id, instance.version)
     if workflow is None:
         spec, subprocess_specs = runtime.specs(deployment)
-        workflow = spiff.state_from_dict(json.loads(instance.state), spec, subprocess_specs)
+        workflow = spiff.state_from_json(instance.state, spec, subprocess_specs)
     _attach(runtime, workflow, context)
     context.loaded = Loaded(instance, deployment, workflow, context)
     return context.loaded
@@ -139,17 +138,18 @@ def save(session, runtime, loaded: Loaded):
     """Persist state, timer rows, derived rows (listeners) and events; raise Conflict on a lost race."""
     instance, workflow = loaded.instance, loaded.workflow
     now = loaded.context.at
-    instance.state = json.dumps(spiff.state_to_dict(workflow), separators=(",", ":"))
+    instance.state = spiff.state_to_json(workflow)
     instance.completed = workflow.is_completed()
     instance.end_event = end_event(workflow)
     instance.updated_at = now
     waiting = timers.waiting_timers(workflow)
     digest = hashlib.sha1(repr(waiting).encode()).hexdigest()
     timers_changed, instance.timers_digest = digest != instance.timers_digest, digest
+    instance_id = instance.id   # the session is unusable after a failed flush
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(f"instance {instance.id} was changed by someone else; reload and try again") from None
+        raise Conflict(f"instance {instance_id} was changed by someone else; reload and try again") from None
     if timers_changed:
         timers.replace(session, runtime, instance.id, waiting)
     for listener in runtime.listeners:
@@ -164,16 +164,22 @@ def save(session, runtime, loaded: Loaded):
     session.info.setdefault("citygrid.cache", []).append((runtime.workflows, instance.id, instance.version, workflow))
 
 
-def update_data(loaded: Loaded, updates: dict, *, reason: str, external=False):
+def update_data(loaded: Loaded, updates: dict, *, reason: str, external=False, context=None):
     """Change data on the live frontier (open, running and waiting tasks) and re-arm the waiting
-    timers so their due times are computed again from the new data. Recorded with before/after."""
+    timers so their due times are computed again from the new data. Recorded with before/after;
+    `external` changes (not caused by the run itself) are re-applied by replays, and `context`
+    tells the replay what changed in the world (see Runtime.replay_context)."""
     live = loaded.workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
+    waiting = set(loaded.workflow.event_manager.tasks.values())
     before = {}
     for task in live:
         for key in updates:
             before.setdefault(key, task.data.get(key))
         task.data.update(updates)
+        if task in waiting and task.parent is not None:
+            # A waiting event re-inherits its parent's data whenever it is updated.
+            task.parent.data.update(updates)
     timers.rearm(loaded.workflow)
     loaded.new_events.append(dict(kind="data_changed", step=None,
                                   data={"reason": reason, "before": before, "after": updates,
-                                        "external": external}))
+                                        "external": external, "context": context or {}}))

@@ -1,6 +1,5 @@
 """Replay: re-run an instance's recorded inputs on its pinned deployment in simulated time and
 compare the result with the stored state."""
-import json
 from dataclasses import dataclass
 
 from SpiffWorkflow.util.task import TaskState
@@ -38,42 +37,63 @@ def _first_difference(expected, actual):
     return None
 
 
+class _Replayer:
+    def __init__(self, session, runtime, deployment):
+        self.session, self.deployment = session, deployment
+        self.clock = FixedClock(None)
+        self.runtime = runtime.with_clock(self.clock)
+        self.loaded = None
+
+    def _enter(self, at):
+        self.loaded.context.at = at
+        self.loaded.workflow.script_engine = self.runtime.script_engine(self.loaded.context)
+
+    def apply(self, event):
+        """Re-run one recorded input; returns a problem string or None."""
+        self.clock.instant = event.at
+        if event.kind == "started":
+            self.loaded = instances.start(self.session, self.runtime, deployment=self.deployment,
+                                          data=event.data["data"], actor=event.actor, replay=True)
+            return None
+        if self.loaded is None:
+            return f"event #{event.seq} ({event.kind}) comes before the start"
+        if event.kind == "task_completed":
+            self._enter(event.at)
+            ready = [t for t in self.loaded.ready_user_tasks() if t.task_spec.bpmn_id == event.step]
+            if not ready:
+                return f"event #{event.seq}: no open {event.step} task when replayed"
+            instances.complete_task(self.loaded, ready[0], event.data["form"])
+        elif event.kind == "timers_fired":
+            self._enter(event.at)
+            fired = [list(f) for f in instances.fire_due_timers(self.loaded)]
+            recorded = [[t["timer"], t["occurrence"]] for t in event.data["timers"]]
+            if fired != recorded:
+                return f"event #{event.seq}: replay fired {fired}, stored {recorded}"
+        elif event.kind == "data_changed" and event.data.get("external"):
+            self._enter(event.at)
+            instances.update_data(self.loaded, event.data["after"], reason=event.data["reason"], external=True,
+                                  context=event.data.get("context"))
+        return None
+
+
 def replay_instance(session, runtime, instance_id) -> ReplayResult:
-    """Re-run the recorded inputs (start, completions, timer firings, external data changes)."""
+    """Re-run the recorded inputs (start, completions, timer firings, external data changes), each
+    in the world as it was then (runtime.replay_context), and compare with the stored state."""
     instance = session.get(Instance, instance_id)
     deployment = session.get(Deployment, instance.deployment_id)
-    clock = FixedClock(instance.created_at)
-    twin = runtime.with_clock(clock)
-    loaded = None
-    for event in events.get_stream(session, events.instance_stream(instance_id)):
-        clock.instant = event.at
-        if event.kind == "started":
-            loaded = instances.start(session, twin, deployment=deployment, data=event.data["data"],
-                                     actor=event.actor, replay=True)
-        elif loaded is None:
-            return ReplayResult(False, f"event #{event.seq} ({event.kind}) comes before the start")
-        elif event.kind == "task_completed":
-            loaded.context.at = event.at
-            loaded.workflow.script_engine = twin.script_engine(loaded.context)
-            ready = [t for t in loaded.ready_user_tasks() if t.task_spec.bpmn_id == event.step]
-            if not ready:
-                return ReplayResult(False, f"event #{event.seq}: no open {event.step} task when replayed")
-            instances.complete_task(loaded, ready[0], event.data["form"])
-        elif event.kind == "timers_fired":
-            loaded.context.at = event.at
-            loaded.workflow.script_engine = twin.script_engine(loaded.context)
-            fired = instances.fire_due_timers(loaded)
-            recorded = [(t["timer"], t["occurrence"]) for t in event.data["timers"]]
-            if [list(f) for f in fired] != [list(r) for r in recorded]:
-                return ReplayResult(False, f"event #{event.seq}: replay fired {fired}, stored {recorded}")
-        elif event.kind == "data_changed" and event.data.get("external"):
-            instances.update_data(loaded, event.data["after"], reason=event.data["reason"], external=True)
-    if loaded is None:
+    replayer = _Replayer(session, runtime, deployment)
+    stream = events.get_stream(session, events.instance_stream(instance_id))
+    for index, event in enumerate(stream):
+        later = [e for e in stream[index:] if e.kind == "data_changed" and e.data.get("external")]
+        with runtime.replay_context(later):
+            problem = replayer.apply(event)
+        if problem:
+            return ReplayResult(False, problem)
+    if replayer.loaded is None:
         return ReplayResult(False, "no start event")
     spec, subprocess_specs = runtime.specs(deployment)
-    stored = spiff.state_from_dict(json.loads(instance.state), spec, subprocess_specs)
+    stored = spiff.state_from_json(instance.state, spec, subprocess_specs)
     # Through the same JSON round trip as the stored state, so that only content is compared.
-    replayed = spiff.state_from_dict(json.loads(json.dumps(spiff.state_to_dict(loaded.workflow))),
-                                     spec, subprocess_specs)
+    replayed = spiff.state_from_json(spiff.state_to_json(replayer.loaded.workflow), spec, subprocess_specs)
     problem = _first_difference(_snapshot(stored), _snapshot(replayed))
     return ReplayResult(problem is None, problem)

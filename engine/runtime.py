@@ -1,5 +1,6 @@
 """The runtime: what app.py hands the engine (clock, business calendar, script functions,
 service handlers, listeners, linters) and the in-process caches of specs and workflows."""
+import contextlib
 import copy
 import json
 from collections import OrderedDict
@@ -55,6 +56,9 @@ class Runtime:
         self.listeners: list[Callable] = []   # called as f(session, loaded) after every save
         self.linters: list[Callable] = []     # called as f(parser, spec, subprocess_specs) -> [problems]
         self.workflows = WorkflowCache(cache_size)
+        # Replay hook: given the external changes still ahead in a stream, a context manager under
+        # which the world looks as it did before them (e.g. calendar data not yet loaded).
+        self.replay_context: Callable = lambda later_events: contextlib.nullcontext()
         self._specs = {}
         self._specs_lock = Lock()
 

@@ -5,6 +5,7 @@ SpiffWorkflow 3.2 compares timers with `datetime.now()`; the subclasses here ask
 script engine instead (`script_engine.now()` and `script_engine.add_duration()`).
 """
 import copy
+import json
 from datetime import datetime, timezone
 from uuid import UUID
 
@@ -207,16 +208,25 @@ def spec_from_dict(dct):
 
 def state_to_dict(workflow):
     """The instance state without its specs (they live with the deployment)."""
+    converter = _WORKFLOW_CONVERTER
+    dct = WorkflowConverter.to_dict(converter, workflow)  # without spec and subprocess_specs
+    dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
+    dct["bpmn_events"] = SERIALIZER.registry.convert(workflow.bpmn_events)
+    return dct
+
+
+def state_to_json(workflow):
+    """Instance state as JSON; SpiffWorkflow's encoder handles what its registry left as objects."""
     registry = SERIALIZER.registry
     registry._encoder_mode = True
     try:
-        converter = _WORKFLOW_CONVERTER
-        dct = WorkflowConverter.to_dict(converter, workflow)  # without spec and subprocess_specs
-        dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
+        return json.dumps(state_to_dict(workflow), cls=SERIALIZER._encoder_cls, separators=(",", ":"))
     finally:
         registry._encoder_mode = False
-    return dct
+
+
+def state_from_json(text, spec, subprocess_specs):
+    return state_from_dict(json.loads(text), spec, subprocess_specs)
 
 
 def state_from_dict(dct, spec, subprocess_specs):

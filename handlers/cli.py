@@ -4,6 +4,7 @@ import json
 
 import click
 from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 from marshmallow import ValidationError
 from tqdm import tqdm
 
@@ -42,14 +43,6 @@ def _validation_message(err):
                      for field, msgs in messages.items())
 
 
-def _unit_of_work():
-    runtime = get_runtime()
-    uow = get_db().unit_of_work()
-    session = uow.__enter__()
-    runtime.clock.sync(session)
-    return uow, session
-
-
 def run(fn):
     """Run fn(session, runtime) in one unit of work; domain errors become one-line messages."""
     runtime = get_runtime()
@@ -66,10 +59,10 @@ def run(fn):
 
 
 def init_app(app):
-    demo_group = click.Group("demo", help="Demo data.")
-    cases_group = click.Group("cases", help="Cases.")
-    tasks_group = click.Group("tasks", help="Open tasks.")
-    audit_group = click.Group("audit", help="Integrity and replay checks.")
+    demo_group = AppGroup("demo", help="Demo data.")
+    cases_group = AppGroup("cases", help="Cases.")
+    tasks_group = AppGroup("tasks", help="Open tasks.")
+    audit_group = AppGroup("audit", help="Integrity and replay checks.")
 
     @demo_group.command("load")
     def demo_load():
@@ -167,6 +160,7 @@ def init_app(app):
 
     @click.command("recompute")
     @click.argument("year", type=int)
+    @with_appcontext
     def calendar_recompute(year):
         """After adding calendar/YEAR.toml: recompute the provisional deadlines of YEAR."""
         calendar = workcalendar.get_calendar(current_app, reload=True)

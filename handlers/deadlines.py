@@ -46,7 +46,7 @@ def recompute_provisional(session, runtime, calendar, year, *, actor="calendar")
         data = loaded.main_task(exclude=cases.PARALLEL_STEPS).data
         updates = _recomputed(calendar, data)
         instances.update_data(loaded, updates, reason=f"official calendar data for {year} loaded",
-                               external=True)
+                              external=True, context={"calendar_year": year})
         instances.save(session, runtime, loaded)
         changed.append((case.case_no, data.get("due_at"), updates["due_at"], updates["due_provisional"]))
     return changed

@@ -3,7 +3,45 @@
 Instants cross the diagram boundary as ISO 8601 strings with the +08:00 offset, so that task data
 stays plain JSON and reads naturally in the modeller and the audit pages.
 """
+import threading
+from contextlib import contextmanager
 from datetime import datetime
+
+
+class CalendarRef:
+    """The calendar the script functions and timers use: the app's, or (in a replay, on this thread
+    only) the calendar as it was known when the replayed event happened."""
+
+    def __init__(self, calendar):
+        self.calendar = calendar
+        self._local = threading.local()
+        self._past = {}
+
+    def get(self):
+        return getattr(self._local, "override", None) or self.calendar
+
+    def __getattr__(self, name):
+        return getattr(self.get(), name)
+
+    @contextmanager
+    def without_years(self, years):
+        """Within the block, this thread sees the calendar without the data of `years`."""
+        years = frozenset(years)
+        if not years:
+            yield
+            return
+        if years not in self._past:
+            self._past[years] = self.calendar.without_years(years)
+        self._local.override = self._past[years]
+        try:
+            yield
+        finally:
+            self._local.override = None
+
+    def replay_context(self, later_events):
+        """Engine hook: hide the calendar years whose data arrived after the event being replayed."""
+        return self.without_years(e.data["context"]["calendar_year"] for e in later_events
+                                  if "calendar_year" in (e.data.get("context") or {}))
 
 
 def build(*, calendar, directory):

@@ -51,8 +51,8 @@ class Directory:
     def _load(self):
         with self._lock:
             if self._units is None:
-                with self._db.unit_of_work() as session:
-                    self._units = {u.code: (u.name, u.kind, u.parent_code) for u in session.scalars(select(Unit))}
+                rows = self._db.read(select(Unit.code, Unit.name, Unit.kind, Unit.parent_code))
+                self._units = {code: (name, kind, parent) for code, name, kind, parent in rows}
             return self._units
 
     def invalidate(self):

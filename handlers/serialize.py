@@ -7,7 +7,7 @@ from .worklist import OpenTask
 
 def case_json(session, runtime, directory, case):
     now = runtime.clock.now()
-    overdue = bool(case.due_at and (case.closed_at or now) > case.due_at)
+    overdue = bool(case.due_at and (case.closed_at or now) >= case.due_at)
     tasks = session.scalars(select(OpenTask).where(OpenTask.case_id == case.id).order_by(OpenTask.created_at))
     return {
         "case_no": case.case_no,

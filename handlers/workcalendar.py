@@ -411,6 +411,11 @@ class WorkCalendar:
         calendar.source = root
         return calendar
 
+    def without_years(self, years) -> WorkCalendar:
+        """This calendar as it was before the data of `years` was loaded (replays of old cases)."""
+        kept = [data for year, data in self.statutory.official_years.items() if year not in set(years)]
+        return WorkCalendar(kept, self.office_hours)
+
     def reload(self):
         """Re-read the data folder in place, so every holder of this calendar sees a new year's file."""
         fresh = WorkCalendar.from_dir(self.source)

@@ -77,22 +77,26 @@ def list_tasks(session, directory, *, user=None, case_no=None):
     return [(task, case) for task, case in rows]
 
 
+def _invalid(field, message):
+    return ValidationError({field: [message]})
+
+
 def check_context(session, directory, *, step, form, task_data, case):
     """The checks a schema cannot make alone: they depend on where the case stands."""
     if step == "accept_report" and form["decision"] == "merge":
         target = cases.get_by_no(session, form["duplicate_of"])
         if target is None or target.id == case.id or target.status in cases.END_STATUS.values():
-            raise ValidationError(f"没有可并入的在办案件 {form['duplicate_of']}", "duplicate_of")
+            raise _invalid("duplicate_of", f"没有可并入的在办案件 {form['duplicate_of']}")
     if step == "dispatch":
         holder = task_data.get("holder")
         if form["action"] == "assign" and directory.parent(form["unit"]) != holder:
-            raise ValidationError(f"{form['unit']} 不是 {directory.name(holder)} 的下级单位", "unit")
+            raise _invalid("unit", f"{form['unit']} 不是 {directory.name(holder)} 的下级单位")
         if form["action"] == "assign" and directory.kind(form["unit"]) == "grid":
-            raise ValidationError("不能派遣到网格，请派遣到社区或部门", "unit")
+            raise _invalid("unit", "不能派遣到网格，请派遣到社区或部门")
         if form["action"] == "return" and holder == task_data.get("center"):
-            raise ValidationError("指挥中心不能退回", "action")
+            raise _invalid("action", "指挥中心不能退回")
     if step == "handle" and form["action"] == "return" and len(task_data.get("chain") or []) < 2:
-        raise ValidationError("指挥中心自行处置的案件不能退回", "action")
+        raise _invalid("action", "指挥中心自行处置的案件不能退回")
     if step == "approve_extension" and form["approved"] and not form.get("working_days"):
         form["working_days"] = task_data.get("working_days")
 

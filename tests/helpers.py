@@ -83,14 +83,17 @@ class City:
             return case.status
         return self.work(do)
 
-    def dispatch_down(self, case_no, *units):
-        """Dispatch level by level from the center to the last unit, which then handles."""
+    def assign_down(self, case_no, *units):
+        """Dispatch level by level from the center to the last unit; returns that unit's user."""
         holder_user = "dispatcher"
         for unit in units:
             self.complete(case_no, "dispatch", holder_user, action="assign", unit=unit)
             holder_user = f"officer-{unit}"
-        self.complete(case_no, "dispatch", holder_user, action="handle")
         return holder_user
+
+    def dispatch_down(self, case_no, *units):
+        """Dispatch down to the last unit, which then takes it to handle."""
+        self.complete(case_no, "dispatch", self.assign_down(case_no, *units), action="handle")
 
     def review_up(self, case_no, *units):
         """Approve the review at each unit above the handler, bottom up, ending at the center."""
