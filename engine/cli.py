@@ -36,9 +36,16 @@ def parse_duration(text):
     match = _SHORT.match(text.strip().lower())
     if match:
         unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
-        return timedelta(**{unit: float(match.group(1))})
+        try:
+            return timedelta(**{unit: float(match.group(1))})
+        except OverflowError:
+            raise click.BadParameter(f"duration out of range: {text!r}") from None
     try:
+        if not text.strip().upper().startswith("P"):
+            raise ValueError("an ISO 8601 duration starts with P")
         parsed = TimerEventDefinition.parse_iso_duration(text.strip())
+        if not parsed:   # SpiffWorkflow reads "" and "P" as no duration at all
+            raise ValueError("no duration given")
         if parsed.pop("years", 0) or parsed.pop("months", 0):
             raise ValueError("years and months have no fixed length")
         return timedelta(**parsed)

@@ -47,6 +47,10 @@ class SimulatedClock:
     def set(self, session, instant):
         if instant.tzinfo is None:
             raise ClockError("a clock instant needs a UTC offset")
+        try:
+            instant = instant.astimezone(timezone.utc)
+        except OverflowError:
+            raise ClockError(f"{instant.isoformat()} is out of range") from None
         row = session.get(SimClock, 1)
         if row is None:
             session.add(SimClock(id=1, now=instant))
@@ -60,7 +64,11 @@ class SimulatedClock:
         if delta.total_seconds() < 0:
             raise ClockError("the clock only moves forward")
         self.sync(session)
-        return self.set(session, self._now + delta)
+        try:
+            target = self._now + delta
+        except OverflowError:
+            raise ClockError(f"cannot advance {self._now.isoformat()} by {delta}: out of range") from None
+        return self.set(session, target)
 
 
 def make_clock(kind):

@@ -47,17 +47,23 @@ def parse(files: dict[str, bytes], process_id: str, runtime):
     parser = spiff.Parser()
     problems = []
     for name, data in sorted(files.items()):
+        if not name.endswith((".bpmn", ".dmn")):   # refused by name, before its content is parsed
+            problems.append(Problem(name, None, None, "only .bpmn and .dmn files can be deployed"))
+            continue
         if len(data) > MAX_FILE_BYTES:
             problems.append(Problem(name, None, None, f"file larger than {MAX_FILE_BYTES // 1024} KiB"))
+            continue
+        try:
+            data.decode("utf-8")   # stored as text (Deployment.files), hashed as bytes: they must agree
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(name, None, None, f"not UTF-8 (byte {exc.start}); save the file as UTF-8"))
             continue
         try:
             root = spiff.parse_xml(data, name)
             if name.endswith(".dmn"):
                 parser.add_dmn_xml(root, filename=name)
-            elif name.endswith(".bpmn"):
-                parser.add_bpmn_xml(root, filename=name)
             else:
-                problems.append(Problem(name, None, None, "only .bpmn and .dmn files can be deployed"))
+                parser.add_bpmn_xml(root, filename=name)
         except etree.XMLSyntaxError as exc:
             problems.append(Problem(name, None, exc.lineno, f"not well-formed XML: {exc.msg}"))
         except ValidationException as exc:

@@ -4,7 +4,8 @@ import json
 from dataclasses import dataclass
 from datetime import timezone
 
-from sqlalchemy import select
+from sqlalchemy import event as sa_event, insert, select
+from sqlalchemy.orm import Session
 
 from .models import Event
 
@@ -47,9 +48,39 @@ def append(session, *, stream, kind, at, actor=None, instance_id=None, deploymen
     return event
 
 
+def chain(head, *, stream, rows):
+    """Hash-chain event rows after a known head (seq, hash): returns ((seq, hash) of the new head,
+    the rows ready to insert). For streams whose head is kept under a version check (instances)."""
+    seq, prev = head
+    values = []
+    for row in rows:
+        data = json.loads(json.dumps(row.get("data") or {}, default=str))
+        at = row["at"].astimezone(timezone.utc)
+        seq += 1
+        digest = _digest(prev, stream, seq, at, row["kind"], row.get("actor"), row.get("instance_id"),
+                         row.get("deployment_id"), row.get("step"), data)
+        values.append(dict(stream=stream, seq=seq, at=at, kind=row["kind"], actor=row.get("actor"),
+                           instance_id=row.get("instance_id"), deployment_id=row.get("deployment_id"),
+                           step=row.get("step"), data=data, prev_hash=prev, hash=digest))
+        prev = digest
+    return (seq, prev), values
+
+
+def insert_rows(session, values):
+    """One INSERT for rows made by `chain`."""
+    if values:
+        session.execute(insert(Event), values)
+
+
 def forget_heads(session):
     """Drop remembered heads (after a rollback they may be ahead of the database)."""
     session.info.pop("event_heads", None)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_heads_after_rollback(session, previous_transaction):
+    # Any rollback, a savepoint's too, may undo appends that moved a head: read it again next time.
+    forget_heads(session)
 
 
 def get_stream(session, stream):

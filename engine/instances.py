@@ -34,13 +34,22 @@ class Loaded:
     workflow: BpmnWorkflow
     context: RunContext
     new_events: list = field(default_factory=list)
+    ready_at_load: frozenset = frozenset()        # ids of the READY user tasks when loaded
+    scratch: dict = field(default_factory=dict)   # per-unit-of-work memo for listeners (e.g. the case row)
+
+    def ready_user_tasks(self):
+        """READY user tasks; memoised until the workflow runs again (listeners ask repeatedly)."""
+        if "_ready" not in self.scratch:
+            self.scratch["_ready"] = self.workflow.get_tasks(state=TaskState.READY, manual=True)
+        return self.scratch["_ready"]
+
+    def ran(self):
+        """Forget what was memoised about the workflow's state: it has moved on."""
+        self.scratch.pop("_ready", None)
 
     @property
     def id(self):
         return self.instance.id
-
-    def ready_user_tasks(self):
-        return self.workflow.get_tasks(state=TaskState.READY, manual=True)
 
     def main_task(self, exclude=()):
         """The task that says where the instance stands: the first READY user task not in `exclude`,
@@ -90,7 +99,7 @@ def load(session, runtime, instance_id, *, actor) -> Loaded:
     instance = session.get(Instance, instance_id)
     if instance is None:
         raise NotFound(f"instance {instance_id} not found")
-    deployment = session.get(Deployment, instance.deployment_id)
+    deployment = runtime.deployment(session, instance.deployment_id)
     context = RunContext(session=session, instance_id=instance.id, actor=actor)
     workflow = runtime.workflows.take(instance.id, instance.version)
     if workflow is None:
@@ -98,6 +107,7 @@ def load(session, runtime, instance_id, *, actor) -> Loaded:
         workflow = spiff.state_from_json(instance.state, spec, subprocess_specs)
     _attach(runtime, workflow, context)
     context.loaded = Loaded(instance, deployment, workflow, context)
+    context.loaded.ready_at_load = frozenset(str(t.id) for t in context.loaded.ready_user_tasks())
     return context.loaded
 
 
@@ -106,6 +116,7 @@ def complete_task(loaded: Loaded, task, data: dict):
     if task.state != TaskState.READY or not task.task_spec.manual:
         raise NotFound(f"task {task.id} is not open")
     task.set_data(**data)
+    loaded.ran()
     task.run()
     loaded.new_events.append(dict(kind="task_completed", step=task.task_spec.bpmn_id or task.task_spec.name,
                                   data={"task_id": str(task.id), "form": data}))
@@ -115,6 +126,7 @@ def complete_task(loaded: Loaded, task, data: dict):
 def fire_due_timers(loaded: Loaded):
     """Let every due timer fire (at the clock's now) and run on; returns the occurrences fired."""
     before = timers.fired_marks(loaded.workflow)
+    loaded.ran()
     loaded.workflow.refresh_timers()
     loaded.workflow.do_engine_steps()
     fired = sorted(timers.fired_marks(loaded.workflow) - before)
@@ -135,9 +147,11 @@ def end_event(workflow):
 
 
 def save(session, runtime, loaded: Loaded):
-    """Persist state, timer rows, derived rows (listeners) and events; raise Conflict on a lost race."""
+    """Persist state, timer rows, derived rows (listeners) and events in the caller's transaction,
+    with one version-checked UPDATE of the instance; raise Conflict on a lost race."""
     instance, workflow = loaded.instance, loaded.workflow
     now = loaded.context.at
+    instance_id = instance.id   # the session is unusable after a failed flush
     instance.state = spiff.state_to_json(workflow)
     instance.completed = workflow.is_completed()
     instance.end_event = end_event(workflow)
@@ -145,23 +159,26 @@ def save(session, runtime, loaded: Loaded):
     waiting = timers.waiting_timers(workflow)
     digest = hashlib.sha1(repr(waiting).encode()).hexdigest()
     timers_changed, instance.timers_digest = digest != instance.timers_digest, digest
-    instance_id = instance.id   # the session is unusable after a failed flush
+    rows = [dict(at=now, actor=loaded.context.actor, instance_id=instance_id,
+                 deployment_id=instance.deployment_id, **spec)
+            for spec in [*loaded.new_events, *loaded.context.events]]
+    loaded.new_events.clear()
+    loaded.context.events.clear()
+    head = (instance.event_seq, instance.event_hash)
+    new_head = events.chain(head, stream=events.instance_stream(instance_id), rows=rows)
+    instance.event_seq, instance.event_hash = new_head[0]
     try:
         session.flush()
     except StaleDataError:
         raise Conflict(f"instance {instance_id} was changed by someone else; reload and try again") from None
+    events.insert_rows(session, new_head[1])
     if timers_changed:
-        timers.replace(session, runtime, instance.id, waiting)
-    for listener in runtime.listeners:
-        listener(session, loaded)
-    stream = events.instance_stream(instance.id)
-    for spec in [*loaded.new_events, *loaded.context.events]:
-        events.append(session, stream=stream, at=now, actor=loaded.context.actor, instance_id=instance.id,
-                      deployment_id=instance.deployment_id, **spec)
-    loaded.new_events.clear()
-    loaded.context.events.clear()
+        timers.replace(session, runtime, instance_id, waiting)
+    with session.no_autoflush:
+        for listener in runtime.listeners:
+            listener(session, loaded)
     session.flush()
-    session.info.setdefault("citygrid.cache", []).append((runtime.workflows, instance.id, instance.version, workflow))
+    session.info.setdefault("citygrid.cache", []).append((runtime.workflows, instance_id, instance.version, workflow))
 
 
 def update_data(loaded: Loaded, updates: dict, *, reason: str, external=False, context=None):
@@ -179,6 +196,7 @@ def update_data(loaded: Loaded, updates: dict, *, reason: str, external=False, c
         if task in waiting and task.parent is not None:
             # A waiting event re-inherits its parent's data whenever it is updated.
             task.parent.data.update(updates)
+    loaded.ran()
     timers.rearm(loaded.workflow)
     loaded.new_events.append(dict(kind="data_changed", step=None,
                                   data={"reason": reason, "before": before, "after": updates,

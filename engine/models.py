@@ -50,6 +50,10 @@ class Instance(Base):
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
     end_event: Mapped[str | None] = mapped_column(String(200))
     timers_digest: Mapped[str] = mapped_column(String(64), default="")
+    # Head of the instance's event chain: kept here, under the version check, so appending needs
+    # no read and two racing units of work cannot both extend the chain.
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    event_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from . import spiff
+from .models import Deployment
 from .scripting import FixedClock, RunContext, ScriptEngine, WallClockCalendar
 
 
@@ -60,6 +61,7 @@ class Runtime:
         # which the world looks as it did before them (e.g. calendar data not yet loaded).
         self.replay_context: Callable = lambda later_events: contextlib.nullcontext()
         self._specs = {}
+        self._deployments = {}
         self._specs_lock = Lock()
 
     def script_engine(self, context: RunContext) -> ScriptEngine:
@@ -75,6 +77,15 @@ class Runtime:
         twin.clock = clock
         twin.workflows = WorkflowCache(0)
         return twin
+
+    def deployment(self, session, deployment_id):
+        """A deployment row (immutable once stored), read once per process."""
+        found = self._deployments.get(deployment_id)
+        if found is None:
+            found = session.get(Deployment, deployment_id)
+            session.expunge(found)
+            self._deployments[deployment_id] = found
+        return found
 
     def specs(self, deployment):
         """The restored (spec, subprocess_specs) of a deployment, shared read-only by its instances."""
@@ -100,4 +111,3 @@ def _after_commit(session):
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session):
     session.info.pop("citygrid.cache", None)
-    session.info.pop("event_heads", None)

@@ -17,6 +17,15 @@ SAFE_BUILTINS = {name: getattr(builtins, name) for name in (
 )}
 
 
+# Public attribute names that still reach outside: a generator's, coroutine's or traceback's frame
+# leads through `f_back.f_globals` to any module (and so to the real builtins); str.format resolves
+# "{0.__globals__}" at run time, past the check of the source.
+FORBIDDEN_ATTRIBUTES = frozenset({
+    "gi_frame", "gi_code", "ag_frame", "ag_code", "cr_frame", "cr_code", "tb_frame", "tb_next",
+    "f_back", "f_builtins", "f_code", "f_globals", "f_locals", "format", "format_map",
+})
+
+
 class SandboxViolation(Exception):
     """Code that uses something the sandbox does not allow."""
 
@@ -29,6 +38,8 @@ def _check(tree):
             raise SandboxViolation("global/nonlocal are not allowed")
         if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
             raise SandboxViolation(f"access to the private attribute {node.attr!r} is not allowed")
+        if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES:
+            raise SandboxViolation(f"access to the attribute {node.attr!r} is not allowed")
         if isinstance(node, ast.Name) and node.id.startswith("__"):
             raise SandboxViolation(f"the name {node.id!r} is not allowed")
 

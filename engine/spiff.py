@@ -5,10 +5,11 @@ SpiffWorkflow 3.2 compares timers with `datetime.now()`; the subclasses here ask
 script engine instead (`script_engine.now()` and `script_engine.add_duration()`).
 """
 import copy
-import json
 from datetime import datetime, timezone
+from types import ModuleType
 from uuid import UUID
 
+import orjson
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.event_parsers import first
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -215,18 +216,31 @@ def state_to_dict(workflow):
     return dct
 
 
+def _leftover(obj):
+    """What SpiffWorkflow's own JSON encoder does for objects its registry left unconverted."""
+    registry = SERIALIZER.registry
+    typename = registry.typenames.get(type(obj))
+    if typename is not None:
+        return registry.convert_to_dict[typename](obj)
+    if callable(obj) or isinstance(obj, ModuleType):
+        return None
+    if isinstance(obj, set):
+        return list(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
 def state_to_json(workflow):
-    """Instance state as JSON; SpiffWorkflow's encoder handles what its registry left as objects."""
+    """Instance state as JSON text (orjson: this runs on every step)."""
     registry = SERIALIZER.registry
     registry._encoder_mode = True
     try:
-        return json.dumps(state_to_dict(workflow), cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+        return orjson.dumps(state_to_dict(workflow), default=_leftover, option=orjson.OPT_NON_STR_KEYS).decode()
     finally:
         registry._encoder_mode = False
 
 
 def state_from_json(text, spec, subprocess_specs):
-    return state_from_dict(json.loads(text), spec, subprocess_specs)
+    return state_from_dict(orjson.loads(text), spec, subprocess_specs)
 
 
 def state_from_dict(dct, spec, subprocess_specs):

@@ -121,16 +121,23 @@ def report(session, runtime, directory, *, user, data) -> tuple[Case, bool]:
     start_data.update(community=community, grid=grid, case_no=case_no, center=directory.center(),
                       reported_at=shanghai(now), reporter=user.username)
     loaded = instances.start(session, runtime, deployment=deployment, data=start_data, actor=user.username)
-    case = Case(case_no=case_no, instance_id=loaded.id, reporter=user.username, reported_at=now,
+    case = loaded.scratch["case"] = Case(case_no=case_no, instance_id=loaded.id, reporter=user.username, reported_at=now,
                 **{k: start_data[k] for k in REPORT_FIELDS})
     session.add(case)
     instances.save(session, runtime, loaded)
     return case, True
 
 
+def case_of(session, loaded):
+    """The case of a loaded instance, looked up once per unit of work."""
+    if "case" not in loaded.scratch:
+        loaded.scratch["case"] = get_by_instance(session, loaded.id)
+    return loaded.scratch["case"]
+
+
 def refresh(session, loaded):
     """Listener: derive the case row from the instance's state."""
-    case = get_by_instance(session, loaded.id)
+    case = case_of(session, loaded)
     if case is None:
         return
     main = loaded.main_task(exclude=PARALLEL_STEPS)

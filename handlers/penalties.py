@@ -58,7 +58,7 @@ def record_penalty(call, reason, points, unit=None):
     result = {"unit": unit, "points": float(points), "reason": reason}
     if not call.context.replay:
         session = call.context.session
-        case = cases.get_by_instance(session, call.context.instance_id)
+        case = cases.case_of(session, call.context.loaded)
         session.add(Penalty(case_id=case.id, unit_code=unit, points=float(points), reason=reason,
                             occurrence=occurrence_of(call.task), at=call.now))
         if reason == "rework":

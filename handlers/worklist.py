@@ -39,11 +39,11 @@ def assignment(workflow, task):
 
 def refresh(session, loaded):
     """Listener: make the open_tasks rows match the instance's READY user tasks."""
-    case = cases.get_by_instance(session, loaded.id)
+    case = cases.case_of(session, loaded)
     if case is None:
         return
     ready = {str(t.id): t for t in loaded.ready_user_tasks()}
-    existing = set(session.scalars(select(OpenTask.task_id).where(OpenTask.instance_id == loaded.id)))
+    existing = loaded.ready_at_load      # the rows written when the instance was last saved
     gone = existing - set(ready)
     if gone:
         session.execute(delete(OpenTask).where(OpenTask.task_id.in_(gone)))
@@ -119,6 +119,7 @@ def complete(session, runtime, directory, *, user, task_id, data):
     form = schema().load(data)
     case = session.get(cases.Case, row.case_id)
     loaded = instances.load(session, runtime, row.instance_id, actor=user.username)
+    loaded.scratch["case"] = case
     task = loaded.task(task_id)
     check_context(session, directory, step=row.step, form=form, task_data=task.data, case=case)
     # An optional field left empty does not wipe what the case already knows (e.g. its category).

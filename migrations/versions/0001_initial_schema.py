@@ -72,6 +72,8 @@ def upgrade():
     sa.Column('completed', sa.Boolean(), nullable=False),
     sa.Column('end_event', sa.String(length=200), nullable=True),
     sa.Column('timers_digest', sa.String(length=64), nullable=False),
+    sa.Column('event_seq', sa.Integer(), nullable=False),
+    sa.Column('event_hash', sa.String(length=64), nullable=False),
     sa.Column('created_at', engine.models.UTCDateTime(), nullable=False),
     sa.Column('updated_at', engine.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['deployment_id'], ['deployments.id'], name=op.f('fk_instances_deployment_id_deployments')),
