@@ -44,7 +44,10 @@ def _postgres_url(request):
         if os.environ.get("CI"):
             pytest.fail("CI needs TEST_DATABASE_URL for the PostgreSQL runs")
         pytest.skip("TEST_DATABASE_URL not set")
-    schema = "cg_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # One schema per test process: parallel runs (xdist workers, or two developers' runs on one
+    # server) never drop each other's tables.
+    schema = f"cg_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+    request.addfinalizer(lambda: _drop_schema(base, schema))
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -58,6 +61,15 @@ def _postgres_url(request):
         admin.dispose()
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+def _drop_schema(base, schema):
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
