@@ -7,6 +7,7 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy import select
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import events, spiff
@@ -169,3 +170,57 @@ def deploy_directory(session, runtime, path, *, actor):
                 result.append(deploy(session, runtime, files=files, process_id=process_id, actor=actor,
                                      note=f"shipped {name}"))
     return result
+
+
+DMN_NS = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
+
+
+def _rules(files):
+    """decision id -> rule id -> (input entries, output entries), from the DMN files as deployed."""
+    tables = {}
+    for name, text in files.items():
+        if not name.endswith(".dmn"):
+            continue
+        root = spiff.parse_xml(text.encode(), name)
+        ns = {"dmn": root.nsmap.get(None, DMN_NS["dmn"])}
+        for decision in root.iter(f"{{{ns['dmn']}}}decision"):
+            rules = {}
+            for rule in decision.iter(f"{{{ns['dmn']}}}rule"):
+                cells = lambda tag: tuple((e.findtext("dmn:text", "", ns) or "").strip()
+                                          for e in rule.findall(f"dmn:{tag}", ns))
+                rules[rule.get("id")] = (cells("inputEntry"), cells("outputEntry"))
+            tables[decision.get("id")] = rules
+    return tables
+
+
+def diff(runtime, old: Deployment, new: Deployment):
+    """What changed from `old` to `new`: elements added, removed, changed (by attribute) in each
+    process, and rows added, removed, changed in each decision table."""
+    registry = spiff.SERIALIZER.registry
+    (old_spec, old_subs), (new_spec, new_subs) = runtime.specs(old), runtime.specs(new)
+    processes = {}
+    for name, before, after in [(old_spec.name, old_spec, new_spec if new_spec.name == old_spec.name else None),
+                                *[(n, s, new_subs.get(n)) for n, s in old_subs.items()]]:
+        if after is None:
+            processes[name] = {"removed_process": True}
+            continue
+        found = SpecDiff(registry, before, after)
+        processes[name] = {
+            "added": sorted(s.bpmn_id for s in found.added if s.bpmn_id),
+            "removed": sorted(s.bpmn_id for s in found.removed if s.bpmn_id),
+            "changed": {s.bpmn_id: sorted(attrs) for s, attrs in found.changed.items() if s.bpmn_id},
+        }
+    old_rules, new_rules = _rules(old.files), _rules(new.files)
+    tables = {}
+    for decision in sorted(set(old_rules) | set(new_rules)):
+        a, b = old_rules.get(decision, {}), new_rules.get(decision, {})
+        tables[decision] = {
+            "added": {r: b[r] for r in b if r not in a},
+            "removed": {r: a[r] for r in a if r not in b},
+            "changed": {r: {"before": a[r], "after": b[r]} for r in a if r in b and a[r] != b[r]},
+        }
+    return {"from": old.id, "to": new.id, "processes": processes, "tables": tables}
+
+
+def all_versions(session):
+    return list(session.scalars(select(Deployment).order_by(Deployment.id)))

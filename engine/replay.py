@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from SpiffWorkflow.util.task import TaskState
 
-from . import events, instances, spiff
-from .models import Deployment, Instance
+from . import events, instances, migration, spiff
+from .models import Instance
 from .scripting import FixedClock
 
 
@@ -69,6 +69,10 @@ class _Replayer:
             recorded = [[t["timer"], t["occurrence"]] for t in event.data["timers"]]
             if fired != recorded:
                 return f"event #{event.seq}: replay fired {fired}, stored {recorded}"
+        elif event.kind == "migrated":
+            self._enter(event.at)
+            self.deployment = self.runtime.deployment(self.session, event.data["to"])
+            migration.apply(self.loaded, self.runtime, self.deployment)
         elif event.kind == "data_changed" and event.data.get("external"):
             self._enter(event.at)
             instances.update_data(self.loaded, event.data["after"], reason=event.data["reason"], external=True,
@@ -80,9 +84,11 @@ def replay_instance(session, runtime, instance_id) -> ReplayResult:
     """Re-run the recorded inputs (start, completions, timer firings, external data changes), each
     in the world as it was then (runtime.replay_context), and compare with the stored state."""
     instance = session.get(Instance, instance_id)
-    deployment = session.get(Deployment, instance.deployment_id)
-    replayer = _Replayer(session, runtime, deployment)
     stream = events.get_stream(session, events.instance_stream(instance_id))
+    started = next((e for e in stream if e.kind == "started"), None)
+    # The deployment it started on: later `migrated` events move the replay on as they moved the case.
+    deployment = runtime.deployment(session, started.deployment_id if started else instance.deployment_id)
+    replayer = _Replayer(session, runtime, deployment)
     for index, event in enumerate(stream):
         later = [e for e in stream[index:] if e.kind == "data_changed" and e.data.get("external")]
         with runtime.replay_context(later):
@@ -91,7 +97,10 @@ def replay_instance(session, runtime, instance_id) -> ReplayResult:
             return ReplayResult(False, problem)
     if replayer.loaded is None:
         return ReplayResult(False, "no start event")
-    spec, subprocess_specs = runtime.specs(deployment)
+    if replayer.deployment.id != instance.deployment_id:
+        return ReplayResult(False, f"replay ends on version {replayer.deployment.id}, "
+                                   f"the instance is on version {instance.deployment_id}")
+    spec, subprocess_specs = runtime.specs(replayer.deployment)
     stored = spiff.state_from_json(instance.state, spec, subprocess_specs)
     # Through the same JSON round trip as the stored state, so that only content is compared.
     replayed = spiff.state_from_json(spiff.state_to_json(replayer.loaded.workflow), spec, subprocess_specs)
