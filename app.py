@@ -29,6 +29,11 @@ def load_config(environ, instance_path):
         "CITYGRID_CATEGORIES": environ.get("CITYGRID_CATEGORIES", str(ROOT / "handlers" / "data" / "categories.toml")),
         "SESSION_COOKIE_SECURE": environ.get("CITYGRID_SECURE_COOKIES", "off") == "on",
         "MAX_CONTENT_LENGTH": int(environ.get("CITYGRID_MAX_REQUEST_BYTES", str(80 * 1024 * 1024))),
+        # REST API: the lifetime of tokens issued by the login endpoint (0: no expiry), the video
+        # detector's violation kinds (data)
+        "CITYGRID_API_TOKEN_HOURS": int(environ.get("CITYGRID_API_TOKEN_HOURS", "720")),
+        "CITYGRID_VIOLATIONS": environ.get("CITYGRID_VIOLATIONS",
+                                           str(ROOT / "handlers" / "intake" / "violations.toml")),
     }
 
 
@@ -74,7 +79,7 @@ def create_app(test_config=None):
     )
     runtime.listeners += [cases.refresh, worklist.refresh]
     runtime.replay_context = calendar.replay_context
-    runtime.linters.append(lint.check_user_tasks)
+    runtime.linters += [lint.check_user_tasks, lint.check_decision_tables]
     app.extensions["citygrid.runtime"] = runtime
     app.extensions["citygrid.directory"] = directory
 

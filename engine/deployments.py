@@ -1,6 +1,7 @@
 """Deployments: validate BPMN+DMN files, store them with their parsed spec under a content hash."""
 import hashlib
 import json
+import re
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from .models import Deployment
 from .sandbox import SandboxViolation, compile_checked
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+ISO_LITERAL = re.compile(r"^(R\d*/.*|P(\d|T)[0-9A-Z.]*|\d{4}-\d{2}-\d{2}.*)$")
 
 
 @dataclass
@@ -114,6 +116,10 @@ def lint_expressions(spec, subprocess_specs, runtime):
         expression = getattr(definition, "expression", None)
         if expression is not None and type(definition).__name__.startswith("Clock"):
             check(ts, expression, "eval", "timer expression")
+            if ISO_LITERAL.match(expression.strip()):
+                # `P2D` unquoted is a variable name: the timer would fail when armed, never fire.
+                problems.append(Problem(None, ts.bpmn_id, None, f"timer expression {expression.strip()} is read "
+                                        f"as a variable name; write a string: \"{expression.strip()}\""))
         for condition, _target in getattr(ts, "cond_task_specs", None) or []:
             if condition is not None and getattr(condition, "args", None):
                 check(ts, condition.args[0], "eval", "condition")

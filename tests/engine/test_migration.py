@@ -95,3 +95,23 @@ def test_readable_diff_between_versions(city):
     changed_rows = found["tables"]["time_limit"]["changed"]
     assert [(v["before"], v["after"]) for v in changed_rows.values()] == [((('"B"',), ("2",)), (('"B"',), ("3",)))]
     assert found["tables"]["penalty_points"] == {"added": {}, "removed": {}, "changed": {}}
+
+
+def test_a_table_that_leaves_an_urgency_unanswered_is_not_deployed(city):
+    files = {p.name: p.read_bytes() for p in PROCESSES.iterdir() if p.suffix in (".bpmn", ".dmn")}
+    files["time_limit.dmn"] = files["time_limit.dmn"].replace(b'"C"', b'"D"')
+    with pytest.raises(deployments.DeploymentError) as err:
+        city.work(lambda s: deployments.deploy(s, city.runtime, files=files, process_id="case_handling", actor="owner"))
+    assert [(p.element, p.message) for p in err.value.problems] == [
+        ("time_limit", "decision table has no rule for urgency = 'C'")]
+
+
+def test_an_unquoted_timer_literal_is_refused_on_its_element(city):
+    bpmn = (PROCESSES / "case_handling.bpmn").read_text()
+    assert ">warn_at<" in bpmn
+    files = {p.name: p.read_bytes() for p in PROCESSES.iterdir() if p.suffix in (".bpmn", ".dmn")}
+    files["case_handling.bpmn"] = bpmn.replace(">warn_at<", ">P2D<").encode()
+    with pytest.raises(deployments.DeploymentError) as err:
+        city.work(lambda s: deployments.deploy(s, city.runtime, files=files, process_id="case_handling", actor="owner"))
+    assert [p.element for p in err.value.problems] == ["warning_timer"]
+    assert '"P2D"' in err.value.problems[0].message
