@@ -2,19 +2,41 @@
 
 Only registered functions and a small set of builtins are visible; imports, dunder names and
 private attributes are refused when the code is compiled, so a diagram cannot reach `os` or walk
-`().__class__.__subclasses__()`.
+`().__class__.__subclasses__()`. Run time is bounded: `while` loops and large powers are refused
+when compiled, `range` is capped, and every run has a budget of executed lines.
 """
 import ast
 import builtins
+import sys
 from functools import lru_cache
 
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+MAX_RANGE = 100_000
+LINE_BUDGET = 200_000      # lines and calls of diagram code per evaluation
+
+
+class SandboxViolation(Exception):
+    """Code that uses something the sandbox does not allow."""
+
+
+class SandboxTimeout(SandboxViolation):
+    """Diagram code ran longer than its budget."""
+
+
+def _bounded_range(*args):
+    bounded = range(*args)
+    if len(bounded) > MAX_RANGE:
+        raise SandboxViolation(f"range of {len(bounded)} items is over the limit of {MAX_RANGE}")
+    return bounded
+
+
 SAFE_BUILTINS = {name: getattr(builtins, name) for name in (
     "abs", "all", "any", "bool", "dict", "enumerate", "filter", "float", "int", "isinstance", "len", "list",
-    "map", "max", "min", "range", "reversed", "round", "set", "sorted", "str", "sum", "tuple", "zip",
+    "map", "max", "min", "reversed", "round", "set", "sorted", "str", "sum", "tuple", "zip",
     "True", "False", "None", "ValueError", "KeyError",
 )}
+SAFE_BUILTINS["range"] = _bounded_range
 
 
 # Public attribute names that still reach outside: a generator's, coroutine's or traceback's frame
@@ -24,10 +46,6 @@ FORBIDDEN_ATTRIBUTES = frozenset({
     "gi_frame", "gi_code", "ag_frame", "ag_code", "cr_frame", "cr_code", "tb_frame", "tb_next",
     "f_back", "f_builtins", "f_code", "f_globals", "f_locals", "format", "format_map",
 })
-
-
-class SandboxViolation(Exception):
-    """Code that uses something the sandbox does not allow."""
 
 
 def _check(tree):
@@ -42,6 +60,12 @@ def _check(tree):
             raise SandboxViolation(f"access to the attribute {node.attr!r} is not allowed")
         if isinstance(node, ast.Name) and node.id.startswith("__"):
             raise SandboxViolation(f"the name {node.id!r} is not allowed")
+        if isinstance(node, ast.While):
+            raise SandboxViolation("while loops are not allowed (loop over data or a range)")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and not (
+                isinstance(node.right, ast.Constant) and isinstance(node.right.value, (int, float))
+                and abs(node.right.value) <= 100):
+            raise SandboxViolation("powers are allowed only with a literal exponent up to 100")
 
 
 @lru_cache(maxsize=4096)
@@ -50,6 +74,29 @@ def compile_checked(source, mode):
     tree = ast.parse(source, mode=mode)
     _check(tree)
     return compile(tree, "<string>", mode)
+
+
+class _budget:
+    """Count the lines and calls of diagram code (frames compiled from "<string>") on this thread;
+    past LINE_BUDGET raise SandboxTimeout. Registered functions run untraced, at full speed."""
+
+    def __enter__(self):
+        self.previous, self.count = sys.gettrace(), 0
+        sys.settrace(self._global)
+
+    def __exit__(self, *exc):
+        sys.settrace(self.previous)
+
+    def _global(self, frame, event, arg):
+        if frame.f_code.co_filename != "<string>":
+            return None
+        return self._local(frame, event, arg)
+
+    def _local(self, frame, event, arg):
+        self.count += 1
+        if self.count > LINE_BUDGET:
+            raise SandboxTimeout(f"diagram code ran more than {LINE_BUDGET} steps")
+        return self._local
 
 
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):
@@ -67,11 +114,15 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return scope
 
     def evaluate(self, expression, context, external_context=None):
-        return eval(compile_checked(expression, "eval"), self._scope(context, external_context))
+        code = compile_checked(expression, "eval")
+        with _budget():
+            return eval(code, self._scope(context, external_context))
 
     def execute(self, script, context, external_context=None):
         scope = self._scope(context, external_context)
-        exec(compile_checked(script, "exec"), scope)
+        code = compile_checked(script, "exec")
+        with _budget():
+            exec(code, scope)
         hidden = set(self.functions) | set(external_context or {}) | {"__builtins__"}
         for key in [k for k in context if k not in scope]:
             del context[key]
