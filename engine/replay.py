@@ -80,23 +80,44 @@ class _Replayer:
         return None
 
 
-def replay_instance(session, runtime, instance_id) -> ReplayResult:
-    """Re-run the recorded inputs (start, completions, timer firings, external data changes), each
-    in the world as it was then (runtime.replay_context), and compare with the stored state."""
-    instance = session.get(Instance, instance_id)
-    stream = events.get_stream(session, events.instance_stream(instance_id))
+def _run(session, runtime, instance, stream, until_seq=None):
+    """Replay the stream (up to and including event `until_seq`); returns (replayer, problem)."""
     started = next((e for e in stream if e.kind == "started"), None)
     # The deployment it started on: later `migrated` events move the replay on as they moved the case.
     deployment = runtime.deployment(session, started.deployment_id if started else instance.deployment_id)
     replayer = _Replayer(session, runtime, deployment)
     for index, event in enumerate(stream):
+        if until_seq is not None and event.seq > until_seq:
+            break
         later = [e for e in stream[index:] if e.kind == "data_changed" and e.data.get("external")]
         with runtime.replay_context(later):
             problem = replayer.apply(event)
         if problem:
-            return ReplayResult(False, problem)
+            return replayer, problem
     if replayer.loaded is None:
-        return ReplayResult(False, "no start event")
+        return replayer, "no start event"
+    return replayer, None
+
+
+def state_after(session, runtime, instance_id, seq):
+    """The workflow as it stood right after event `seq` of the instance (for "the diagram at this
+    event"), and the deployment it was on then; raises ValueError if the replay cannot get there."""
+    instance = session.get(Instance, instance_id)
+    stream = events.get_stream(session, events.instance_stream(instance_id))
+    replayer, problem = _run(session, runtime, instance, stream, until_seq=seq)
+    if problem:
+        raise ValueError(problem)
+    return replayer.loaded.workflow, replayer.deployment
+
+
+def replay_instance(session, runtime, instance_id) -> ReplayResult:
+    """Re-run the recorded inputs (start, completions, timer firings, external data changes), each
+    in the world as it was then (runtime.replay_context), and compare with the stored state."""
+    instance = session.get(Instance, instance_id)
+    stream = events.get_stream(session, events.instance_stream(instance_id))
+    replayer, problem = _run(session, runtime, instance, stream)
+    if problem:
+        return ReplayResult(False, problem)
     if replayer.deployment.id != instance.deployment_id:
         return ReplayResult(False, f"replay ends on version {replayer.deployment.id}, "
                                    f"the instance is on version {instance.deployment_id}")

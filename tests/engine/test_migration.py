@@ -115,3 +115,21 @@ def test_an_unquoted_timer_literal_is_refused_on_its_element(city):
         city.work(lambda s: deployments.deploy(s, city.runtime, files=files, process_id="case_handling", actor="owner"))
     assert [p.element for p in err.value.problems] == ["warning_timer"]
     assert '"P2D"' in err.value.problems[0].message
+
+
+def test_the_state_after_an_earlier_event(city):
+    from engine import events, replay
+    city.set_clock("2026-03-02 16:05")
+    case_no = city.report()
+    city.set_clock("2026-03-02 16:10")
+    city.complete(case_no, "accept_report", "intake", decision="file", urgency="A")
+    city.complete(case_no, "dispatch", "dispatcher", action="assign", unit="350203")
+
+    def after(session, kind_index):
+        case = cases.get_by_no(session, case_no)
+        stream = events.get_stream(session, events.instance_stream(case.instance_id))
+        workflow, deployment = replay.state_after(session, city.runtime, case.instance_id, stream[kind_index].seq)
+        from SpiffWorkflow.util.task import TaskState
+        return sorted(t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY, manual=True))
+    assert city.work(lambda s: after(s, 0)) == ["accept_report"]
+    assert city.work(lambda s: after(s, 1)) == ["dispatch"]
