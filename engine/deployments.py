@@ -123,12 +123,48 @@ def lint_expressions(spec, subprocess_specs, runtime):
         for condition, _target in getattr(ts, "cond_task_specs", None) or []:
             if condition is not None and getattr(condition, "args", None):
                 check(ts, condition.args[0], "eval", "condition")
+        table = getattr(getattr(ts, "dmnEngine", None), "decision_table", None)
+        if table is not None:
+            problems.extend(lint_table(ts, table))
         if hasattr(ts, "operation_name"):
             if ts.operation_name not in runtime.services:
                 problems.append(Problem(None, ts.bpmn_id, None,
                                         f"service task calls {ts.operation_name!r}, which is not a registered handler"))
             for name, param in ts.operation_params.items():
                 check(ts, param["value"], "eval", f"parameter {name!r}")
+    return problems
+
+
+def lint_table(task_spec, table):
+    """Every cell of a decision table compiles in the sandbox (a match cell may start with an
+    operator, as in `> 3`, which the DMN engine completes with the input)."""
+    problems = []
+
+    def check(source, what, allow_operator=False):
+        if not source or not source.strip():
+            return
+        try:
+            compile_checked(source, "eval")
+        except SyntaxError:
+            if not allow_operator:
+                problems.append(Problem(None, task_spec.bpmn_id, None, f"{what}: not a valid expression: {source}"))
+                return
+            try:
+                compile_checked(f"v {source}", "eval")
+            except (SyntaxError, SandboxViolation) as exc:
+                problems.append(Problem(None, task_spec.bpmn_id, None, f"{what}: {exc}"))
+        except SandboxViolation as exc:
+            problems.append(Problem(None, task_spec.bpmn_id, None, f"{what}: {exc}"))
+
+    for column in table.inputs:
+        check(column.expression, f"table {table.id} input {column.label or column.id}")
+    for rule in table.rules:
+        where = f"table {table.id} rule {rule.row_number or rule.id}"
+        for entry in rule.inputEntries:
+            for lhs in entry.lhs:
+                check(lhs, where, allow_operator=True)
+        for entry in rule.outputEntries:
+            check(entry.text, where)
     return problems
 
 

@@ -94,8 +94,10 @@ class ChainCheck:
     problem: str | None = None
 
 
-def verify_stream(session, stream) -> ChainCheck:
-    """Recompute the chain: an edited, deleted or inserted event breaks it."""
+def verify_stream(session, stream, head=None) -> ChainCheck:
+    """Recompute the chain: an edited, deleted or inserted event breaks it. Given the `head`
+    (seq, hash) the stream should end at (an instance row keeps its own), so do removed newest
+    events and events appended past it."""
     prev, expected_seq = GENESIS, 1
     events = get_stream(session, stream)
     for event in events:
@@ -108,4 +110,7 @@ def verify_stream(session, stream) -> ChainCheck:
         if digest != event.hash:
             return ChainCheck(False, len(events), f"event #{event.seq} of {stream} ({event.kind}) was altered")
         prev, expected_seq = event.hash, expected_seq + 1
+    if head is not None and (expected_seq - 1, prev) != tuple(head):
+        return ChainCheck(False, len(events),
+                          f"{stream} ends at event #{expected_seq - 1}, not at its recorded head #{head[0]}")
     return ChainCheck(True, len(events))

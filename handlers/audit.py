@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from engine import events, replay
+from engine.models import Instance
 
 from . import cases
 
@@ -24,7 +25,9 @@ def verify_case(session, runtime, case_no) -> CaseCheck:
     case = cases.get_by_no(session, case_no)
     if case is None:
         return CaseCheck(case_no, False, "no such case")
-    chain = events.verify_stream(session, events.instance_stream(case.instance_id))
+    instance = session.get(Instance, case.instance_id)
+    chain = events.verify_stream(session, events.instance_stream(case.instance_id),
+                                 head=(instance.event_seq, instance.event_hash))
     if not chain.ok:
         return CaseCheck(case_no, False, f"hash chain broken: {chain.problem}")
     result = replay.replay_instance(session, runtime, case.instance_id)

@@ -4,7 +4,7 @@ be asked (A/B/C at least)."""
 import ast
 from types import SimpleNamespace
 
-from engine.deployments import Problem, all_task_specs
+from engine.deployments import Problem, all_task_specs, lint_table
 from engine.sandbox import SandboxViolation, compile_checked
 from engine.scripting import ScriptEngine
 
@@ -53,7 +53,7 @@ def check_decision_tables(spec, subprocess_specs):
     engine = ScriptEngine(functions={}, services={}, clock=None, calendar=None, context=None)
     for ts in all_task_specs(spec, subprocess_specs):
         table = getattr(getattr(ts, "dmnEngine", None), "decision_table", None)
-        if table is None:
+        if table is None or lint_table(ts, table):   # cells that fail the sandbox are reported, not run
             continue
         keyed = {v for i in table.inputs for v in _variables(i.expression or "") if v in COVERAGE}
         for variable in sorted(keyed):
