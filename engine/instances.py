@@ -201,3 +201,21 @@ def update_data(loaded: Loaded, updates: dict, *, reason: str, external=False, c
     loaded.new_events.append(dict(kind="data_changed", step=None,
                                   data={"reason": reason, "before": before, "after": updates,
                                         "external": external, "context": context or {}}))
+
+
+def record(session, instance_id, *, kind, at, actor, data, step=None):
+    """Append an event that happened beside the process (not an input of it: replay skips it) to
+    the instance's chain. The head lives on the instance row under its version check, so a step
+    saved concurrently makes one of the two units of work fail with Conflict, never a fork."""
+    instance = session.get(Instance, instance_id)
+    if instance is None:
+        raise NotFound(f"instance {instance_id} not found")
+    head, rows = events.chain((instance.event_seq, instance.event_hash), stream=events.instance_stream(instance_id),
+                              rows=[dict(kind=kind, at=at, actor=actor, instance_id=instance_id,
+                                         deployment_id=instance.deployment_id, step=step, data=data)])
+    instance.event_seq, instance.event_hash = head
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(f"instance {instance_id} was changed by someone else; reload and try again") from None
+    events.insert_rows(session, rows)

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select
 
 from . import instances
-from .models import Timer
+from .models import Instance, Timer
 from .spiff import OCCURRENCE, TimerEventDefinition
 
 
@@ -35,8 +35,9 @@ def waiting_timers(workflow):
 
 
 def fired_marks(workflow):
-    """Every (timer id, occurrence) the workflow has fired so far."""
-    return {(m["timer"], m["at"]) for t in workflow.get_tasks() if (m := t.internal_data.get(OCCURRENCE))}
+    """Every (timer id, occurrence) the workflow (and its subprocesses) has fired so far."""
+    tasks = [*workflow.tasks.values(), *(t for sp in workflow.subprocesses.values() for t in sp.tasks.values())]
+    return {(m["timer"], m["at"]) for t in tasks if (m := t.internal_data.get(OCCURRENCE))}
 
 
 def replace(session, runtime, instance_id, waiting):
@@ -71,8 +72,19 @@ class SweepResult:
     conflicts: int = 0
 
 
+def _fire(session, runtime, instance_id, actor):
+    loaded = instances.load(session, runtime, instance_id, actor=actor)
+    fired = instances.fire_due_timers(loaded)
+    instances.save(session, runtime, loaded)
+    return len(fired)
+
+
 def sweep(db, runtime, *, actor="timer", batch=200, on_progress=None) -> SweepResult:
-    """Fire every due timer at the clock's now; each instance in its own savepoint, committed per batch."""
+    """Fire every due timer at the clock's now, a batch of instances per transaction.
+
+    A batch is first run in one savepoint; if another process changed one of its instances
+    meanwhile (Conflict), the batch is run again one instance per savepoint, skipping the losers.
+    """
     result = SweepResult()
     with db.unit_of_work() as session:
         runtime.clock.sync(session)
@@ -82,22 +94,27 @@ def sweep(db, runtime, *, actor="timer", batch=200, on_progress=None) -> SweepRe
         with db.unit_of_work() as session:
             ids = [i for i in due_instances(session, now, limit=batch + len(done), skip_locked=True)
                    if i not in done]
+            if not ids:
+                return result
             done.update(ids)
-            for instance_id in ids:
-                try:
-                    with session.begin_nested():
-                        loaded = instances.load(session, runtime, instance_id, actor=actor)
-                        fired = instances.fire_due_timers(loaded)
-                        instances.save(session, runtime, loaded)
-                except instances.Conflict:
-                    result.conflicts += 1
-                    continue
-                result.instances += 1
-                result.fired += len(fired)
-                if on_progress:
-                    on_progress(1)
-        if not ids:
-            return result
+            session.scalars(select(Instance).where(Instance.id.in_(ids))).all()   # one read for the batch
+            try:
+                with session.begin_nested():
+                    fired = []
+                    for instance_id in ids:
+                        fired.append(_fire(session, runtime, instance_id, actor))
+                        if on_progress:
+                            on_progress(1)
+            except instances.Conflict:
+                fired = []
+                for instance_id in ids:
+                    try:
+                        with session.begin_nested():
+                            fired.append(_fire(session, runtime, instance_id, actor))
+                    except instances.Conflict:
+                        result.conflicts += 1
+            result.instances += len(fired)
+            result.fired += sum(fired)
 
 
 def rearm(workflow):
