@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from engine import instances
 from engine.db import Base
-from engine.models import UTCDateTime
+from engine.models import Instance, UTCDateTime
 
 from . import cases, forms
 
@@ -107,9 +107,13 @@ def complete(session, runtime, directory, *, user, task_id, data):
     Raises instances.NotFound (no such open task), PermissionDenied, ValidationError (422 with
     field messages) or instances.Conflict (someone else completed or changed it meanwhile).
     """
-    row = session.get(OpenTask, str(task_id))
-    if row is None:
+    # One query for the task, its case and its instance (instances.load then finds it in the session).
+    found = session.execute(
+        select(OpenTask, cases.Case, Instance).join(cases.Case, cases.Case.id == OpenTask.case_id)
+        .join(Instance, Instance.id == OpenTask.instance_id).where(OpenTask.task_id == str(task_id))).first()
+    if found is None:
         raise instances.NotFound(f"no open task {task_id}")
+    row, case, _instance = found
     if not may_complete(directory, user, row):
         raise PermissionDenied(f"{user.username} ({user.role}, {user.unit_code}) may not complete this "
                                f"{row.step} task of unit {row.unit_code}")
@@ -117,7 +121,6 @@ def complete(session, runtime, directory, *, user, task_id, data):
     if schema is None:
         raise instances.NotFound(f"step {row.step!r} has no form")
     form = schema().load(data)
-    case = session.get(cases.Case, row.case_id)
     loaded = instances.load(session, runtime, row.instance_id, actor=user.username)
     loaded.scratch["case"] = case
     task = loaded.task(task_id)
