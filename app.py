@@ -89,6 +89,8 @@ def create_app(test_config=None):
 
     import web
     web.init_app(app)
+    import api
+    api.init_app(app)
     app.cli.add_command(serve)
     # --- end of wiring ---
     return app

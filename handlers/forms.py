@@ -6,6 +6,44 @@ web UI all validate with these. Unknown fields are refused. Checks that need the
 """
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+# The UI and the API show these messages to Chinese users: one translation, here.
+FIELD_MESSAGES = {"required": "必填", "null": "不能为空", "validator_failed": "取值无效"}
+INVALID = {fields.Boolean: "须为是或否", fields.Integer: "须为整数", fields.Float: "须为数字",
+           fields.String: "须为文本"}
+
+
+def one_of(choices):
+    return validate.OneOf(choices, error="须为以下之一：{choices}")
+
+
+def length(min=None, max=None):
+    return validate.Length(min=min, max=max, error="长度须在 {min} 到 {max} 个字符之间" if min else "不能超过 {max} 个字符")
+
+
+def between(low, high):
+    return validate.Range(low, high, error="须在 {min} 到 {max} 之间")
+
+
+def _printable(value):
+    # NUL and other control characters: PostgreSQL refuses NUL, and none belongs in a report.
+    if value and any(ord(c) < 32 and c not in "\n\r\t" for c in value):
+        raise ValidationError("含有不可见的控制字符")
+
+
+class FormSchema(Schema):
+    """A schema whose messages are in Chinese; unknown fields are refused (marshmallow's default)."""
+
+    error_messages = {"unknown": "未知字段", "type": "须为 JSON 对象"}
+
+    def on_bind_field(self, field_name, field_obj):
+        field_obj.error_messages.update(FIELD_MESSAGES)
+        if isinstance(field_obj, fields.String) and _printable not in field_obj.validators:
+            field_obj.validators = [*field_obj.validators, _printable]   # a new list: never the class's
+        for kind, message in INVALID.items():
+            if isinstance(field_obj, kind):
+                field_obj.error_messages["invalid"] = message
+                break
+
 CHANNELS = ("grid", "hotline12345", "transfer110", "wechat", "web", "video", "intake")
 URGENCIES = ("A", "B", "C")
 CATEGORY = validate.Regexp(r"^[12]0\d{4}$", error="必须是六位案件类别代码，如 200115")
@@ -16,19 +54,19 @@ def _require(data, field, when):
         raise ValidationError(f"{when}时必填", field)
 
 
-class ReportSchema(Schema):
+class ReportSchema(FormSchema):
     """A report (上报) from any channel."""
 
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    channel = fields.String(required=True, validate=one_of(CHANNELS))
     category = fields.String(required=True, validate=CATEGORY)
-    description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    address = fields.String(load_default="", validate=validate.Length(max=500))
-    community = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
-    grid = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
-    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
-    lng = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
-    external_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100))
-    suggested_urgency = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(URGENCIES))
+    description = fields.String(required=True, validate=length(min=1, max=2000))
+    address = fields.String(load_default="", validate=length(max=500))
+    community = fields.String(load_default=None, allow_none=True, validate=length(max=20))
+    grid = fields.String(load_default=None, allow_none=True, validate=length(max=30))
+    lat = fields.Float(load_default=None, allow_none=True, validate=between(-90, 90))
+    lng = fields.Float(load_default=None, allow_none=True, validate=between(-180, 180))
+    external_ref = fields.String(load_default=None, allow_none=True, validate=length(min=1, max=100))
+    suggested_urgency = fields.String(load_default=None, allow_none=True, validate=one_of(URGENCIES))
     fixed_on_spot = fields.Boolean(load_default=False)
 
     @validates_schema
@@ -39,14 +77,14 @@ class ReportSchema(Schema):
             raise ValidationError("只有网格员上报可当场处置", "fixed_on_spot")
 
 
-class AcceptReportSchema(Schema):
+class AcceptReportSchema(FormSchema):
     """受理审核: file, void, merge into a duplicate, or send a grid worker to verify first."""
 
-    decision = fields.String(required=True, validate=validate.OneOf(("file", "void", "merge", "verify")))
+    decision = fields.String(required=True, validate=one_of(("file", "void", "merge", "verify")))
     category = fields.String(load_default=None, allow_none=True, validate=CATEGORY)
-    urgency = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(URGENCIES))
-    reason = fields.String(load_default="", validate=validate.Length(max=1000))
-    duplicate_of = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
+    urgency = fields.String(load_default=None, allow_none=True, validate=one_of(URGENCIES))
+    reason = fields.String(load_default="", validate=length(max=1000))
+    duplicate_of = fields.String(load_default=None, allow_none=True, validate=length(max=30))
 
     @validates_schema
     def _by_decision(self, data, **kwargs):
@@ -58,19 +96,19 @@ class AcceptReportSchema(Schema):
             _require(data, "duplicate_of", "并案")
 
 
-class VerifyReportSchema(Schema):
+class VerifyReportSchema(FormSchema):
     """核实: does the reported problem exist?"""
 
     exists = fields.Boolean(required=True)
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    note = fields.String(load_default="", validate=length(max=1000))
 
 
-class DispatchSchema(Schema):
+class DispatchSchema(FormSchema):
     """派遣: assign to a unit below, handle here, or return to the level above."""
 
-    action = fields.String(required=True, validate=validate.OneOf(("assign", "handle", "return")))
-    unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
-    reason = fields.String(load_default="", validate=validate.Length(max=1000))
+    action = fields.String(required=True, validate=one_of(("assign", "handle", "return")))
+    unit = fields.String(load_default=None, allow_none=True, validate=length(max=20))
+    reason = fields.String(load_default="", validate=length(max=1000))
 
     @validates_schema
     def _by_action(self, data, **kwargs):
@@ -80,13 +118,13 @@ class DispatchSchema(Schema):
             _require(data, "reason", "退回")
 
 
-class HandleSchema(Schema):
+class HandleSchema(FormSchema):
     """处置: done (with the result), ask for an extension, or return as not ours."""
 
-    action = fields.String(required=True, validate=validate.OneOf(("done", "extend", "return")))
-    result = fields.String(load_default="", validate=validate.Length(max=2000))
-    working_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 30))
-    reason = fields.String(load_default="", validate=validate.Length(max=1000))
+    action = fields.String(required=True, validate=one_of(("done", "extend", "return")))
+    result = fields.String(load_default="", validate=length(max=2000))
+    working_days = fields.Integer(load_default=None, allow_none=True, validate=between(1, 30))
+    reason = fields.String(load_default="", validate=length(max=1000))
 
     @validates_schema
     def _by_action(self, data, **kwargs):
@@ -99,19 +137,19 @@ class HandleSchema(Schema):
             _require(data, "reason", "退回")
 
 
-class ApproveExtensionSchema(Schema):
+class ApproveExtensionSchema(FormSchema):
     """延期审批: approve (possibly fewer days than asked) or refuse."""
 
     approved = fields.Boolean(required=True)
-    working_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 30))
-    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+    working_days = fields.Integer(load_default=None, allow_none=True, validate=between(1, 30))
+    comment = fields.String(load_default="", validate=length(max=1000))
 
 
-class ReviewSchema(Schema):
+class ReviewSchema(FormSchema):
     """审核: approve the handling result on its way up, or send it back to the handler."""
 
     approved = fields.Boolean(required=True)
-    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+    comment = fields.String(load_default="", validate=length(max=1000))
 
     @validates_schema
     def _why_not(self, data, **kwargs):
@@ -119,11 +157,11 @@ class ReviewSchema(Schema):
             _require(data, "comment", "退回重办")
 
 
-class CheckResultSchema(Schema):
+class CheckResultSchema(FormSchema):
     """核查: the grid worker's on-site check."""
 
     passed = fields.Boolean(required=True)
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    note = fields.String(load_default="", validate=length(max=1000))
 
     @validates_schema
     def _why_not(self, data, **kwargs):
@@ -131,16 +169,16 @@ class CheckResultSchema(Schema):
             _require(data, "note", "核查不通过")
 
 
-class CloseCaseSchema(Schema):
+class CloseCaseSchema(FormSchema):
     """结案."""
 
-    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+    comment = fields.String(load_default="", validate=length(max=1000))
 
 
-class SuperviseSchema(Schema):
+class SuperviseSchema(FormSchema):
     """督办: the shift lead presses the unit holding an overdue case."""
 
-    comment = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    comment = fields.String(required=True, validate=length(min=1, max=1000))
 
 
 FORMS = {

@@ -5,6 +5,7 @@
 SQLite AND on PostgreSQL (TEST_DATABASE_URL); in CI the PostgreSQL run is required, never skipped.
 """
 import os
+import tempfile
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -19,6 +20,7 @@ def make_app(url, **extra):
     return create_app({
         "TESTING": True,
         "DATABASE_URL": url,
+        "CITYGRID_UPLOAD_DIR": tempfile.mkdtemp(prefix="citygrid-uploads-"),
         "CITYGRID_CLOCK": "simulated",
         "CITYGRID_SCHEDULER": "off",
         "SECRET_KEY": "test",
@@ -98,7 +100,7 @@ def live_city(city):
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, city.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     city.url = f"http://127.0.0.1:{server.server_port}"
     yield city

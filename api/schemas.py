@@ -1,0 +1,237 @@
+"""The API's own schemas: what it reads beyond the domain forms (login, queries, photo uploads)
+and what it answers (cases, events, tasks, photos, tokens, errors). The response schemas document
+the JSON the domain serializers give (`handlers.serialize`); a test keeps the two in step."""
+from datetime import date, datetime
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from handlers import cases, forms, photos, search
+from handlers.intake import channels, video
+
+SHANGHAI = cases.SHANGHAI
+STATUSES = ("accepting", "verifying", "dispatching", "handling", "extension", "reviewing", "checking",
+            "closing", "closed", "voided", "merged", "closed_on_spot")
+PLAIN = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="不能包含控制字符")
+DATES = validate.Range(date(2000, 1, 1), date(2099, 12, 31), error="日期须在 2000-01-01 至 2099-12-31 之间")
+INSTANTS = validate.Range(datetime(2000, 1, 1, tzinfo=SHANGHAI), datetime(2099, 1, 1, tzinfo=SHANGHAI),
+                          error="时间须在 2000 至 2098 年之间")
+BINARY = {"type": "string", "format": "binary"}
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+class LoginSchema(forms.FormSchema):
+    """A user's credentials, exchanged for a bearer token."""
+
+    username = fields.String(required=True, validate=[forms.length(min=1, max=100), PLAIN])
+    password = fields.String(required=True, validate=forms.length(min=1, max=200))
+
+
+class CaseQuerySchema(forms.FormSchema):
+    """Filters of the case list; every filter is optional."""
+
+    status = fields.String(load_default="", validate=forms.one_of(("", search.OPEN, *STATUSES)),
+                           metadata={"description": "a case status, or `open` for every unfinished case"})
+    category = fields.String(load_default="", validate=validate.Regexp(r"^([12]0(\d\d){1,2})?$",
+                                                                        error="六位类别代码或四位大类前缀"),
+                             metadata={"description": "six digits, or the first four for a major class"})
+    unit = fields.String(load_default="", validate=validate.Regexp(r"^\d{0,20}$", error="单位代码为数字"),
+                         metadata={"description": "cases located in, held by or handled in this unit's subtree"})
+    overdue = fields.Boolean(load_default=False, metadata={"description": "true: only overdue cases"})
+    date_from = fields.Date(data_key="from", load_default=None, validate=DATES,
+                            metadata={"description": "reported on or after this Beijing date"})
+    date_to = fields.Date(data_key="to", load_default=None, validate=DATES,
+                          metadata={"description": "reported on or before this Beijing date"})
+    q = fields.String(load_default="", validate=validate.Regexp(r"^\d{0,20}$", error="案件编号为数字"),
+                      metadata={"description": "part of the case number"})
+    page = fields.Integer(load_default=1, validate=forms.between(1, 100000))
+    per_page = fields.Integer(load_default=20, validate=forms.between(1, 100))
+
+
+class TaskQuerySchema(forms.FormSchema):
+    case = fields.String(load_default=None, validate=validate.Regexp(r"^\d{1,20}$", error="案件编号为数字"),
+                         metadata={"description": "only the tasks of this case"})
+
+
+class DeadlineQuerySchema(forms.FormSchema):
+    """A deadline on the working-day calendar: exactly one of working_days or working_hours."""
+
+    start = fields.AwareDateTime(required=True, default_timezone=SHANGHAI, validate=INSTANTS,
+                                 metadata={"description": "ISO 8601; without an offset it is Beijing time"})
+    working_days = fields.Float(load_default=None, validate=forms.between(0, 365))
+    working_hours = fields.Float(load_default=None, validate=forms.between(0, 2555))
+
+    @validates_schema
+    def _one(self, data, **kwargs):
+        if (data.get("working_days") is None) == (data.get("working_hours") is None):
+            raise ValidationError("须给出 working_days 或 working_hours 之一", "working_days")
+
+
+class PhotoUploadSchema(forms.FormSchema):
+    """The fields of a photo upload beside its files."""
+
+    kind = fields.String(required=True, validate=forms.one_of(photos.USER_KINDS),
+                         metadata={"description": "before: the problem; after: the handling result (holder of "
+                                                  "the handle task); check: the on-site check (holder of the "
+                                                  "check or verify task)"})
+
+
+class StaffReportSchema(forms.ReportSchema):
+    """A staff member's report (documented; loaded with forms.ReportSchema after the default channel)."""
+
+    channel = fields.String(validate=forms.one_of(forms.CHANNELS),
+                            metadata={"description": "default: grid for grid workers, intake for intake operators"})
+
+
+# Multipart bodies, for the document only: the same fields as the JSON forms, plus the files.
+class ReportFormSchema(StaffReportSchema):
+    photos = fields.List(fields.Raw(metadata=BINARY), metadata={"description": "JPEG, PNG or WebP, up to 9"})
+
+
+class IntakeFormSchema(channels.IntakeReportSchema):
+    photos = fields.List(fields.Raw(metadata=BINARY), metadata={"description": "JPEG, PNG or WebP, up to 9"})
+
+
+class VideoFormSchema(video.VideoEventSchema):
+    snapshot = fields.Raw(required=True,
+                          metadata={**BINARY, "description": "the detector's snapshot (JPEG, PNG, WebP)"})
+
+
+class PhotoFormSchema(PhotoUploadSchema):
+    photos = fields.List(fields.Raw(metadata=BINARY), required=True)
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+def _nullable(field_class, **kwargs):
+    return field_class(allow_none=True, **kwargs)
+
+
+class PenaltySchema(Schema):
+    unit = fields.String()
+    points = fields.Float()
+    reason = fields.String()
+    at = fields.String(metadata={"format": "date-time"})
+
+
+class OpenTaskRefSchema(Schema):
+    id = fields.String()
+    step = fields.String()
+    unit = fields.String()
+    role = fields.String()
+
+
+class CaseSchema(Schema):
+    """A case, exactly as `cases show --json` gives it; times in +08:00."""
+
+    case_no = fields.String()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    category = fields.String()
+    urgency = _nullable(fields.String)
+    channel = fields.String()
+    external_ref = _nullable(fields.String)
+    description = fields.String()
+    address = fields.String()
+    community = _nullable(fields.String)
+    grid = _nullable(fields.String)
+    lat = _nullable(fields.Float)
+    lng = _nullable(fields.Float)
+    reporter = _nullable(fields.String)
+    reported_at = fields.String(metadata={"format": "date-time"})
+    filed_at = _nullable(fields.String, metadata={"format": "date-time"})
+    due_at = _nullable(fields.String, metadata={"format": "date-time"})
+    due_provisional = fields.Boolean()
+    holder_unit = _nullable(fields.String)
+    holder_name = _nullable(fields.String)
+    handler_unit = _nullable(fields.String)
+    overdue = fields.Boolean()
+    closed_at = _nullable(fields.String, metadata={"format": "date-time"})
+    merged_into = _nullable(fields.String)
+    rework_count = fields.Integer()
+    penalties = fields.List(fields.Nested(PenaltySchema))
+    open_tasks = fields.List(fields.Nested(OpenTaskRefSchema))
+
+
+class CasePageSchema(Schema):
+    items = fields.List(fields.Nested(CaseSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    pages = fields.Integer()
+
+
+class EventSchema(Schema):
+    """One entry of a case's timeline (its hash-chained event stream)."""
+
+    seq = fields.Integer()
+    kind = fields.String(metadata={"description": "started, task_completed, timers_fired, data_changed, "
+                                                  "photos_added, video_detected, ..."})
+    actor = _nullable(fields.String)
+    at = fields.String(metadata={"format": "date-time"})
+    step = _nullable(fields.String)
+    data = fields.Dict()
+
+
+class TaskSchema(Schema):
+    """An open task, as `tasks list --json` gives it."""
+
+    id = fields.String()
+    case_no = fields.String()
+    step = fields.String()
+    role = fields.String()
+    unit = fields.String()
+    created_at = fields.String(metadata={"format": "date-time"})
+    category = fields.String()
+    urgency = _nullable(fields.String)
+    status = fields.String()
+    holder_unit = _nullable(fields.String)
+    due_at = _nullable(fields.String, metadata={"format": "date-time"})
+    due_provisional = fields.Boolean()
+
+
+class PhotoSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    step = _nullable(fields.String)
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by = _nullable(fields.String)
+    uploaded_at = fields.String(metadata={"format": "date-time"})
+    url = fields.String()
+
+
+class PhotoListSchema(Schema):
+    photos = fields.List(fields.Nested(PhotoSchema))
+
+
+class TokenSchema(Schema):
+    token = fields.String(metadata={"description": "send as `Authorization: Bearer <token>`; shown only once"})
+    token_type = fields.String()
+    expires_at = _nullable(fields.String, metadata={"format": "date-time"})
+    username = fields.String()
+    role = fields.String()
+    unit = fields.String()
+
+
+class MeSchema(Schema):
+    kind = fields.String(metadata={"enum": ["user", "client"]})
+    username = fields.String()
+    role = fields.String()
+    unit = _nullable(fields.String)
+    channel = _nullable(fields.String)
+
+
+class DeadlineSchema(Schema):
+    start = fields.String(metadata={"format": "date-time"})
+    due_at = fields.String(metadata={"format": "date-time"})
+    provisional = fields.Boolean(metadata={"description": "true when a year without official data is involved"})
+
+
+class ErrorSchema(Schema):
+    error = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+def shanghai(instant: datetime | None):
+    return instant.astimezone(SHANGHAI).isoformat() if instant else None

@@ -1,0 +1,49 @@
+"""Tokens: log in for a bearer token, log out (revoke it), and who am I."""
+from datetime import timedelta
+
+from flask import jsonify
+
+from handlers import org, tokens
+
+from .. import context, inputs
+from ..auth import CLIENT, USER, caller, requires
+from ..blueprint import bp
+from ..docs import doc
+from ..errors import ApiError
+from ..schemas import LoginSchema, MeSchema, TokenSchema, shanghai
+
+
+@bp.post("/auth/token")
+@doc("Log in: a user's username and password for a bearer token", tags=["auth"], json=LoginSchema,
+     responses={201: TokenSchema}, errors=(401,))
+def login():
+    data = LoginSchema().load(inputs.read_json())
+    hours = context.config("CITYGRID_API_TOKEN_HOURS")
+    issued = tokens.login(context.session(), username=data["username"], password=data["password"],
+                          at=context.now(), ttl=timedelta(hours=hours) if hours else None)
+    if issued is None:
+        raise ApiError(401, "用户名或密码错误")
+    row, token = issued
+    user = context.session().get(org.User, row.user_id)
+    return jsonify(token=token, token_type="Bearer", expires_at=shanghai(row.expires_at), username=user.username,
+                   role=user.role, unit=user.unit_code), 201
+
+
+@bp.delete("/auth/token")
+@doc("Log out: revoke the token of this request", tags=["auth"], responses={204: None})
+@requires(USER, CLIENT)
+def logout():
+    tokens.revoke(context.session(), token_row=caller().token, at=context.now())
+    return "", 204
+
+
+@bp.get("/auth/me")
+@doc("Who the token belongs to", tags=["auth"], responses={200: MeSchema})
+@requires(USER, CLIENT)
+def me():
+    found = caller()
+    if found.user is not None:
+        return jsonify(kind=USER, username=found.user.username, role=found.user.role, unit=found.user.unit_code,
+                       channel=None)
+    return jsonify(kind=CLIENT, username=found.client.username, role=found.client.role, unit=None,
+                   channel=found.client.channel)

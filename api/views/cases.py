@@ -1,0 +1,136 @@
+"""Cases: a staff member's report (JSON, or a form with photos), the case list of the caller's
+unit subtree, one case, its timeline, its photos."""
+from flask import jsonify, send_file, url_for
+
+from handlers import attachments, forms, history, photos, search
+from handlers.intake import channels
+from handlers.serialize import case_json
+
+from .. import context, inputs, lookups
+from ..auth import CLIENT, USER, caller, requires
+from ..blueprint import bp
+from ..docs import case_links, doc
+from ..errors import ApiError
+from ..schemas import (CasePageSchema, CaseQuerySchema, CaseSchema, EventSchema, PhotoFormSchema, PhotoListSchema,
+                       PhotoUploadSchema, ReportFormSchema, StaffReportSchema, shanghai)
+
+
+def case_response(case, created):
+    """The case JSON: 201 with its Location when this request filed it, 200 when it existed already."""
+    body = jsonify(case_json(context.session(), context.runtime(), context.directory(), case))
+    if not created:
+        return body, 200
+    return body, 201, {"Location": url_for("api.show_case", case_no=case.case_no)}
+
+
+def photo_json(case, attachment):
+    return {"id": attachment.id, "kind": attachment.kind, "step": attachment.step,
+            "content_type": attachment.content_type, "size": attachment.size, "sha256": attachment.sha256,
+            "uploaded_by": attachment.uploaded_by, "uploaded_at": shanghai(attachment.uploaded_at),
+            "url": url_for("api.photo_file", case_no=case.case_no, photo_id=attachment.id)}
+
+
+@bp.post("/cases")
+@doc("Report a problem (grid workers; intake operators keying in a call)", tags=["cases"],
+     description="JSON, or multipart/form-data with the same fields and `photos` (repeated). The channel "
+                 "defaults to the role's: grid for grid workers, intake for intake operators. A retry with the "
+                 "same channel and external_ref answers 200 with the case it filed, never a second case.",
+     json=StaffReportSchema, form=ReportFormSchema, responses={201: CaseSchema, 200: CaseSchema},
+     links={201: case_links(), 200: case_links()})
+@requires(USER)
+def report_case():
+    user = caller().user
+    channel = channels.default_channel(user)
+    if channel is None:
+        raise ApiError(403, f"{user.username} ({user.role}) 不能上报案件")
+    payload, files = inputs.read_report()
+    payload.setdefault("channel", channel)
+    data = forms.ReportSchema().load(payload)
+    max_bytes = context.config("CITYGRID_MAX_PHOTO_BYTES")
+    uploaded = inputs.read_photos(files, max_bytes=max_bytes)
+
+    def file_it():
+        case, created = channels.staff_report(context.session(), context.runtime(), context.directory(),
+                                              user=user, data=data)
+        if created and uploaded:
+            photos.add(context.session(), context.runtime(), case=case, kind="before", photos=uploaded, user=user,
+                       folder=context.config("CITYGRID_UPLOAD_DIR"), max_bytes=max_bytes)
+        return case, created
+    return case_response(*context.retrying(file_it))
+
+
+@bp.get("/cases")
+@doc("The cases the caller may see, newest report first, one page", tags=["cases"], query=CaseQuerySchema,
+     responses={200: CasePageSchema})
+@requires(USER)
+def list_cases():
+    query = inputs.query(CaseQuerySchema())
+    if query["unit"] and not context.directory().exists(query["unit"]):
+        raise ApiError(422, errors={"unit": [f"未知单位 {query['unit']}"]})
+    filters = search.Filters(case_no=query["q"], status=query["status"], category=query["category"],
+                             unit=query["unit"], overdue=query["overdue"], date_from=query["date_from"],
+                             date_to=query["date_to"])
+    session, runtime, directory = context.session(), context.runtime(), context.directory()
+    page = search.search(session, directory, user=caller().user, filters=filters, now=context.now(),
+                         page=query["page"], per_page=query["per_page"])
+    return jsonify(items=[case_json(session, runtime, directory, case) for case in page.items], total=page.total,
+                   page=page.page, per_page=page.per_page, pages=page.pages)
+
+
+@bp.get("/cases/<case_no>")
+@doc("One case (as `cases show --json`)", tags=["cases"], responses={200: CaseSchema})
+@requires(USER, CLIENT)
+def show_case(case_no):
+    return case_response(lookups.case_or_404(caller(), case_no), created=False)
+
+
+@bp.get("/cases/<case_no>/events")
+@doc("The case's timeline: its hash-chained events, oldest first", tags=["cases"],
+     responses={200: EventSchema(many=True)})
+@requires(USER, CLIENT)
+def case_events(case_no):
+    case = lookups.case_or_404(caller(), case_no)
+    return jsonify([{"seq": e.seq, "kind": e.kind, "actor": e.actor, "at": shanghai(e.at), "step": e.step,
+                     "data": e.data} for e in history.timeline(context.session(), case)])
+
+
+@bp.get("/cases/<case_no>/photos")
+@doc("The case's photos (before, after, check, snapshot)", tags=["cases"], responses={200: PhotoListSchema},
+     links={200: {"photo_file": {"operationId": "photo_file", "parameters": {
+         "case_no": "$request.path.case_no", "photo_id": "$response.body#/photos/0/id"}}}})
+@requires(USER, CLIENT)
+def case_photos(case_no):
+    case = lookups.case_or_404(caller(), case_no)
+    return jsonify(photos=[photo_json(case, a) for a in attachments.for_case(context.session(), case.id)])
+
+
+@bp.post("/cases/<case_no>/photos")
+@doc("Add photos to a case", tags=["cases"],
+     description="multipart/form-data: `kind` and `photos` (repeated). `after` needs the case's open handle "
+                 "task, `check` its open check or verify task, held by the caller.",
+     form=PhotoFormSchema, responses={201: PhotoListSchema}, errors=(409,))
+@requires(USER)
+def add_photos(case_no):
+    user = caller().user
+    case = lookups.case_or_404(caller(), case_no)
+    if not inputs.is_form():
+        raise ApiError(400, "照片须以 multipart/form-data 上传")
+    kind = PhotoUploadSchema().load(inputs.read_form(skip=("photos",)))["kind"]
+    max_bytes = context.config("CITYGRID_MAX_PHOTO_BYTES")
+    uploaded = inputs.read_photos(inputs.request_files(), required=True, max_bytes=max_bytes)
+    step = photos.upload_step(context.session(), context.directory(), user=user, case=case, kind=kind)
+    stored = photos.add(context.session(), context.runtime(), case=case, kind=kind, photos=uploaded, user=user,
+                        folder=context.config("CITYGRID_UPLOAD_DIR"), max_bytes=max_bytes, step=step)
+    return jsonify(photos=[photo_json(case, a) for a in stored]), 201
+
+
+@bp.get("/cases/<case_no>/photos/<int:photo_id>")
+@doc("One photo's image", tags=["cases"], responses={200: None})
+@requires(USER, CLIENT)
+def photo_file(case_no, photo_id):
+    case = lookups.case_or_404(caller(), case_no)
+    found = photos.get(context.session(), case, photo_id)
+    path = attachments.path_of(context.config("CITYGRID_UPLOAD_DIR"), found) if found else None
+    if path is None or not path.is_file():
+        raise ApiError(404, "照片不存在")
+    return send_file(path, mimetype=found.content_type, max_age=3600)

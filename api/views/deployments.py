@@ -1,0 +1,122 @@
+"""Process versions: deploy .bpmn/.dmn files as a new version of the case process (owners and
+admins; the same validation as the modeller, nothing stored on any problem) and list the versions."""
+from flask import jsonify, request
+from marshmallow import Schema, fields
+
+from engine.deployments import DeploymentError
+from handlers import versions
+
+from .. import context, inputs
+from ..auth import USER, caller, requires
+from ..blueprint import bp
+from ..docs import doc
+from ..errors import ApiError, error_response
+from ..schemas import BINARY, shanghai
+
+OWNERS = ("owner", "admin")
+READERS = ("owner", "admin", "auditor")
+DEPLOY_NOTE = (
+    "multipart/form-data: `files` repeated, one .bpmn or .dmn file each (at most 20, each at most 2 MiB, "
+    "UTF-8), and `note`. Files not given are kept from the latest version unless `only_given` is true. The XML "
+    "is parsed with entities, DTDs and network access off (a DOCTYPE is refused); SpiffWorkflow parses the "
+    "process and our lint checks expressions in the sandbox, timers, handlers, forms and decision tables. "
+    "201: a new version; 200: exactly this content is deployed already (that version). 422: nothing deployed, "
+    "`errors` is a list of problems `{file, element, line, message, detail}` (element: the BPMN element or "
+    "decision id; line where known; message in Chinese, detail in the engine's words). 413: a file too large.")
+
+
+class DeploymentFormSchema(Schema):
+    """The multipart body of a deployment (for the document)."""
+
+    files = fields.List(fields.Raw(metadata=BINARY), required=True,
+                        metadata={"description": ".bpmn or .dmn files, one per part"})
+    note = fields.String(metadata={"description": "the change note (at most 500 characters)"})
+    only_given = fields.Boolean(metadata={"description": "true: deploy only the given files"})
+
+
+class DeploymentSchema(Schema):
+    """A deployed version of the case process."""
+
+    version = fields.Integer()
+    hash = fields.String(metadata={"description": "SHA-256 of the process id and the files"})
+    process_id = fields.String()
+    created_by = fields.String(allow_none=True)
+    created_at = fields.String(metadata={"format": "date-time"})
+    note = fields.String()
+    files = fields.List(fields.String())
+    running_cases = fields.Integer(metadata={"description": "cases not ended that run on this version"})
+    latest = fields.Boolean(metadata={"description": "new cases start on this version"})
+
+
+class DeploymentProblemSchema(Schema):
+    file = fields.String(allow_none=True)
+    element = fields.String(allow_none=True, metadata={"description": "the BPMN/DMN element id"})
+    line = fields.Integer(allow_none=True)
+    message = fields.String()
+    detail = fields.String(allow_none=True)
+
+
+class DeploymentErrorsSchema(Schema):
+    error = fields.String()
+    errors = fields.List(fields.Nested(DeploymentProblemSchema))
+
+
+class DeployedSchema(DeploymentSchema):
+    created = fields.Boolean(metadata={"description": "false: this content was deployed before"})
+
+
+def _json(deployment, *, running, latest):
+    return {"version": deployment.id, "hash": deployment.hash, "process_id": deployment.process_id,
+            "created_by": deployment.created_by, "created_at": shanghai(deployment.created_at),
+            "note": deployment.note, "files": versions.ordered_files(deployment), "running_cases": running,
+            "latest": latest}
+
+
+def _role(*roles):
+    user = caller().user
+    if user.role not in roles:
+        raise ApiError(403, "只有流程管理员和系统管理员可以部署流程" if roles == OWNERS else "无权查看流程版本")
+    return user
+
+
+@bp.post("/deployments")
+@doc("Deploy BPMN/DMN files as a new version of the case process (owners and admins)", tags=["processes"],
+     description=DEPLOY_NOTE, form=DeploymentFormSchema, responses={201: DeployedSchema, 200: DeployedSchema, 422: DeploymentErrorsSchema})
+@requires(USER)
+def create_deployment():
+    user = _role(*OWNERS)
+    form = inputs.read_form()
+    given = {}
+    for upload in request.files.getlist("files"):
+        if upload.filename:
+            # never more than one byte past the limit: a larger file is refused unread
+            given[versions.base_name(upload.filename)] = upload.stream.read(versions.MAX_FILE_BYTES + 1)
+    if not given:
+        return error_response(422, "请上传至少一个 .bpmn 或 .dmn 文件（字段 files）",
+                              [{"file": None, "element": None, "line": None, "message": "没有文件", "detail": None}])
+    session = context.session()
+    only_given = str(form.get("only_given", "")).lower() in ("1", "true", "yes", "on")
+    files = given if only_given else versions.with_base(given, versions.latest(session))
+    try:
+        deployment, created = versions.deploy(session, context.runtime(), files=files, actor=user.username,
+                                              note=form.get("note", ""))
+    except versions.TooLarge as err:
+        raise ApiError(413, f"文件超过 {versions.MAX_FILE_BYTES // 1024} KiB 的上限",
+                       errors={"files": [f"{p.file}：{versions.message_zh(p.message)}" for p in err.problems]}) from None
+    except DeploymentError as err:
+        problems = [{k: v for k, v in p.as_dict().items() if k in ("file", "element", "line", "message", "detail")}
+                    for p in versions.locate(err.problems, files)]
+        return error_response(422, "校验未通过，未部署", problems)
+    running = versions.running_counts(session).get(deployment.id, 0)
+    body = _json(deployment, running=running, latest=versions.latest(session).id == deployment.id)
+    return jsonify(created=created, **body), 201 if created else 200
+
+
+@bp.get("/deployments")
+@doc("The versions of the case process, newest first (owners, admins, auditors)", tags=["processes"],
+     responses={200: DeploymentSchema(many=True)})
+@requires(USER)
+def list_deployments():
+    _role(*READERS)
+    rows = versions.list_versions(context.session())
+    return jsonify([_json(r.deployment, running=r.running, latest=r.latest) for r in rows])

@@ -1,0 +1,101 @@
+"""Deployments through the API over real HTTP (SQLite and PostgreSQL): an owner deploys a changed
+table (and new cases use it), problems come back as 422 with element, line and message, hostile
+XML, oversized files and sandbox escapes are refused, other roles get 403, versions are listed."""
+import io
+
+import pytest
+
+from engine import deployments
+from handlers import versions
+from tests import deployment_files as files
+from tests.api.httpapi import assert_error
+
+
+def parts(found):
+    """`files=` for requests: the field `files` repeated, one part per file."""
+    return [("files", (name, io.BytesIO(data), "application/xml")) for name, data in sorted(found.items())]
+
+
+def version_count(api):
+    return api.city.work(lambda s: len(deployments.all_versions(s)))
+
+
+def test_an_owner_deploys_and_new_cases_start_on_the_new_version(api):
+    city = api.city
+    city.set_clock("2026-03-02 09:00")
+    owner = api.as_user("owner")
+    table = {"time_limit.dmn": files.b_limit(3)["time_limit.dmn"]}
+    created = owner.post("/api/v1/deployments", data={"note": "B 类时限改为 3 个工作日"}, files=parts(table))
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["version"] == 2 and body["created"] is True and body["latest"] is True and len(body["hash"]) == 64
+    assert body["created_by"] == "owner" and body["note"] == "B 类时限改为 3 个工作日"
+    assert body["created_at"] == "2026-03-02T09:00:00+08:00" and body["running_cases"] == 0
+    assert body["files"] == ["case_handling.bpmn", "default_unit.dmn", "penalty_points.dmn", "time_limit.dmn"]
+    again = owner.post("/api/v1/deployments", data={"note": "again"}, files=parts(table))
+    assert again.status_code == 200 and again.json()["version"] == 2 and again.json()["created"] is False
+
+    case_no = city.report()
+    city.complete(case_no, "accept_report", "intake", decision="file", urgency="B")
+    assert city.show(case_no)["due_at"] == "2026-03-05T09:00:00+08:00"
+    listed = api.as_user("auditor").get("/api/v1/deployments")
+    assert listed.status_code == 200
+    assert [(v["version"], v["running_cases"], v["latest"]) for v in listed.json()] == [(2, 1, True), (1, 0, False)]
+    only = owner.post("/api/v1/deployments", data={"only_given": "true"}, files=parts(table))
+    assert only.status_code == 422 and only.json()["errors"][0]["message"]      # no process without its BPMN
+
+
+def test_problems_name_the_element_line_and_message(api):
+    owner = api.as_user("owner")
+    refused = owner.post("/api/v1/deployments", data={"note": "x"},
+                         files=parts({"case_handling.bpmn": files.unquoted_timer()["case_handling.bpmn"]}))
+    assert refused.status_code == 422
+    body = refused.json()
+    assert set(body) == {"error", "errors"} and body["error"] == "校验未通过，未部署"
+    [problem] = body["errors"]
+    assert problem["element"] == "warning_timer" and problem["file"] == "case_handling.bpmn"
+    assert problem["line"] > 1 and '"P2D"' in problem["message"] and "variable name" in problem["detail"]
+    form = owner.post("/api/v1/deployments", files=parts({"case_handling.bpmn": files.unknown_form()["case_handling.bpmn"]}))
+    assert [p["element"] for p in form.json()["errors"]] == ["verify_report"]
+    assert version_count(api) == 1
+
+
+@pytest.mark.parametrize("kind", ["import", "subclasses"])
+def test_script_escapes_are_refused_at_validation(api, kind):
+    owner = api.as_user("owner")
+    hostile = files.script(files.ESCAPES[kind])["case_handling.bpmn"]
+    refused = owner.post("/api/v1/deployments", files=parts({"case_handling.bpmn": hostile}))
+    assert refused.status_code == 422
+    assert [p["element"] for p in refused.json()["errors"]] == ["record_on_spot"]
+    assert version_count(api) == 1
+
+
+def test_xxe_billion_laughs_and_oversized_files_are_refused(api):
+    owner = api.as_user("owner")
+    for hostile in (files.XXE, files.LAUGHS):
+        refused = owner.post("/api/v1/deployments", files=parts({"case_handling.bpmn": hostile}))
+        assert refused.status_code == 422
+        [problem] = refused.json()["errors"]
+        assert problem["file"] == "case_handling.bpmn" and "root:" not in refused.text
+        assert "DOCTYPE" in problem["message"] or "amplification" in problem["message"]
+    big = owner.post("/api/v1/deployments",
+                     files=parts({"case_handling.bpmn": files.oversized(versions.MAX_FILE_BYTES)}))
+    assert "KiB" in assert_error(big, 413)["error"]
+    named = owner.post("/api/v1/deployments", files=parts({"run.sh": b"<x/>"}))
+    assert named.status_code == 422 and named.json()["errors"][0]["file"] == "run.sh"
+    assert version_count(api) == 1
+
+
+def test_only_owners_and_admins_deploy(api):
+    table = {"time_limit.dmn": files.b_limit(3)["time_limit.dmn"]}
+    for username in ("intake", "auditor", "grid-35020301100301", "dispatcher"):
+        refused = api.as_user(username).post("/api/v1/deployments", files=parts(table))
+        assert_error(refused, 403)
+    assert_error(api.as_client("hotline", "hotline12345").post("/api/v1/deployments", files=parts(table)), 403)
+    assert_error(api.anonymous().post("/api/v1/deployments", files=parts(table)), 401)
+    assert_error(api.as_user("intake").get("/api/v1/deployments"), 403)
+    assert version_count(api) == 1
+    assert api.as_user("admin").post("/api/v1/deployments", files=parts(table)).status_code == 201
+    document = api.anonymous().get("/api/openapi.json").json()
+    assert set(document["paths"]["/api/v1/deployments"]) == {"get", "post"}
+    assert "multipart/form-data" in document["paths"]["/api/v1/deployments"]["post"]["requestBody"]["content"]

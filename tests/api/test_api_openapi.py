@@ -1,0 +1,101 @@
+"""The OpenAPI document (generated from the marshmallow schemas), the browsable page served from
+local files, JSON errors on unknown paths, and a schemathesis run against the live server that
+must find no server error, no undocumented status and no answer off its schema."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from handlers import cases, worklist
+from handlers.serialize import case_json, task_json
+from tests.api.httpapi import assert_error, form_photos, jpeg
+from tests.helpers import SEWAGE
+
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+# What the document promises and a server error, not the heuristics that guess at intent
+# (positive_data_acceptance, for one, cannot know that a grid code must exist).
+CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,"
+          "response_headers_conformance,negative_data_rejection,unsupported_method,missing_required_header")
+
+
+def test_document_page_shapes_and_json_errors(api):
+    anonymous = api.anonymous()
+    document = anonymous.get("/api/openapi.json").json()
+    assert document["openapi"].startswith("3.") and document["info"]["title"] == "citygrid API"
+    paths = document["paths"]
+    assert {"/api/v1/cases", "/api/v1/cases/{case_no}", "/api/v1/cases/{case_no}/events", "/api/v1/tasks",
+            "/api/v1/tasks/{task_id}/complete", "/api/v1/intake/{channel}", "/api/v1/intake/video",
+            "/api/v1/auth/token", "/api/v1/calendar/deadline", "/api/v1/cases/{case_no}/photos"} <= set(paths)
+    assert set(paths["/api/v1/cases"]) == {"get", "post"}
+    schemas = document["components"]["schemas"]
+    # From the marshmallow schemas: the report form's fields and rules, every task form, the error shape.
+    report = schemas["StaffReport"]["properties"]
+    assert report["category"]["pattern"] == r"^[12]0\d{4}$"
+    assert report["suggested_urgency"]["enum"][:3] == ["A", "B", "C"]
+    assert {"AcceptReport", "Dispatch", "Handle", "Review", "CheckResult", "CloseCase", "Error"} <= set(schemas)
+    assert "占道经营" in schemas["VideoForm"]["properties"]["violation"]["enum"]
+    assert set(paths["/api/v1/intake/{channel}"]["post"]["parameters"][0]["schema"]["enum"]) == {
+        "hotline12345", "transfer110", "wechat", "web"}
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+    page = anonymous.get("/api/docs")
+    assert page.status_code == 200 and "swagger-ui-bundle.js" in page.text and "//cdn" not in page.text
+    bundle = anonymous.get("/api/docs/swagger/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.content) > 100_000
+    assert anonymous.get("/api/docs/static/docs.js").status_code == 200
+    assert_error(anonymous.get("/api/docs/swagger/package.json"), 404)
+
+    assert_error(anonymous.get("/api/v1/no-such-thing"), 404)
+    not_allowed = anonymous.request("PUT", "/api/v1/cases")
+    assert assert_error(not_allowed, 405)["error"] and "POST" in not_allowed.headers["Allow"]
+    documented_shapes_match_the_serializers(api)
+
+
+def documented_shapes_match_the_serializers(api):
+    """The CaseSchema and TaskSchema of the document list exactly the keys the services answer."""
+    case_no = api.as_user("grid-35020301100301").post("/api/v1/cases", json=SEWAGE).json()["case_no"]
+    document = api.anonymous().get("/api/openapi.json").json()["components"]["schemas"]
+
+    def keys(session):
+        case = cases.get_by_no(session, case_no)
+        task, owner = worklist.list_tasks(session, api.city.directory, case_no=case_no)[0]
+        return set(case_json(session, api.city.runtime, api.city.directory, case)), set(task_json(task, owner))
+    case_keys, task_keys = api.city.work(keys)
+    assert set(document["Case"]["properties"]) == case_keys
+    assert set(document["Task"]["properties"]) == task_keys
+
+
+def schemathesis(api, tmp_path, token, *selection):
+    """Run schemathesis on the live document as one caller; returns (exit code, output)."""
+    command = [str(SCHEMATHESIS), "run", f"{api.base}/api/openapi.json", "-H", f"Authorization: Bearer {token}",
+               "--checks", CHECKS, "--max-examples", "5",
+               "--seed", "20260302", "--generation-database", "none", "--workers", "2", "--no-color",
+               "--request-timeout", "20", "--report-dir", str(tmp_path / "report"), *selection]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=150)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_schemathesis_finds_no_server_errors(api, tmp_path):
+    if not SCHEMATHESIS.exists():
+        pytest.fail("schemathesis is not installed (scripts/setup --dev installs requirements-dev.txt)")
+    # Something to read and complete, so that the linked operations get past 404.
+    for _ in range(2):
+        api.as_user("grid-35020301100301").post("/api/v1/cases", data=SEWAGE, files=form_photos(jpeg()))
+    api.cli("cameras", "add", "XM-SM-0012", "--name", "明发商业广场东门", "--grid", "35020301100301",
+            "--lat", "24.4853", "--lng", "118.1220")
+    intake = api.login("intake")
+    runs = [
+        (intake, "--exclude-operation-id", "logout", "--exclude-operation-id", "intake_report",
+         "--exclude-operation-id", "intake_video"),
+        # One operation alone has no links to follow: no stateful phase (and its boundary values are
+        # covered by the first run's schemas: the same report fields).
+        (api.as_client("hotline", "hotline12345").token, "--include-operation-id", "intake_report",
+         "--phases", "examples,fuzzing"),
+        (api.as_client("camera-ai", "video").token, "--include-operation-id", "intake_video",
+         "--phases", "examples,fuzzing"),
+    ]
+    for token, *selection in runs:
+        code, output = schemathesis(api, tmp_path, token, *selection)
+        assert code == 0, output[-6000:]
+        assert "Server error" not in output

@@ -1,0 +1,76 @@
+"""The shipped process files and the changes the owners' tests make to them: the B time limit, an
+unquoted timer, an unknown form, scripts that try to escape the sandbox, hostile XML."""
+from pathlib import Path
+
+PROCESSES = Path(__file__).resolve().parents[1] / "processes"
+BPMN = "case_handling.bpmn"
+
+
+def shipped():
+    """{file name: bytes} of processes/."""
+    return {p.name: p.read_bytes() for p in sorted(PROCESSES.iterdir()) if p.suffix in (".bpmn", ".dmn")}
+
+
+def b_limit(days, files=None):
+    """The files with the B row of time_limit.dmn answering `days` working days."""
+    files = dict(files or shipped())
+    head, tail = files["time_limit.dmn"].decode().split('"B"', 1)
+    files["time_limit.dmn"] = (head + '"B"' + tail.replace("<text>2</text>", f"<text>{days}</text>", 1)).encode()
+    return files
+
+
+def bpmn_replaced(old, new, files=None):
+    files = dict(files or shipped())
+    text = files[BPMN].decode()
+    assert old in text, old
+    files[BPMN] = text.replace(old, new, 1).encode()
+    return files
+
+
+def unquoted_timer():
+    """The warning timer's expression as a bare ISO literal (a variable name: it would never fire)."""
+    return bpmn_replaced(">warn_at<", ">P2D<")
+
+
+def unknown_form():
+    return bpmn_replaced('<spiffworkflow:property name="form" value="verify_report"/>',
+                         '<spiffworkflow:property name="form" value="no_such_form"/>')
+
+
+def script(code):
+    """The on-the-spot script task running `code` instead."""
+    return bpmn_replaced("<bpmn:script>closed_at = now()</bpmn:script>", f"<bpmn:script>{code}</bpmn:script>")
+
+
+ESCAPES = {
+    "import": "closed_at = __import__('os').system('touch /tmp/citygrid-pwned')",
+    "subclasses": "closed_at = ().__class__.__subclasses__()",
+    "globals": "closed_at = now.__globals__",
+}
+
+XXE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE definitions [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="case_handling" isExecutable="true"><bpmn:documentation>&xxe;</bpmn:documentation>
+    <bpmn:startEvent id="s"/></bpmn:process>
+</bpmn:definitions>"""
+
+LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+<!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+<!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+<!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+<!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+<!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="case_handling" isExecutable="true"><bpmn:documentation>&lol9;</bpmn:documentation>
+    <bpmn:startEvent id="s"/></bpmn:process>
+</bpmn:definitions>"""
+
+
+def oversized(limit):
+    """A BPMN file one byte over `limit` (a comment pads the shipped diagram)."""
+    text = shipped()[BPMN]
+    return text + b"<!--" + b"x" * (limit - len(text) - 6) + b"-->"

@@ -1,0 +1,91 @@
+"""Cases: the list and search (the command center sees all, others their subtree), the case page
+(fields, photos, deadline, penalties, timeline, the diagram with the path taken) and its photos."""
+from datetime import date
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file
+from flask_login import login_required
+
+from engine.db import get_session
+from handlers import attachments, history, org, penalties, search, worklist
+
+from . import common, labels, timeline
+
+bp = Blueprint("cases", __name__)
+bp.before_request(common.sync_clock)
+PER_PAGE = 20
+
+
+def _date(text):
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _unit_choices(user, directory):
+    """Units to filter by: every district/street/community/department, or those of the user's subtree."""
+    root = directory.center() if user.role in org.SEE_ALL_ROLES else user.unit_code
+    units = [u for u in search.subtree(directory, root) if directory.kind(u) not in ("grid", "center")]
+    return [(u, directory.name(u)) for u in sorted(units)]
+
+
+@bp.get("/cases")
+@login_required
+def index():
+    args = request.args
+    filters = search.Filters(
+        case_no=args.get("case_no", "").strip()[:30], status=args.get("status", ""),
+        category=args.get("category", "").strip()[:6], unit=args.get("unit", ""),
+        overdue=args.get("overdue") == "1", date_from=_date(args.get("from")), date_to=_date(args.get("to")),
+    )
+    page_no = args.get("page", "1")
+    page_no = int(page_no) if page_no.isdigit() else 1
+    now = common.runtime().clock.now()
+    page = search.search(get_session(), common.directory(), user=common.me(), filters=filters, now=now,
+                         page=page_no, per_page=PER_PAGE)
+    items = [(case, common.deadline(case, now)) for case in page.items]
+    query = {k: v for k, v in args.items() if k != "page" and v}
+    return render_template("cases.html", page=page, items=items, filters=filters, query=query,
+                           units=_unit_choices(common.me(), common.directory()),
+                           statuses=labels.STATUS, catalogue=common.catalogue())
+
+
+@bp.get("/cases/<case_no>")
+@login_required
+def show(case_no):
+    case = common.load_case_or_404(case_no)
+    session = get_session()
+    directory, user = common.directory(), common.me()
+    open_tasks = [task for task, _ in worklist.list_tasks(session, directory, case_no=case.case_no)]
+    return render_template(
+        "case.html", case=case, deadline=common.deadline(case),
+        photos=attachments.for_case(session, case.id), penalties=penalties.for_case(session, case.id),
+        entries=timeline.entries(session, case),
+        open_tasks=[(t, worklist.may_complete(directory, user, t)) for t in open_tasks],
+    )
+
+
+@bp.get("/cases/<case_no>/diagram.json")
+@login_required
+def diagram(case_no):
+    case = common.load_case_or_404(case_no)
+    found = history.diagram(get_session(), common.runtime(), case)
+    if found is None:
+        abort(404)
+    return jsonify(filename=found.filename, xml=found.xml, completed=found.completed, active=found.active,
+                   waiting=found.waiting, flows=found.flows, last=found.last)
+
+
+@bp.get("/cases/<case_no>/photos/<int:photo_id>")
+@login_required
+def photo(case_no, photo_id):
+    case = common.load_case_or_404(case_no)
+    found = get_session().get(attachments.Attachment, photo_id)
+    if found is None or found.case_id != case.id:
+        abort(404)
+    path = attachments.path_of(current_app.config["CITYGRID_UPLOAD_DIR"], found)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=found.content_type, max_age=3600, conditional=True)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,126 @@
+"""Chinese labels for what the UI shows: statuses, steps, roles, channels, event kinds, form fields
+and their choices, and translations of marshmallow's default (English) validation messages."""
+
+STATUS = {
+    "accepting": "待受理", "verifying": "核实中", "dispatching": "派遣中", "handling": "处置中",
+    "extension": "延期审批中", "reviewing": "审核中", "checking": "核查中", "closing": "待结案",
+    "closed": "已结案", "voided": "已作废", "merged": "已并案", "closed_on_spot": "当场处置结案",
+}
+OPEN_STATUSES = ("accepting", "verifying", "dispatching", "handling", "extension", "reviewing", "checking",
+                 "closing")
+URGENCY = {"A": "A 紧急", "B": "B 重要", "C": "C 普通"}
+STEP = {
+    "accept_report": "受理审核", "verify_report": "核实", "dispatch": "派遣", "handle": "处置",
+    "approve_extension": "延期审批", "review": "审核", "check_result": "核查", "close_case": "结案",
+    "supervise": "督办",
+}
+ROLE = {
+    "intake": "受理员", "dispatcher": "派遣员", "shiftlead": "值班长", "officer": "单位工作人员",
+    "grid": "网格员", "owner": "流程管理员", "auditor": "审计员", "admin": "系统管理员",
+}
+CHANNEL = {
+    "grid": "网格员上报", "hotline12345": "12345热线", "transfer110": "110转办", "wechat": "微信公众号",
+    "web": "网站", "video": "视频智能识别", "intake": "受理员录入",
+}
+EVENT = {
+    "started": "案件上报", "task_completed": "办理", "timers_fired": "计时器到期", "penalty": "扣分",
+    "merged": "并案", "notified": "黄灯预警", "data_changed": "数据变更", "photos_added": "上传照片",
+    "video_detected": "视频识别", "migrated": "迁移到新版本",
+}
+PENALTY_REASON = {"overdue": "超期", "overdue_day": "超期每增加一个工作日", "rework": "返工"}
+PHOTO_KIND = {"before": "上报照片", "after": "处置后照片", "check": "核查照片", "snapshot": "抓拍照片"}
+PHOTO_KIND_OF_STEP = {"handle": "after", "check_result": "check", "verify_report": "check"}
+
+# Form fields: labels by (step, field), falling back to the field alone.
+FIELD = {
+    "decision": "受理决定", "category": "案件类别", "urgency": "紧急程度", "reason": "理由",
+    "duplicate_of": "并入案件编号", "exists": "核实结果", "note": "说明", "action": "办理方式",
+    "unit": "下派单位", "result": "处置结果", "working_days": "工作日数", "approved": "审批意见",
+    "comment": "意见", "passed": "核查结果", "description": "问题描述", "address": "地址",
+    "community": "社区", "grid": "网格", "lat": "纬度", "lng": "经度", "suggested_urgency": "建议紧急程度",
+    "fixed_on_spot": "当场处置", "photos": "照片", "channel": "来源渠道", "external_ref": "外部编号",
+}
+STEP_FIELD = {
+    ("accept_report", "reason"): "作废理由",
+    ("dispatch", "reason"): "退回理由",
+    ("handle", "working_days"): "申请延期（工作日）",
+    ("handle", "reason"): "延期或退回理由",
+    ("approve_extension", "approved"): "是否批准延期",
+    ("approve_extension", "working_days"): "批准延期（工作日）",
+    ("review", "approved"): "审核意见",
+    ("review", "comment"): "意见",
+    ("check_result", "note"): "核查说明",
+    ("close_case", "comment"): "结案意见",
+    ("supervise", "comment"): "督办意见",
+}
+CHOICES = {
+    ("accept_report", "decision"): {"file": "立案", "void": "作废", "merge": "并案", "verify": "派网格员核实"},
+    ("dispatch", "action"): {"assign": "下派", "handle": "本级处置", "return": "退回上级"},
+    ("handle", "action"): {"done": "办结", "extend": "申请延期", "return": "退回（非本单位职责）"},
+}
+BOOLEAN = {
+    "approved": ("同意", "不同意"),
+    ("review", "approved"): ("通过", "退回重办"),
+    ("approve_extension", "approved"): ("批准", "不批准"),
+    "exists": ("属实", "不属实"),
+    "passed": ("通过", "不通过"),
+}
+# When a field only matters for one choice of another (the form hides it otherwise).
+SHOW_WHEN = {
+    ("accept_report", "category"): ("decision", ("file",)),
+    ("accept_report", "urgency"): ("decision", ("file",)),
+    ("accept_report", "reason"): ("decision", ("void",)),
+    ("accept_report", "duplicate_of"): ("decision", ("merge",)),
+    ("dispatch", "unit"): ("action", ("assign",)),
+    ("dispatch", "reason"): ("action", ("return",)),
+    ("handle", "result"): ("action", ("done",)),
+    ("handle", "working_days"): ("action", ("extend",)),
+    ("handle", "reason"): ("action", ("extend", "return")),
+    ("approve_extension", "working_days"): ("approved", ("true",)),
+}
+HINT = {
+    ("accept_report", "urgency"): "立案时必填：A 1个工作日，B 2个工作日，C 4个工作日",
+    ("accept_report", "category"): "可修改上报时的类别",
+    ("accept_report", "reason"): "作废时必填",
+    ("accept_report", "duplicate_of"): "并案时必填：在办案件的编号",
+    ("dispatch", "unit"): "下派时必填：本单位的直属下级单位",
+    ("dispatch", "reason"): "退回时必填",
+    ("handle", "result"): "办结时必填",
+    ("handle", "working_days"): "申请延期时必填，1–30",
+    ("handle", "reason"): "申请延期或退回时必填",
+    ("approve_extension", "working_days"): "不填则按申请的天数",
+    ("review", "comment"): "退回重办时必填",
+    ("check_result", "note"): "核查不通过时必填",
+}
+LONG_TEXT = ("result", "reason", "comment", "note", "description")
+
+
+def field_label(step, name):
+    return STEP_FIELD.get((step, name)) or FIELD.get(name, name)
+
+
+def choice_label(step, name, value):
+    if isinstance(value, bool) or value in ("true", "false"):
+        yes, no = BOOLEAN.get((step, name)) or BOOLEAN.get(name) or ("是", "否")
+        return yes if value in (True, "true") else no
+    labels = CHOICES.get((step, name)) or {}
+    if name in ("urgency", "suggested_urgency"):
+        labels = URGENCY
+    return labels.get(value, value)
+
+
+def field_errors(messages):
+    """marshmallow's `err.messages` as {field: [Chinese messages]}; errors of no field go under "_schema"."""
+    if not isinstance(messages, dict):
+        messages = {"_schema": messages}
+    result = {}
+    for field, found in messages.items():
+        found = found if isinstance(found, list) else [found]
+        flat = []
+        for item in found:
+            if isinstance(item, dict):   # nested: flatten to text
+                flat.extend(str(m) for sub in item.values() for m in (sub if isinstance(sub, list) else [sub]))
+            else:
+                flat.append(str(item))
+        result[field] = flat
+    return result

@@ -1,0 +1,254 @@
+"""Process owners' pages: the modeller (bpmn-js with a properties panel, the DMN tables in dmn-js),
+validating and deploying what was edited or uploaded, the version list with a readable diff
+between any two versions and every file for download, and moving running cases between versions
+(a dry run, then one unit of work per case).
+
+Owners and admins change things; auditors may read the versions, diffs and files."""
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.http import dump_options_header
+
+from engine.db import get_db, get_session
+from engine.deployments import DeploymentError
+from handlers import forms, versions
+
+from . import common, labels
+
+bp = Blueprint("process", __name__, url_prefix="/process")
+bp.before_request(common.sync_clock)
+OWNERS = ("owner", "admin")
+READERS = ("owner", "admin", "auditor")
+# A JSON body of MAX_FILES files of MAX_FILE_BYTES each, with room for JSON escaping.
+MAX_JSON_BYTES = 2 * versions.MAX_FILES * versions.MAX_FILE_BYTES
+
+
+def _version_or_404(version_id):
+    found = versions.get(get_session(), version_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _version_json(deployment, *, files=False):
+    data = dict(id=deployment.id, hash=deployment.hash, created_by=deployment.created_by,
+                created_at=common.iso(deployment.created_at), note=deployment.note,
+                file_names=versions.ordered_files(deployment))
+    if files:
+        data["files"] = {name: deployment.files[name] for name in data["file_names"]}
+    return data
+
+
+def _editor_config():
+    """What the properties panel offers: the known forms, handlers, statuses (names are data)."""
+    return dict(
+        forms=[[name, labels.STEP.get(name, name)] for name in forms.FORMS],
+        services=sorted(common.runtime().services),
+        statuses=[[code, text] for code, text in labels.STATUS.items() if code in labels.OPEN_STATUSES],
+    )
+
+
+# --- the modeller -----------------------------------------------------------------------------
+
+@bp.get("/modeller")
+@common.roles_required(*OWNERS)
+def modeller():
+    session = get_session()
+    all_versions = versions.list_versions(session)
+    chosen = request.args.get("version", type=int)
+    current = versions.get(session, chosen) if chosen else versions.latest(session)
+    if current is None:
+        abort(404)
+    return render_template("modeller.html", current=current, versions=all_versions, config=_editor_config(),
+                           max_kib=versions.MAX_FILE_BYTES // 1024, problems=None, note="")
+
+
+@bp.get("/versions/<int:version_id>.json")
+@common.roles_required(*READERS)
+def version_json(version_id):
+    return jsonify(_version_json(_version_or_404(version_id), files=True))
+
+
+def _json_files():
+    """({file name: bytes}, note) from the modeller's JSON body; 400/413 when it is not one."""
+    if request.content_length is None or request.content_length > MAX_JSON_BYTES:
+        abort(413)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("files"), dict):
+        abort(400)
+    files = {}
+    for name, text in body["files"].items():
+        if not isinstance(name, str) or not isinstance(text, str):
+            abort(400)
+        files[versions.base_name(name)] = text.encode("utf-8")
+    note = body.get("note") if isinstance(body.get("note"), str) else ""
+    return files, note
+
+
+def _problems_response(problems, status=422):
+    return jsonify(ok=False, problems=[p.as_dict() if hasattr(p, "as_dict") else p for p in problems]), status
+
+
+def _located(err, files):
+    status = 413 if isinstance(err, versions.TooLarge) else 422
+    return _problems_response(versions.locate(err.problems, files), status)
+
+
+@bp.post("/validate")
+@common.roles_required(*OWNERS)
+def validate():
+    """Parse and lint what the modeller holds; nothing is stored."""
+    files, _ = _json_files()
+    try:
+        problems = versions.validate(common.runtime(), files)
+    except DeploymentError as err:
+        return _located(err, files)
+    if problems:
+        return _problems_response(problems)
+    return jsonify(ok=True, problems=[])
+
+
+@bp.post("/deploy")
+@common.roles_required(*OWNERS)
+def deploy():
+    """Validate and deploy what the modeller holds as a new version (201), or say which version
+    already has exactly this content (200); 422 with the problems, and nothing stored."""
+    files, note = _json_files()
+    session = get_session()
+    try:
+        deployment, created = versions.deploy(session, common.runtime(), files=files, actor=common.me().username,
+                                              note=note)
+    except DeploymentError as err:
+        session.rollback()
+        return _located(err, files)
+    data = _version_json(deployment)
+    data["latest"] = versions.latest(session).id == deployment.id
+    session.commit()
+    return jsonify(ok=True, created=created, version=data), 201 if created else 200
+
+
+@bp.post("/upload")
+@common.roles_required(*OWNERS)
+def upload():
+    """Deploy uploaded .bpmn/.dmn files (from a desktop modeller); the files not uploaded are kept
+    from the latest version unless `only_given` is ticked."""
+    session = get_session()
+    note = request.form.get("note", "")
+    files, problems = {}, []
+    for storage in request.files.getlist("files"):
+        if not storage or not storage.filename:
+            continue
+        data = storage.stream.read(versions.MAX_FILE_BYTES + 1)     # never more than one past the limit
+        files[versions.base_name(storage.filename)] = data
+    status = 422
+    if not files:
+        problems = [versions.Located(None, None, None, "请选择要上传的 .bpmn 或 .dmn 文件")]
+    else:
+        merged = files if request.form.get("only_given") else versions.with_base(files, versions.latest(session))
+        try:
+            deployment, created = versions.deploy(session, common.runtime(), files=merged,
+                                                  actor=common.me().username, note=note)
+        except DeploymentError as err:
+            session.rollback()
+            status = 413 if isinstance(err, versions.TooLarge) else 422
+            problems = versions.locate(err.problems, merged)
+        else:
+            session.commit()
+            if created:
+                flash(f"已部署为版本 {deployment.id}（{deployment.hash[:12]}）", "success")
+            else:
+                flash(f"内容与版本 {deployment.id} 完全相同，未产生新版本" +
+                      ("" if versions.latest(session).id == deployment.id else "；新案件仍按最新版本办理"), "info")
+            return redirect(url_for("process.index"))
+    current = versions.latest(session)
+    return render_template("modeller.html", current=current, versions=versions.list_versions(session),
+                           config=_editor_config(), max_kib=versions.MAX_FILE_BYTES // 1024, problems=problems,
+                           note=note), status
+
+
+# --- versions ---------------------------------------------------------------------------------
+
+@bp.get("/versions")
+@common.roles_required(*READERS)
+def index():
+    session = get_session()
+    rows = versions.list_versions(session)
+    return render_template("versions.html", rows=rows)
+
+
+@bp.get("/versions/diff")
+@common.roles_required(*READERS)
+def diff():
+    session = get_session()
+    old = _version_or_404(request.args.get("from", type=int) or 0)
+    new = _version_or_404(request.args.get("to", type=int) or 0)
+    found = versions.readable_diff(common.runtime(), old, new)
+    return render_template("version_diff.html", diff=found, rows=versions.list_versions(session))
+
+
+@bp.get("/versions/<int:version_id>/files/<name>")
+@common.roles_required(*READERS)
+def download(version_id, name):
+    deployment = _version_or_404(version_id)
+    if name not in deployment.files:
+        abort(404)
+    response = Response(deployment.files[name], mimetype="application/xml")
+    # The stored name with its version, as an attachment (filename* carries a non-ASCII name).
+    stem, dot, ext = name.rpartition(".")
+    download_name = f"{stem}.v{deployment.id}.{ext}" if dot else name
+    ascii_name = download_name.encode("ascii", "replace").decode().replace("?", "_")
+    response.headers["Content-Disposition"] = dump_options_header(
+        "attachment", {"filename": ascii_name, "filename*": f"UTF-8''{quote(download_name, safe='')}"})
+    return response
+
+
+# --- migration --------------------------------------------------------------------------------
+
+def _migration_page(*, source, target, chosen=(), plan=None, moved=None, status=200):
+    session = get_session()
+    rows = versions.list_versions(session)
+    running = versions.running_cases(session, source.id) if source else []
+    return render_template("migrate.html", rows=rows, source=source, target=target, running=running,
+                           chosen=set(chosen), plan=plan, moved=moved), status
+
+
+@bp.get("/migrate")
+@common.roles_required(*OWNERS)
+def migrate_form():
+    session = get_session()
+    rows = versions.list_versions(session)
+    source = versions.get(session, request.args.get("from", type=int) or 0)
+    if source is None:   # the newest version that still has running cases, else the oldest
+        source = next((r.deployment for r in rows[1:] if r.running), rows[-1].deployment if rows else None)
+    target = versions.get(session, request.args.get("to", type=int) or 0) or (rows[0].deployment if rows else None)
+    return _migration_page(source=source, target=target)
+
+
+@bp.post("/migrate")
+@common.roles_required(*OWNERS)
+def migrate():
+    session = get_session()
+    source = versions.get(session, request.form.get("from", type=int) or 0)
+    target = versions.get(session, request.form.get("to", type=int) or 0)
+    if source is None or target is None:
+        abort(404)
+    if request.form.get("scope") == "all":
+        chosen = [case.case_no for case in versions.running_cases(session, source.id)]
+    else:
+        chosen = list(dict.fromkeys(no.strip() for no in request.form.getlist("case") if no.strip()))
+    if not chosen:
+        flash("请先勾选要迁移的案件，或选择“该版本全部在办案件”", "error")
+        return _migration_page(source=source, target=target, status=422)
+    actor = common.me().username
+    if request.form.get("action") != "run":
+        plan = versions.plan(session, common.runtime(), case_nos=chosen, target=target, actor=actor)
+        return _migration_page(source=source, target=target, chosen=[p.case_no for p in plan if p.ok], plan=plan)
+    target_id, source_id = target.id, source.id
+    # Each case is moved in its own unit of work: first give up the request's transaction (on
+    # SQLite it holds the write lock), and touch none of its objects until the moves are done.
+    session.rollback()
+    moved = versions.migrate(get_db(), common.runtime(), case_nos=chosen, target_id=target_id, actor=actor)
+    done = sum(1 for m in moved if m.ok)
+    flash(f"迁移完成：成功 {done} 件，失败 {len(moved) - done} 件", "success" if done == len(moved) else "error")
+    return _migration_page(source=versions.get(session, source_id), target=versions.get(session, target_id),
+                           moved=moved)

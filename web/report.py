@@ -1,0 +1,91 @@
+"""上报: the report form of grid workers (their own grid, from the phone: camera and geolocation)
+and intake operators (any community or grid). Validated by handlers.forms.ReportSchema; a refused
+report re-renders with its errors beside the fields and writes nothing."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from engine.db import get_session
+from handlers import cases, forms
+
+from . import common, labels
+
+bp = Blueprint("report", __name__)
+bp.before_request(common.sync_clock)
+ROLES = ("grid", "intake")
+FIELDS = ("category", "description", "address", "community", "grid", "lat", "lng", "suggested_urgency")
+
+
+def _places(directory):
+    """(communities grouped by street, grids grouped by community) for the intake operator's selects."""
+    communities, grids = [], []
+    for district in sorted(directory.children(directory.center())):
+        if directory.kind(district) != "district":
+            continue
+        for street in sorted(directory.children(district)):
+            members = sorted(c for c in directory.children(street) if directory.kind(c) == "community")
+            if members:
+                communities.append((f"{directory.name(district)} · {directory.name(street)}",
+                                    [(c, directory.name(c)) for c in members]))
+            for community in members:
+                cells = sorted(g for g in directory.children(community) if directory.kind(g) == "grid")
+                if cells:
+                    grids.append((f"{directory.name(street)} · {directory.name(community)}",
+                                  [(g, directory.name(g)) for g in cells]))
+    return communities, grids
+
+
+def _render(values, errors, status=200):
+    user, directory = common.me(), common.directory()
+    communities, grids = _places(directory) if user.role != "grid" else ([], [])
+    return render_template("report.html", values=values, errors=errors, catalogue=common.catalogue(),
+                           communities=communities, grids=grids, urgencies=labels.URGENCY,
+                           my_grid=user.unit_code if user.role == "grid" else None), status
+
+
+@bp.get("/report")
+@common.roles_required(*ROLES)
+def form():
+    return _render({}, {})
+
+
+@bp.post("/report")
+@common.roles_required(*ROLES)
+def submit():
+    user = common.me()
+    values = {k: request.form.get(k, "").strip() for k in FIELDS}
+    values["fixed_on_spot"] = request.form.get("fixed_on_spot") == "on" and user.role == "grid"
+    data = {k: v for k, v in values.items() if v not in ("", False)}
+    data["channel"] = "grid" if user.role == "grid" else "intake"
+    if user.role == "grid":
+        data["grid"] = user.unit_code          # a grid worker reports in the grid they patrol
+        data.pop("community", None)
+    errors = {}
+    try:
+        data = forms.ReportSchema().load(data)
+    except ValidationError as err:
+        errors = labels.field_errors(err.messages)
+    if user.role != "grid" and not values["community"] and not values["grid"]:
+        # the schema says so too, but only once every field is valid: say it at once
+        errors.setdefault("community", ["请选择社区（或网格）"])
+    photos, photo_error = common.uploaded_photos()
+    if photo_error:
+        errors["photos"] = [photo_error]
+    if errors:
+        return _render(values, errors, 422)
+    session = get_session()
+    try:
+        case, _ = cases.report(session, common.runtime(), common.directory(), user=user, data=data)
+        common.store_photos(session, case, photos, kind="before")
+        session.commit()
+    except cases.CaseError as err:
+        session.rollback()
+        return _render(values, {err.field or "_schema": [str(err)]}, 422)
+    except IntegrityError:            # e.g. two reports took the same case number at once
+        session.rollback()
+        return _render(values, {"_schema": ["同时有其他上报，请再提交一次"]}, 409)
+    if case.status == "closed_on_spot":
+        flash(f"已上报并当场处置结案：案件 {case.case_no}", "success")
+    else:
+        flash(f"已上报：案件 {case.case_no}", "success")
+    return redirect(url_for("cases.show", case_no=case.case_no), 303)

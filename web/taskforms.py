@@ -1,0 +1,105 @@
+"""Task forms generated from the marshmallow schema of each step (`handlers.forms.FORMS`), the same
+schema that validates them when the task is completed: one definition of every form.
+
+A schema field becomes a widget by its type and validators (Boolean -> two radio buttons, a
+OneOf string -> radio buttons, Integer with a Range -> a number input, a long text -> textarea);
+a few fields get choices from the case's context (the catalogue of categories, the units directly
+below the unit holding the case)."""
+from dataclasses import dataclass, field as dc_field
+
+from marshmallow import fields as mf, validate
+
+from handlers import forms
+
+from . import labels
+
+
+@dataclass
+class Widget:
+    name: str
+    label: str
+    kind: str                      # radio, select, textarea, text, number
+    value: str = ""
+    choices: list = dc_field(default_factory=list)   # [(value, label)] or [(group label, [(value, label)])]
+    grouped: bool = False
+    required: bool = False
+    hint: str = ""
+    errors: list = dc_field(default_factory=list)
+    show_when: tuple | None = None     # (other field, (values...))
+    attrs: dict = dc_field(default_factory=dict)
+
+
+def _validator(field, kind):
+    return next((v for v in field.validators if isinstance(v, kind)), None)
+
+
+def _as_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def schema_for(step):
+    return forms.FORMS.get(step)
+
+
+def defaults(step, *, case):
+    """Initial values of a step's form, from what the case already knows."""
+    if step == "accept_report":
+        return {"decision": "file", "category": case.category, "urgency": case.suggested_urgency or ""}
+    return {}
+
+
+def widgets(step, *, values, errors, case, task, directory, catalogue):
+    """The widgets of a step's form, in the schema's field order, with values and errors filled in."""
+    schema = schema_for(step)()
+    result = []
+    for name, field in schema.fields.items():
+        widget = Widget(name=name, label=labels.field_label(step, name), kind="text",
+                        value=_as_text(values.get(name)), required=field.required,
+                        hint=labels.HINT.get((step, name), ""), errors=errors.get(name, []),
+                        show_when=labels.SHOW_WHEN.get((step, name)))
+        one_of, length, span = (_validator(field, validate.OneOf), _validator(field, validate.Length),
+                                _validator(field, validate.Range))
+        if isinstance(field, mf.Boolean):
+            widget.kind = "radio"
+            widget.choices = [("true", labels.choice_label(step, name, True)),
+                              ("false", labels.choice_label(step, name, False))]
+        elif name == "category":
+            widget.kind, widget.grouped = "select", True
+            widget.choices = [(g.label, [(c.code, c.label) for c in g.categories]) for g in catalogue.groups]
+            widget.attrs["data-searchable"] = "1"
+        elif step == "dispatch" and name == "unit":
+            widget.kind = "select"
+            below = [c for c in directory.children(task.unit_code) if directory.kind(c) != "grid"]
+            widget.choices = [(c, f"{directory.name(c)}（{c}）") for c in below]
+        elif one_of is not None:
+            widget.kind = "radio"
+            choices = list(one_of.choices)
+            if step == "dispatch" and name == "action" and task.unit_code == directory.center():
+                choices.remove("return")          # the center has no level above to return to
+            widget.choices = [(c, labels.choice_label(step, name, c)) for c in choices]
+        elif isinstance(field, mf.Integer):
+            widget.kind = "number"
+            if span is not None:
+                widget.attrs.update(min=span.min, max=span.max)
+            widget.attrs["inputmode"] = "numeric"
+        elif isinstance(field, mf.String):
+            widget.kind = "textarea" if name in labels.LONG_TEXT else "text"
+            if length is not None and length.max:
+                widget.attrs["maxlength"] = length.max
+        result.append(widget)
+    return result
+
+
+def submitted(step, form):
+    """The step's fields from a submitted HTML form: known fields only, blanks left out (so the
+    schema's defaults and `required` rules decide), text trimmed."""
+    data = {}
+    for name in schema_for(step)().fields:
+        value = form.get(name)
+        if value is not None and value.strip() != "":
+            data[name] = value.strip()
+    return data

@@ -1,0 +1,109 @@
+"""我的待办 (the inbox) and the task forms: list the user's open tasks; show and complete one,
+with its case's photos and history beside the form."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from engine import instances
+from engine.db import get_session
+from handlers import attachments, cases, worklist
+
+from . import common, labels, taskforms, timeline
+
+bp = Blueprint("tasks", __name__)
+bp.before_request(common.sync_clock)
+
+
+@bp.get("/")
+@login_required
+def home():
+    """Task roles land on their inbox; the read-only roles on the case list."""
+    if current_user.role in ("owner", "auditor", "admin"):
+        return redirect(url_for("cases.index"))
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.get("/tasks")
+@login_required
+def inbox():
+    session = get_session()
+    urgency, status = request.args.get("urgency", ""), request.args.get("status", "")
+    rows = worklist.list_tasks(session, common.directory(), user=common.me())
+    statuses = sorted({case.status for _, case in rows}, key=lambda s: list(labels.STATUS).index(s)
+                      if s in labels.STATUS else 99)
+    if urgency:
+        rows = [(t, c) for t, c in rows if (c.urgency or "") == urgency]
+    if status:
+        rows = [(t, c) for t, c in rows if c.status == status]
+    now = common.runtime().clock.now()
+    items = [(task, case, common.deadline(case, now)) for task, case in rows]
+    return render_template("inbox.html", items=items, urgency=urgency, status=status, statuses=statuses)
+
+
+def _render_task(task, case, *, values, errors, status=200):
+    session = get_session()
+    widgets = taskforms.widgets(task.step, values=values, errors=errors, case=case, task=task,
+                                directory=common.directory(), catalogue=common.catalogue())
+    photo_kind = labels.PHOTO_KIND_OF_STEP.get(task.step)
+    return render_template(
+        "task.html", task=task, case=case, widgets=widgets, errors=errors, photo_kind=photo_kind,
+        deadline=common.deadline(case), photos=_photos(session, case),
+        entries=timeline.entries(session, case),
+    ), status
+
+
+def _photos(session, case):
+    return attachments.for_case(session, case.id)
+
+
+def _check_may_complete(task):
+    if not worklist.may_complete(common.directory(), common.me(), task):
+        abort(403)
+
+
+@bp.get("/tasks/<task_id>")
+@login_required
+def show(task_id):
+    task, case = common.load_task_or_404(task_id)
+    _check_may_complete(task)
+    return _render_task(task, case, values=taskforms.defaults(task.step, case=case), errors={})
+
+
+@bp.post("/tasks/<task_id>")
+@login_required
+def complete(task_id):
+    task, case = common.load_task_or_404(task_id)
+    _check_may_complete(task)
+    session = get_session()
+    step = task.step
+    data = taskforms.submitted(step, request.form)
+    photo_kind = labels.PHOTO_KIND_OF_STEP.get(step)
+    photos, photo_error = common.uploaded_photos() if photo_kind else ([], None)
+    if photo_error:
+        errors = {"photos": [photo_error]}
+        try:                                   # show the form's own errors too, without completing it
+            taskforms.schema_for(step)().load(data)
+        except ValidationError as err:
+            errors.update(labels.field_errors(err.messages))
+        return _render_task(task, case, values=data, errors=errors, status=422)
+    try:
+        worklist.complete(session, common.runtime(), common.directory(), user=common.me(), task_id=task.task_id,
+                          data=data)
+        common.store_photos(session, case, photos, kind=photo_kind, step=step)
+        session.commit()
+    except ValidationError as err:
+        session.rollback()
+        return _render_task(task, case, values=data, errors=labels.field_errors(err.messages), status=422)
+    except cases.CaseError as err:
+        session.rollback()
+        return _render_task(task, case, values=data, errors={err.field or "_schema": [str(err)]}, status=422)
+    except worklist.PermissionDenied:
+        session.rollback()
+        abort(403)
+    except (instances.NotFound, instances.Conflict, IntegrityError):
+        session.rollback()
+        flash("该任务已被他人办理或案件已变化，请查看最新状态", "error")
+        return redirect(url_for("cases.show", case_no=case.case_no), 303)
+    flash(f"已完成「{labels.STEP.get(step, step)}」：案件 {case.case_no}", "success")
+    return redirect(url_for("tasks.inbox"), 303)
