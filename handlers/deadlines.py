@@ -31,10 +31,11 @@ def make_extend_deadline(calendar):
 
 
 def provisional_cases(session, year):
-    """Open cases whose deadline was computed on the provisional calendar of `year`."""
+    """Open cases with a provisional deadline whose count (filing to due, Beijing dates) touches `year`."""
     rows = session.scalars(select(cases.Case).where(cases.Case.due_provisional.is_(True),
                                                     cases.Case.status.not_in(list(cases.END_STATUS.values()))))
-    return [c for c in rows if c.filed_at and c.due_at and c.filed_at.year <= year <= c.due_at.year + 1]
+    return [c for c in rows if c.filed_at and c.due_at
+            and c.filed_at.astimezone(cases.SHANGHAI).year <= year <= c.due_at.astimezone(cases.SHANGHAI).year]
 
 
 def recompute_provisional(session, runtime, calendar, year, *, actor="calendar"):

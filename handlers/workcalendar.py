@@ -552,34 +552,6 @@ class WorkCalendar:
         return False
 
 
-# --- recomputing provisional deadlines --------------------------------------------------------
-
-@dataclass(frozen=True)
-class Recomputed:
-    """A stored deadline that was provisional, and what it is on the calendar loaded now."""
-
-    key: object
-    previous: Deadline
-    current: Deadline
-
-
-def recompute_provisional(entries, *, calendar: WorkCalendar, year: int | None = None) -> list[Recomputed]:
-    """Recompute the provisional deadlines among `entries` ((key, start, working_time, deadline)).
-
-    With `year`, only those whose count reached into that year (e.g. the one whose data was just
-    loaded). The caller (timers, cases) stores the results; this function changes nothing.
-    """
-    result = []
-    for key, start, working_time, previous in entries:
-        if not previous.provisional:
-            continue
-        first, last = calendar.local(start).year, calendar.local(previous.at).year
-        if year is not None and not first <= year <= last:
-            continue
-        result.append(Recomputed(key, previous, calendar.add_working_time(start, working_time)))
-    return result
-
-
 # --- the app's calendar -----------------------------------------------------------------------
 
 def get_calendar(app=None, *, reload: bool = False) -> WorkCalendar:

@@ -329,3 +329,14 @@ def test_deadline_in_a_year_without_data_is_recomputed_when_the_data_arrives(db_
     assert timers_of(city, case_no)["overdue_timer"] == at("2027-01-08 16:10")
     verify_all(city)
     city.app.extensions["citygrid.db"].dispose()
+
+
+def test_a_merged_report_still_replays_after_its_target_closed(city):
+    first = file_case(city)
+    second = city.report(description="同一处污水")
+    city.complete(second, "accept_report", "intake", decision="merge", duplicate_of=first)
+    handled_by_yingcui(city, first)
+    city.review_up(first, JIALIAN, SIMING, CENTER)
+    city.complete(first, "check_result", GRID_USER, passed=True)
+    city.complete(first, "close_case", "shiftlead")
+    verify_all(city)

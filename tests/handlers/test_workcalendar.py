@@ -12,7 +12,7 @@ from workalendar.asia import China
 
 from handlers.workcalendar import (
     CalendarDataError, DayInfo, Deadline, WorkCalendar, estimated_holidays, get_calendar,
-    parse_duration, qingming, recompute_provisional,
+    parse_duration, qingming,
 )
 from handlers.workcalendar_cli import deadline_lines, years_lines
 
@@ -235,25 +235,6 @@ def test_estimate_uses_qingming_and_lunar_dates():
     # No make-up days are ever invented; years beyond the lunar tables still answer.
     assert all(d.weekday() < 5 or "补休" not in n for d, n in estimated_holidays(2027))
     assert {n.removesuffix("（补休）") for _, n in estimated_holidays(2150)} == {"元旦", "劳动节", "国庆节"}
-
-
-def test_recompute_provisional_after_the_data_arrives(cal, tmp_path):
-    start = at(2026, 12, 31, 16, 5)
-    before = cal.add_working_days(start, 1)
-    ordinary = cal.add_working_days(at(2026, 3, 2, 16, 5), 1)
-    for name in ("2024.toml", "2025.toml", "2026.toml", "office_hours.toml"):
-        shutil.copy(DATA / name, tmp_path / name)
-    # A made-up 2027 arrangement (test data only): 元旦 Jan 1-3, Jan 4 an ordinary working day.
-    (tmp_path / "2027.toml").write_text(
-        'year = 2027\n[notice]\ntitle = "test"\nnumber = "test"\ndate = 2026-11-01\n'
-        '[[holidays]]\nname_zh = "元旦"\nname_en = "New Year\'s Day"\n'
-        'first = 2027-01-01\nlast = 2027-01-03\nmakeup_workdays = []\n', encoding="utf-8")
-    loaded = WorkCalendar.from_dir(tmp_path)
-    entries = [("late", start, DAY, before), ("plain", at(2026, 3, 2, 16, 5), DAY, ordinary)]
-    result = recompute_provisional(entries, calendar=loaded, year=2027)
-    assert [(r.key, r.previous, r.current) for r in result] == [
-        ("late", before, Deadline(at(2027, 1, 4, 16, 5), False))]
-    assert recompute_provisional(entries, calendar=loaded, year=2030) == []
 
 
 # --- measuring working time -------------------------------------------------------------------
