@@ -66,10 +66,12 @@ def init_app(app):
 
     @demo_group.command("load")
     def demo_load():
-        """Load the Xiamen org tree and the demo users (password `demo`); safe to run twice."""
+        """Load the Xiamen org tree, the demo users (password `demo`) and sample cases; safe to run twice."""
         units, users = run(lambda session, runtime: demo.load(session))
         directory().invalidate()
         click.echo(f"{units} units and {users} users added (password: demo)")
+        added = run(lambda session, runtime: demo.load_cases(session, runtime, directory()))
+        click.echo(f"{added} sample cases added")
 
     @cases_group.command("report")
     @click.option("--user", "username", required=True)

@@ -238,9 +238,13 @@ def test_db_upgrade_and_demo_load_are_idempotent(city, cli):
                 session.execute(text("SELECT count(*) FROM users")).scalar())
     before = city.work(snapshot)                   # the fixture already upgraded and loaded once
     assert [kind for _, kind in before[1]] == ["deployed"]
+    sample_cases = []
     for _ in range(2):
         result = run(cli, "db", "upgrade")
         assert result.stdout.strip().splitlines() == [
             f"process case_handling: version {before[0][0][0]} ({before[0][0][1][:12]})", "database is up to date"]
-        assert last(run(cli, "demo", "load")) == "0 units and 0 users added (password: demo)"
+        lines = run(cli, "demo", "load").stdout.strip().splitlines()
+        assert lines[0] == "0 units and 0 users added (password: demo)"
+        sample_cases.append(lines[-1])
+    assert sample_cases == ["5 sample cases added", "0 sample cases added"]   # only into an empty database
     assert city.work(snapshot) == before
