@@ -196,6 +196,7 @@ def update_data(loaded: Loaded, updates: dict, *, reason: str, external=False, c
         if task in waiting and task.parent is not None:
             # A waiting event re-inherits its parent's data whenever it is updated.
             task.parent.data.update(updates)
+    spiff.forget_task_dicts(loaded.workflow)   # a finished parent's data just changed
     loaded.ran()
     timers.rearm(loaded.workflow)
     loaded.new_events.append(dict(kind="data_changed", step=None,

@@ -62,6 +62,7 @@ def apply(loaded, runtime, target):
     for sp_id, diff in subs.items():
         sub = workflow.subprocesses[sp_id]
         migrate_workflow(diff, sub, subprocess_specs[sub.spec.name])
+    spiff.forget_task_dicts(workflow)
     loaded.ran()
     workflow.do_engine_steps()
 

@@ -15,7 +15,6 @@ from SpiffWorkflow.bpmn.parser.event_parsers import first
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -207,11 +206,59 @@ def spec_from_dict(dct):
             {name: registry.restore(s) for name, s in dct["subprocess_specs"].items()})
 
 
+FINISHED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
+_TASK_DICTS = "_citygrid_task_dicts"
+
+
+def _tasks_to_dict(workflow):
+    """The tasks of one (sub)workflow as SpiffWorkflow's converter gives them; a finished task's
+    dict is kept on the workflow object and reused while the task is unchanged (most of a case's
+    tasks are finished, and converting them again was a quarter of every step)."""
+    registry, cache = SERIALIZER.registry, workflow.__dict__.setdefault(_TASK_DICTS, {})
+    out = {}
+    for task_id, task in workflow.tasks.items():
+        key = str(task_id)
+        if task.state & FINISHED:
+            stamp = (task.state, task.last_state_change, tuple(task._children))
+            hit = cache.get(key)
+            if hit is None or hit[0] != stamp:
+                hit = cache[key] = (stamp, registry.convert(task))
+            out[key] = hit[1]
+        else:
+            out[key] = registry.convert(task)
+    return out
+
+
+def forget_task_dicts(workflow):
+    """Call after changing the data of finished tasks (their kept dicts would be stale)."""
+    for wf in (workflow, *workflow.subprocesses.values()):
+        wf.__dict__.pop(_TASK_DICTS, None)
+
+
+def _workflow_dict(workflow):
+    # The fields of SpiffWorkflow 3.2's WorkflowConverter.to_dict, with the tasks from the cache.
+    registry = SERIALIZER.registry
+    return {
+        "data": registry.convert(registry.clean(workflow.data)),
+        "correlations": workflow.correlations,
+        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "tasks": _tasks_to_dict(workflow),
+        "root": str(workflow.task_tree.id),
+    }
+
+
 def state_to_dict(workflow):
     """The instance state without its specs (they live with the deployment)."""
-    converter = _WORKFLOW_CONVERTER
-    dct = WorkflowConverter.to_dict(converter, workflow)  # without spec and subprocess_specs
-    dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
+    dct = _workflow_dict(workflow)
+    subprocesses = {}
+    for sp_id, sub in workflow.subprocesses.items():
+        sub_dct = _workflow_dict(sub)
+        sub_dct.update(parent_task_id=str(sub.parent_task_id), spec=sub.spec.name,
+                       typename=SERIALIZER.registry.typenames[type(sub)])
+        subprocesses[str(sp_id)] = sub_dct
+    dct["subprocesses"] = subprocesses
     dct["bpmn_events"] = SERIALIZER.registry.convert(workflow.bpmn_events)
     return dct
 
