@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from engine import deployments, instances, timers  # noqa: E402
@@ -71,10 +71,15 @@ def main():
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/sweep.db" if args.db == "sqlite" else os.environ.get(
-            "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+        if args.db == "sqlite":
+            url = f"sqlite:///{tmp}/sweep.db"
+        else:   # a schema of its own, dropped afterwards: never touch anyone's tables
+            base = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+            schema = f"bench_{os.getpid()}"
+            with create_engine(base, isolation_level="AUTOCOMMIT").connect() as conn:
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
+            url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
         db = Database(url)
-        Base.metadata.drop_all(db.engine)
         Base.metadata.create_all(db.engine)
         runtime = Runtime(clock=SimulatedClock(NOW))
         t0 = time.perf_counter()
@@ -91,9 +96,10 @@ def main():
         sweep = time.perf_counter() - t0
         with db.unit_of_work() as session:
             left = session.scalar(select(func.count()).select_from(Timer).where(Timer.due_at <= NOW))
-        if args.db == "postgresql":
-            Base.metadata.drop_all(db.engine)
         db.dispose()
+        if args.db == "postgresql":
+            with create_engine(base, isolation_level="AUTOCOMMIT").connect() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     print(f"{args.db}: {waiting} waiting timers, {due} due (set up in {set_up:.1f} s)")
     print(f"due-index query           : {query * 1000:.1f} ms")
     print(f"sweep                     : {sweep:.3f} s for {result.fired} timers fired on {result.instances} instances "
