@@ -7,7 +7,7 @@ from datetime import timezone
 from sqlalchemy import event as sa_event, insert, select
 from sqlalchemy.orm import Session
 
-from .models import Event
+from .models import Event, EventHead
 
 GENESIS = "0" * 64
 SYSTEM = "system"
@@ -45,6 +45,7 @@ def append(session, *, stream, kind, at, actor=None, instance_id=None, deploymen
                   deployment_id=deployment_id, step=step, data=data, prev_hash=prev, hash=digest)
     session.add(event)
     session.info["event_heads"][stream] = (seq, digest)
+    _record_head(session, stream, seq, digest)
     return event
 
 
@@ -72,9 +73,24 @@ def insert_rows(session, values):
         session.execute(insert(Event), values)
 
 
+def _record_head(session, stream, seq, digest):
+    """Keep the stream's head in event_heads (one row per stream, updated in this unit of work)."""
+    rows = session.info.setdefault("event_head_rows", {})
+    row = rows.get(stream)
+    if row is None:
+        with session.no_autoflush:   # a racing duplicate fails at the flush of the event, loudly
+            row = session.get(EventHead, stream)
+        if row is None:
+            row = EventHead(stream=stream)
+            session.add(row)
+        rows[stream] = row
+    row.seq, row.hash = seq, digest
+
+
 def forget_heads(session):
     """Drop remembered heads (after a rollback they may be ahead of the database)."""
     session.info.pop("event_heads", None)
+    session.info.pop("event_head_rows", None)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
@@ -95,9 +111,12 @@ class ChainCheck:
 
 
 def verify_stream(session, stream, head=None) -> ChainCheck:
-    """Recompute the chain: an edited, deleted or inserted event breaks it. Given the `head`
-    (seq, hash) the stream should end at (an instance row keeps its own), so do removed newest
-    events and events appended past it."""
+    """Recompute the chain: an edited, deleted or inserted event breaks it. Against the `head`
+    (seq, hash) the stream should end at (an instance row keeps its own; other streams' heads are
+    in event_heads), so do removed newest events and events appended past it."""
+    if head is None:
+        recorded = session.get(EventHead, stream)
+        head = (recorded.seq, recorded.hash) if recorded else None
     prev, expected_seq = GENESIS, 1
     events = get_stream(session, stream)
     for event in events:

@@ -93,6 +93,16 @@ class Event(Base):
     __table_args__ = (UniqueConstraint("stream", "seq"),)
 
 
+class EventHead(Base):
+    """The last (seq, hash) of a stream whose head is not kept elsewhere (the system stream), so
+    that deleting its newest events is detected; instance streams keep theirs on the instance."""
+
+    __tablename__ = "event_heads"
+    stream: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class SimClock(Base):
     """The simulated clock's current instant (one row), shared by every process of the app."""
 
