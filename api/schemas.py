@@ -6,11 +6,10 @@ from datetime import date, datetime
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from handlers import cases, forms, photos, search
+from handlers.serialize import CaseSchema, TaskSchema  # noqa: F401  (the API's case and task, defined once)
 from handlers.intake import channels, video
 
 SHANGHAI = cases.SHANGHAI
-STATUSES = ("accepting", "verifying", "dispatching", "handling", "extension", "reviewing", "checking",
-            "closing", "closed", "voided", "merged", "closed_on_spot")
 PLAIN = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="不能包含控制字符")
 DATES = validate.Range(date(2000, 1, 1), date(2099, 12, 31), error="日期须在 2000-01-01 至 2099-12-31 之间")
 INSTANTS = validate.Range(datetime(2000, 1, 1, tzinfo=SHANGHAI), datetime(2099, 1, 1, tzinfo=SHANGHAI),
@@ -30,7 +29,7 @@ class LoginSchema(forms.FormSchema):
 class CaseQuerySchema(forms.FormSchema):
     """Filters of the case list; every filter is optional."""
 
-    status = fields.String(load_default="", validate=forms.one_of(("", search.OPEN, *STATUSES)),
+    status = fields.String(load_default="", validate=forms.one_of(("", search.OPEN, *cases.STATUSES)),
                            metadata={"description": "a case status, or `open` for every unfinished case"})
     category = fields.String(load_default="", validate=validate.Regexp(r"^([12]0(\d\d){1,2})?$",
                                                                         error="六位类别代码或四位大类前缀"),
@@ -107,51 +106,6 @@ def _nullable(field_class, **kwargs):
     return field_class(allow_none=True, **kwargs)
 
 
-class PenaltySchema(Schema):
-    unit = fields.String()
-    points = fields.Float()
-    reason = fields.String()
-    at = fields.String(metadata={"format": "date-time"})
-
-
-class OpenTaskRefSchema(Schema):
-    id = fields.String()
-    step = fields.String()
-    unit = fields.String()
-    role = fields.String()
-
-
-class CaseSchema(Schema):
-    """A case, exactly as `cases show --json` gives it; times in +08:00."""
-
-    case_no = fields.String()
-    status = fields.String(metadata={"enum": list(STATUSES)})
-    category = fields.String()
-    urgency = _nullable(fields.String)
-    channel = fields.String()
-    external_ref = _nullable(fields.String)
-    description = fields.String()
-    address = fields.String()
-    community = _nullable(fields.String)
-    grid = _nullable(fields.String)
-    lat = _nullable(fields.Float)
-    lng = _nullable(fields.Float)
-    reporter = _nullable(fields.String)
-    reported_at = fields.String(metadata={"format": "date-time"})
-    filed_at = _nullable(fields.String, metadata={"format": "date-time"})
-    due_at = _nullable(fields.String, metadata={"format": "date-time"})
-    due_provisional = fields.Boolean()
-    holder_unit = _nullable(fields.String)
-    holder_name = _nullable(fields.String)
-    handler_unit = _nullable(fields.String)
-    overdue = fields.Boolean()
-    closed_at = _nullable(fields.String, metadata={"format": "date-time"})
-    merged_into = _nullable(fields.String)
-    rework_count = fields.Integer()
-    penalties = fields.List(fields.Nested(PenaltySchema))
-    open_tasks = fields.List(fields.Nested(OpenTaskRefSchema))
-
-
 class CasePageSchema(Schema):
     items = fields.List(fields.Nested(CaseSchema))
     total = fields.Integer()
@@ -170,23 +124,6 @@ class EventSchema(Schema):
     at = fields.String(metadata={"format": "date-time"})
     step = _nullable(fields.String)
     data = fields.Dict()
-
-
-class TaskSchema(Schema):
-    """An open task, as `tasks list --json` gives it."""
-
-    id = fields.String()
-    case_no = fields.String()
-    step = fields.String()
-    role = fields.String()
-    unit = fields.String()
-    created_at = fields.String(metadata={"format": "date-time"})
-    category = fields.String()
-    urgency = _nullable(fields.String)
-    status = fields.String()
-    holder_unit = _nullable(fields.String)
-    due_at = _nullable(fields.String, metadata={"format": "date-time"})
-    due_provisional = fields.Boolean()
 
 
 class PhotoSchema(Schema):

@@ -14,6 +14,10 @@ from . import org
 PROCESS_ID = "case_handling"
 SHANGHAI = timezone(timedelta(hours=8))
 END_STATUS = {"closed": "closed", "voided": "voided", "merged": "merged", "closed_on_spot": "closed_on_spot"}
+# While open, a case's status is the `status` property of its open step in the default process.
+OPEN_STATUSES = ("accepting", "verifying", "dispatching", "handling", "extension", "reviewing", "checking",
+                 "closing")
+STATUSES = OPEN_STATUSES + tuple(END_STATUS.values())
 PARALLEL_STEPS = ("supervise",)   # open beside the main path; never says where the case stands
 REPORT_FIELDS = ("channel", "category", "description", "address", "community", "grid", "lat", "lng",
                  "external_ref", "suggested_urgency", "fixed_on_spot")

@@ -6,8 +6,6 @@ STATUS = {
     "extension": "延期审批中", "reviewing": "审核中", "checking": "核查中", "closing": "待结案",
     "closed": "已结案", "voided": "已作废", "merged": "已并案", "closed_on_spot": "当场处置结案",
 }
-OPEN_STATUSES = ("accepting", "verifying", "dispatching", "handling", "extension", "reviewing", "checking",
-                 "closing")
 URGENCY = {"A": "A 紧急", "B": "B 重要", "C": "C 普通"}
 STEP = {
     "accept_report": "受理审核", "verify_report": "核实", "dispatch": "派遣", "handle": "处置",

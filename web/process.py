@@ -11,7 +11,7 @@ from werkzeug.http import dump_options_header
 
 from engine.db import get_db, get_session
 from engine.deployments import DeploymentError
-from handlers import forms, versions
+from handlers import cases, forms, versions
 
 from . import common, labels
 
@@ -44,7 +44,7 @@ def _editor_config():
     return dict(
         forms=[[name, labels.STEP.get(name, name)] for name in forms.FORMS],
         services=sorted(common.runtime().services),
-        statuses=[[code, text] for code, text in labels.STATUS.items() if code in labels.OPEN_STATUSES],
+        statuses=[[code, text] for code, text in labels.STATUS.items() if code in cases.OPEN_STATUSES],
     )
 
 
