@@ -30,9 +30,13 @@ class CalendarRef:
         if not years:
             yield
             return
-        if years not in self._past:
-            self._past[years] = self.calendar.without_years(years)
-        self._local.override = self._past[years]
+        # Keyed by the loaded data too: after a reload the same years give another past calendar.
+        key = (years, id(self.calendar.statutory))
+        if key not in self._past:
+            if len(self._past) > 16:   # entries of data loaded before a reload
+                self._past.clear()
+            self._past[key] = self.calendar.without_years(years)
+        self._local.override = self._past[key]
         try:
             yield
         finally:
