@@ -3,7 +3,7 @@ calendar and the registered service handlers. One is made for every unit of work
 carries that unit's context (session, instance, actor) to the service handlers."""
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException

@@ -6,7 +6,7 @@ SQLite AND on PostgreSQL (TEST_DATABASE_URL); in CI the PostgreSQL run is requir
 """
 import os
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
 from sqlalchemy import create_engine, text

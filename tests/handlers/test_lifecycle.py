@@ -1,7 +1,6 @@
 """Scenario tests of the default case lifecycle, in simulated time, through the service layer,
 on SQLite and PostgreSQL (the `city` fixture), with the real BPMN files."""
 import threading
-from datetime import timedelta
 
 import pytest
 from marshmallow import ValidationError
