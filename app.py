@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask.cli import with_appcontext
 
 ROOT = Path(__file__).resolve().parent
@@ -26,7 +26,7 @@ def load_config(environ, instance_path):
         "CITYGRID_MAX_PHOTO_BYTES": int(environ.get("CITYGRID_MAX_PHOTO_BYTES", str(8 * 1024 * 1024))),
         "SECRET_KEY": environ.get("SECRET_KEY"),
         # web UI: the category catalogue, cookies only over HTTPS when served behind TLS, request size cap
-        "CITYGRID_CATEGORIES": environ.get("CITYGRID_CATEGORIES", str(ROOT / "handlers" / "data" / "categories.toml")),
+        "CITYGRID_CATEGORIES": environ.get("CITYGRID_CATEGORIES", str(ROOT / "handlers" / "categories" / "categories.toml")),
         "SESSION_COOKIE_SECURE": environ.get("CITYGRID_SECURE_COOKIES", "off") == "on",
         "MAX_CONTENT_LENGTH": int(environ.get("CITYGRID_MAX_REQUEST_BYTES", str(80 * 1024 * 1024))),
         # REST API: the lifetime of tokens issued by the login endpoint (0: no expiry), the video
@@ -60,37 +60,42 @@ def create_app(test_config=None):
     from engine import cli as engine_cli, db
     from engine.clock import make_clock
     from engine.runtime import Runtime
-    from handlers import (cases, cli as handlers_cli, deadlines, functions, lint, org, penalties,
-                          workcalendar, workcalendar_cli, worklist)
+    from handlers.audit import cli as audit_cli
+    from handlers.cases import cli as cases_cli, summary
+    from handlers.demo import cli as demo_cli
+    from handlers.intake import cli as intake_cli
+    from handlers.org import cli as org_cli
+    from handlers.org.directory import Directory
+    from handlers.process import functions, lint, services
+    from handlers.workcalendar import cli as calendar_cli
+    from handlers.workcalendar.worktime import get_calendar
+    from handlers.worklist import cli as worklist_cli, service as worklist
 
     db.init_app(app)
-    calendar = functions.CalendarRef(workcalendar.get_calendar(app))
-    directory = org.Directory(db.get_db(app))
+    calendar = functions.CalendarRef(get_calendar(app))
+    directory = Directory(db.get_db(app))
     runtime = Runtime(
         clock=make_clock(app.config["CITYGRID_CLOCK"]),
         calendar=functions.BusinessCalendar(calendar),
         functions=functions.build(calendar=calendar, directory=directory),
-        services={
-            "record_penalty": penalties.record_penalty,
-            "merge_case": cases.merge_case,
-            "notify": cases.notify,
-            "extend_deadline": deadlines.make_extend_deadline(calendar),
-        },
+        services=services.registry(calendar),
     )
-    runtime.listeners += [cases.refresh, worklist.refresh]
+    runtime.listeners += [summary.refresh, worklist.refresh]
     runtime.replay_context = calendar.replay_context
-    runtime.linters += [lint.check_user_tasks, lint.check_decision_tables]
+    runtime.linters += [lint.check_user_tasks, lint.check_decision_tables, lint.check_contract]
     app.extensions["citygrid.runtime"] = runtime
     app.extensions["citygrid.directory"] = directory
 
-    engine_cli.init_app(app)
-    workcalendar_cli.init_app(app)
-    handlers_cli.init_app(app)
+    for commands in (engine_cli, calendar_cli, cases_cli, worklist_cli, audit_cli, demo_cli, org_cli, intake_cli):
+        commands.init_app(app)
 
+    import api
     import web
     web.init_app(app)
-    import api
     api.init_app(app)
+    # A request's commit that fails (a lost race): JSON under /api/, a page elsewhere.
+    app.extensions["citygrid.commit_error"] = lambda exc: (
+        api.refusal_response(exc) if request.path.startswith(api.PREFIX) else web.refusal_page(exc))
     app.cli.add_command(serve)
     # --- end of wiring ---
     return app

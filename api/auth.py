@@ -4,7 +4,8 @@ from functools import wraps
 
 from flask import g, request
 
-from handlers import tokens
+from engine.db import READ_METHODS, get_db
+from handlers.org import tokens
 
 from . import context
 from .errors import ApiError
@@ -19,6 +20,19 @@ def bearer_token():
     return token.strip() if scheme.lower() == "bearer" else None
 
 
+def _note_use(caller):
+    """Note the token's use, at most once a minute: in the request's unit of work when it writes
+    anyway, else in a short one of its own (a read's unit of work takes no write lock)."""
+    at = context.now()
+    if not tokens.use_is_due(caller.token, at):
+        return
+    if request.method in READ_METHODS:
+        with get_db().unit_of_work() as session:
+            tokens.note_use(session, caller.token.id, at)
+    else:
+        caller.token.last_used_at = at
+
+
 def authenticate():
     """The request's caller (cached), or ApiError 401."""
     if "api_caller" not in g:
@@ -28,6 +42,7 @@ def authenticate():
         caller = tokens.authenticate(context.session(), token, at=context.now())
         if caller is None:
             raise ApiError(401, "令牌无效、已过期或已吊销", headers=CHALLENGE)
+        _note_use(caller)
         g.api_caller = caller
     return g.api_caller
 

@@ -1,12 +1,9 @@
-"""One API request = one unit of work: the request's session, synchronised with the clock at the
-start, committed once after a successful view and rolled back after any error, so a refused
-request writes nothing."""
+"""What an API view reads of its request's world: the request's session (one unit of work per
+request, see engine.db), the clock read at its start, the runtime, the org tree, the config."""
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from engine.db import get_session
-
-from . import errors
 
 
 def session():
@@ -33,22 +30,6 @@ def begin():
     """before_request: open the session and read the clock (the body is bounded app-wide by
     MAX_CONTENT_LENGTH, CITYGRID_MAX_REQUEST_BYTES)."""
     runtime().clock.sync(session())
-
-
-def finish(response):
-    """after_request: commit on success, roll back otherwise (errors arrive here as responses)."""
-    db = session()
-    if response.status_code >= 400:
-        db.rollback()
-        return response
-    try:
-        db.commit()
-    except Exception as exc:   # a lost race surfacing at commit: answered like one in the view
-        db.rollback()
-        if isinstance(exc, IntegrityError) or "locked" in str(exc).lower():
-            return errors.error_response(409, errors.MESSAGES[409])
-        raise
-    return response
 
 
 def retrying(fn, attempts=3):

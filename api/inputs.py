@@ -8,7 +8,7 @@ import re
 
 from flask import request
 
-from handlers import attachments, photos
+from handlers.cases import attachments, photos
 
 from .errors import ApiError
 

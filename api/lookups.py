@@ -8,7 +8,10 @@ import re
 from sqlalchemy import String, cast, select
 
 from engine.models import Event
-from handlers import cases, worklist
+from handlers.cases.models import Case
+from handlers.cases.service import get_by_no
+from handlers.cases.visibility import can_see
+from handlers.worklist.models import OpenTask
 
 from . import context
 from .errors import ApiError
@@ -19,13 +22,13 @@ TASK_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 def may_see(caller, case):
     if caller.user is not None:
-        return cases.can_see(context.directory(), caller.user, case)
+        return can_see(context.directory(), caller.user, case)
     return case.reporter == caller.client.username
 
 
 def case_or_404(caller, case_no):
     """The case numbered `case_no` if the caller may see it; else ApiError 404."""
-    case = cases.get_by_no(context.session(), case_no) if CASE_NO.match(case_no) else None
+    case = get_by_no(context.session(), case_no) if CASE_NO.match(case_no) else None
     if case is None or not may_see(caller, case):
         raise ApiError(404, f"案件 {case_no} 不存在")
     return case
@@ -46,12 +49,12 @@ def open_task_or_404(caller, task_id):
     already, else 404."""
     task_id = task_id.lower()
     session = context.session()
-    row = session.get(worklist.OpenTask, task_id) if TASK_ID.match(task_id) else None
+    row = session.get(OpenTask, task_id) if TASK_ID.match(task_id) else None
     if row is None:
         if TASK_ID.match(task_id) and was_completed(session, task_id):
             raise ApiError(409, "该待办已被办理")
         raise ApiError(404, f"待办 {task_id} 不存在")
-    case = session.get(cases.Case, row.case_id)
+    case = session.get(Case, row.case_id)
     if not may_see(caller, case):
         raise ApiError(404, f"待办 {task_id} 不存在")
     return row, case

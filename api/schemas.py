@@ -5,11 +5,15 @@ from datetime import date, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from handlers import cases, forms, photos, search
-from handlers.serialize import CaseSchema, TaskSchema  # noqa: F401  (the API's case and task, defined once)
+from handlers import forms, localtime
+from handlers.cases import photos, search
+from handlers.cases.forms import CHANNELS, ReportSchema
+from handlers.cases.schemas import CaseSchema, Instant
+from handlers.cases.statuses import STATUSES
 from handlers.intake import channels, video
+from handlers.worklist.schemas import TaskSchema  # noqa: F401  (the API's task, defined once)
 
-SHANGHAI = cases.SHANGHAI
+SHANGHAI = localtime.ZONE
 PLAIN = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="不能包含控制字符")
 DATES = validate.Range(date(2000, 1, 1), date(2099, 12, 31), error="日期须在 2000-01-01 至 2099-12-31 之间")
 INSTANTS = validate.Range(datetime(2000, 1, 1, tzinfo=SHANGHAI), datetime(2099, 1, 1, tzinfo=SHANGHAI),
@@ -29,7 +33,7 @@ class LoginSchema(forms.FormSchema):
 class CaseQuerySchema(forms.FormSchema):
     """Filters of the case list; every filter is optional."""
 
-    status = fields.String(load_default="", validate=forms.one_of(("", search.OPEN, *cases.STATUSES)),
+    status = fields.String(load_default="", validate=forms.one_of(("", search.OPEN, *STATUSES)),
                            metadata={"description": "a case status, or `open` for every unfinished case"})
     category = fields.String(load_default="", validate=validate.Regexp(r"^([12]0(\d\d){1,2})?$",
                                                                         error="六位类别代码或四位大类前缀"),
@@ -75,10 +79,10 @@ class PhotoUploadSchema(forms.FormSchema):
                                                   "check or verify task)"})
 
 
-class StaffReportSchema(forms.ReportSchema):
-    """A staff member's report (documented; loaded with forms.ReportSchema after the default channel)."""
+class StaffReportSchema(ReportSchema):
+    """A staff member's report (documented; loaded with cases.forms.ReportSchema after the default channel)."""
 
-    channel = fields.String(validate=forms.one_of(forms.CHANNELS),
+    channel = fields.String(validate=forms.one_of(CHANNELS),
                             metadata={"description": "default: grid for grid workers, intake for intake operators"})
 
 
@@ -121,7 +125,7 @@ class EventSchema(Schema):
     kind = fields.String(metadata={"description": "started, task_completed, timers_fired, data_changed, "
                                                   "photos_added, video_detected, ..."})
     actor = _nullable(fields.String)
-    at = fields.String(metadata={"format": "date-time"})
+    at = Instant()
     step = _nullable(fields.String)
     data = fields.Dict()
 
@@ -134,7 +138,7 @@ class PhotoSchema(Schema):
     size = fields.Integer()
     sha256 = fields.String()
     uploaded_by = _nullable(fields.String)
-    uploaded_at = fields.String(metadata={"format": "date-time"})
+    uploaded_at = Instant()
     url = fields.String()
 
 
@@ -145,7 +149,7 @@ class PhotoListSchema(Schema):
 class TokenSchema(Schema):
     token = fields.String(metadata={"description": "send as `Authorization: Bearer <token>`; shown only once"})
     token_type = fields.String()
-    expires_at = _nullable(fields.String, metadata={"format": "date-time"})
+    expires_at = _nullable(Instant)
     username = fields.String()
     role = fields.String()
     unit = fields.String()
@@ -160,8 +164,8 @@ class MeSchema(Schema):
 
 
 class DeadlineSchema(Schema):
-    start = fields.String(metadata={"format": "date-time"})
-    due_at = fields.String(metadata={"format": "date-time"})
+    start = Instant()
+    due_at = Instant()
     provisional = fields.Boolean(metadata={"description": "true when a year without official data is involved"})
 
 
@@ -169,6 +173,3 @@ class ErrorSchema(Schema):
     error = fields.String()
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
 
-
-def shanghai(instant: datetime | None):
-    return instant.astimezone(SHANGHAI).isoformat() if instant else None

@@ -28,7 +28,11 @@ from tqdm import tqdm  # noqa: E402
 from app import create_app  # noqa: E402
 from engine import cli as engine_cli  # noqa: E402
 from engine.db import get_db  # noqa: E402
-from handlers import cases, demo, forms, org, worklist  # noqa: E402
+from handlers.cases import service as cases  # noqa: E402
+from handlers.cases.forms import ReportSchema  # noqa: E402
+from handlers.demo import tree  # noqa: E402
+from handlers.org.service import get_user_by_username  # noqa: E402
+from handlers.worklist import service as worklist  # noqa: E402
 
 REPORT = {"channel": "grid", "category": "200115", "description": "明发商业广场台球馆门口污水横流",
           "address": "思明区嘉莲街道明发商业广场", "grid": "35020301100301"}
@@ -91,15 +95,15 @@ def persisted(n, app):
         s0 = time.perf_counter()
         with db.unit_of_work() as session:
             runtime.clock.sync(session)
-            user = org.get_user_by_username(session, "grid-35020301100301")
-            case, _ = cases.report(session, runtime, directory, user=user, data=forms.ReportSchema().load(REPORT))
+            user = get_user_by_username(session, "grid-35020301100301")
+            case, _ = cases.report(session, runtime, directory, user=user, data=ReportSchema().load(REPORT))
             case_no = case.case_no
         latencies.append(time.perf_counter() - s0)
         for step, username, form in STEPS:
             s0 = time.perf_counter()
             with db.unit_of_work() as session:
                 runtime.clock.sync(session)
-                user = org.get_user_by_username(session, username)
+                user = get_user_by_username(session, username)
                 task, _case = next((t, c) for t, c in worklist.list_tasks(session, directory, user=user, case_no=case_no)
                                    if t.step == step)
                 worklist.complete(session, runtime, directory, user=user, task_id=task.task_id, data=form)
@@ -116,7 +120,7 @@ def main():
                           "SECRET_KEY": "bench"})
         engine_cli.upgrade(app)
         with get_db(app).unit_of_work() as session:
-            demo.load(session)
+            tree.load(session)
         app.extensions["citygrid.directory"].invalidate()
         bare_engine(5, app)                       # warm-up: imports, caches
         bare = bare_engine(args.cases, app)

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from engine import deployments, instances, timers  # noqa: E402
+from engine import deployments, instances, sweep, timers  # noqa: E402
 from engine.clock import SimulatedClock  # noqa: E402
 from engine.db import Base, Database  # noqa: E402
 from engine.models import Instance, Timer  # noqa: E402
@@ -92,7 +92,7 @@ def main():
             query = time.perf_counter() - q0
         runtime.workflows.clear()              # a fresh process: every due instance is read from the database
         t0 = time.perf_counter()
-        result = timers.sweep(db, runtime)
+        result = sweep.sweep(db, runtime)
         sweep = time.perf_counter() - t0
         with db.unit_of_work() as session:
             left = session.scalar(select(func.count()).select_from(Timer).where(Timer.due_at <= NOW))

@@ -1,14 +1,15 @@
-"""Engine commands: `db upgrade`, `clock show|set|advance`, `timers sweep`."""
+"""Engine commands: `db upgrade`, `clock show|set|advance`, `timers sweep`. Thin click wrappers over
+`upgrade`, `clock.move` and `sweep.sweep`; wrong input exits non-zero with one line."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from . import deployments, events, migrate, timers
-from .clock import ClockError
+from . import deployments, schema, sweep
+from .clock import ClockError, move
 from .db import get_db
 
 
@@ -23,8 +24,7 @@ def parse_instant(text, runtime):
     except ValueError:
         raise click.BadParameter(f"not an ISO 8601 instant: {text!r}") from None
     if value.tzinfo is None:
-        zone = runtime.calendar.local(datetime.now(timezone.utc)).tzinfo
-        value = value.replace(tzinfo=zone)
+        value = value.replace(tzinfo=runtime.calendar.local(runtime.clock.now()).tzinfo)
     return value
 
 
@@ -59,77 +59,66 @@ def show_instant(runtime, instant):
 
 def upgrade(app):
     """Migrate the schema to the newest version, then deploy the shipped processes if they changed."""
-    migrate.upgrade(app.config["DATABASE_URL"])
+    schema.upgrade(app.config["DATABASE_URL"])
     runtime = get_runtime(app)
     with get_db(app).unit_of_work() as session:
         runtime.clock.sync(session)
         return deployments.deploy_directory(session, runtime, app.config["CITYGRID_PROCESS_DIR"], actor="system")
 
 
+db_group = AppGroup("db", help="Database schema and shipped processes.")
+clock_group = AppGroup("clock", help="The clock (simulated clock only for set/advance).")
+timers_group = AppGroup("timers", help="The timer table.")
+
+
+@db_group.command("upgrade")
+def db_upgrade():
+    """Apply migrations and deploy processes/ (a new version only if its content changed)."""
+    for deployment in upgrade(current_app):
+        click.echo(f"process {deployment.process_id}: version {deployment.id} ({deployment.hash[:12]})")
+    click.echo("database is up to date")
+
+
+@clock_group.command("show")
+def clock_show():
+    """Print the clock's now (+08:00) and whether it is simulated."""
+    runtime = get_runtime()
+    with get_db().reading() as session:
+        runtime.clock.sync(session)
+    kind = "simulated" if runtime.clock.simulated else "real"
+    click.echo(f"{show_instant(runtime, runtime.clock.now())} {kind}")
+
+
+def _move(**how):
+    runtime = get_runtime()
+    try:
+        click.echo(show_instant(runtime, move(get_db(), runtime.clock, **how)))
+    except ClockError as exc:
+        raise click.ClickException(str(exc))
+
+
+@clock_group.command("set")
+@click.argument("instant")
+def clock_set(instant):
+    """Set the simulated clock to INSTANT (ISO 8601)."""
+    _move(to=parse_instant(instant, get_runtime()))
+
+
+@clock_group.command("advance")
+@click.argument("duration")
+def clock_advance(duration):
+    """Move the simulated clock forward by DURATION (PT2H, P1D, 90m, 3d ...)."""
+    _move(by=parse_duration(duration))
+
+
+@timers_group.command("sweep")
+def timers_sweep():
+    """Fire every timer due at the clock's now; the last line is the number fired."""
+    result = sweep.sweep(get_db(), get_runtime())
+    click.echo(f"{result.instances} instances, {result.conflicts} conflicts")
+    click.echo(f"{result.fired} timers fired")
+
+
 def init_app(app):
-    db_group = AppGroup("db", help="Database schema and shipped processes.")
-    clock_group = AppGroup("clock", help="The clock (simulated clock only for set/advance).")
-    timers_group = AppGroup("timers", help="The timer table.")
-
-    @db_group.command("upgrade")
-    def db_upgrade():
-        """Apply migrations and deploy processes/ (a new version only if its content changed)."""
-        for deployment in upgrade(current_app):
-            click.echo(f"process {deployment.process_id}: version {deployment.id} ({deployment.hash[:12]})")
-        click.echo("database is up to date")
-
-    @clock_group.command("show")
-    def clock_show():
-        """Print the clock's now (+08:00) and whether it is simulated."""
-        runtime = get_runtime()
-        with get_db().unit_of_work() as session:
-            runtime.clock.sync(session)
-        kind = "simulated" if runtime.clock.simulated else "real"
-        click.echo(f"{show_instant(runtime, runtime.clock.now())} {kind}")
-
-    @clock_group.command("set")
-    @click.argument("instant")
-    def clock_set(instant):
-        """Set the simulated clock to INSTANT (ISO 8601)."""
-        runtime = get_runtime()
-        value = parse_instant(instant, runtime)
-        try:
-            with get_db().unit_of_work() as session:
-                runtime.clock.sync(session)
-                before = runtime.clock.now()
-                now = runtime.clock.set(session, value)
-                record_clock_change(session, before, now)
-        except ClockError as exc:
-            raise click.ClickException(str(exc))
-        click.echo(show_instant(runtime, now))
-
-    @clock_group.command("advance")
-    @click.argument("duration")
-    def clock_advance(duration):
-        """Move the simulated clock forward by DURATION (PT2H, P1D, 90m, 3d ...)."""
-        runtime = get_runtime()
-        delta = parse_duration(duration)
-        try:
-            with get_db().unit_of_work() as session:
-                runtime.clock.sync(session)
-                before = runtime.clock.now()
-                now = runtime.clock.advance(session, delta)
-                record_clock_change(session, before, now)
-        except ClockError as exc:
-            raise click.ClickException(str(exc))
-        click.echo(show_instant(runtime, now))
-
-    @timers_group.command("sweep")
-    def timers_sweep():
-        """Fire every timer due at the clock's now; the last line is the number fired."""
-        result = timers.sweep(get_db(), get_runtime())
-        click.echo(f"{result.instances} instances, {result.conflicts} conflicts")
-        click.echo(f"{result.fired} timers fired")
-
     for group in (db_group, clock_group, timers_group):
         app.cli.add_command(group)
-
-
-def record_clock_change(session, before, after):
-    events.append(session, stream=events.SYSTEM, kind="clock_changed", at=after, actor="cli",
-                  data={"from": before.isoformat(), "to": after.isoformat()})

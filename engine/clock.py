@@ -1,6 +1,7 @@
 """The one clock. Nothing else in the app asks the system for the time."""
 from datetime import datetime, timezone
 
+from . import events
 from .models import SimClock
 
 
@@ -77,3 +78,15 @@ def make_clock(kind):
     if kind == "simulated":
         return SimulatedClock()
     raise ValueError(f"CITYGRID_CLOCK must be 'real' or 'simulated', not {kind!r}")
+
+
+def move(db, clock, *, to=None, by=None, actor="cli"):
+    """Set the simulated clock to `to`, or advance it `by`, in one unit of work, recorded on the
+    system log (`clock_changed`, from and to); returns the new now. Raises ClockError."""
+    with db.unit_of_work() as session:
+        clock.sync(session)
+        before = clock.now()
+        now = clock.set(session, to) if to is not None else clock.advance(session, by)
+        events.append(session, stream=events.SYSTEM, kind="clock_changed", at=now, actor=actor,
+                      data={"from": before.isoformat(), "to": now.isoformat()})
+    return now

@@ -1,7 +1,12 @@
-"""The database: declarative base, engine and session factory, one unit of work per request/command."""
+"""The database: declarative base, engine and session factories, one unit of work per request,
+command or job: it commits once at its end, or rolls back on any error or refusal.
+
+Reads take no write lock: on SQLite a writing unit of work begins IMMEDIATE (two writers queue
+instead of failing on a stale snapshot), while a reading one (a GET request, an audit) begins
+deferred and so never waits behind, or holds up, a writer."""
 from contextlib import contextmanager
 
-from flask import g, current_app
+from flask import g, current_app, request
 from sqlalchemy import create_engine, event, MetaData
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
@@ -25,6 +30,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessionmaker = sessionmaker(self.engine.execution_options(read_only=True), expire_on_commit=False)
 
     @contextmanager
     def unit_of_work(self):
@@ -37,6 +43,16 @@ class Database:
             session.rollback()
             raise
         finally:
+            session.close()
+
+    @contextmanager
+    def reading(self):
+        """A session for reading only: deferred on SQLite; whatever it did is rolled back at the end."""
+        session = self.read_sessionmaker()
+        try:
+            yield session
+        finally:
+            session.rollback()
             session.close()
 
     def read(self, statement):
@@ -68,7 +84,7 @@ def make_engine(url, **kwargs):
         def _sqlite_begin(conn):
             # IMMEDIATE: a unit of work takes the write lock up front, so two racing writers
             # serialise instead of failing to upgrade a stale read snapshot (SQLITE_BUSY_SNAPSHOT).
-            # Reads marked read_only (e.g. the org-tree cache) must not wait for that lock.
+            # Reads marked read_only (GET requests, audits, the org-tree cache) must not wait for it.
             read_only = conn.get_execution_options().get("read_only")
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
@@ -76,9 +92,17 @@ def make_engine(url, **kwargs):
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 def init_app(app):
-    """Attach the database to the app and close request sessions on teardown."""
+    """Attach the database to the app: one unit of work per request, committed once after a
+    successful response (status below 400) and rolled back after any other.
+
+    A commit that fails (a lost race caught by the database) is answered by the app's
+    `citygrid.commit_error` hook, which knows whether the request wants JSON or a page."""
     app.extensions["citygrid.db"] = Database(app.config["DATABASE_URL"])
+    app.after_request(_finish_request)
     app.teardown_appcontext(_close_session)
 
 
@@ -87,10 +111,39 @@ def get_db(app=None) -> Database:
 
 
 def get_session():
-    """The request's session (web and API); committed by the view layer once."""
+    """The request's session (web and API): a reading one for GET, HEAD and OPTIONS."""
     if "db_session" not in g:
-        g.db_session = get_db().sessionmaker()
+        database = get_db()
+        reading = request.method in READ_METHODS if request else False
+        g.db_session = (database.read_sessionmaker if reading else database.sessionmaker)()
     return g.db_session
+
+
+def discard():
+    """Throw away what this request changed: for a view that answers a refusal itself (a form shown
+    again, a redirect with a message) with a status that would otherwise commit."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    g.db_discarded = True
+
+
+def _finish_request(response):
+    session = g.get("db_session")
+    if session is None:
+        return response
+    if response.status_code >= 400 or g.pop("db_discarded", False):
+        session.rollback()
+        return response
+    try:
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        answer = current_app.extensions.get("citygrid.commit_error")
+        if answer is None:
+            raise
+        return answer(exc)
+    return response
 
 
 def _close_session(exc):

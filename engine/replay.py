@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from SpiffWorkflow.util.task import TaskState
 
-from . import events, instances, migration, spiff
+from . import events, instance_migration, instances, spiff
 from .models import Instance
 from .scripting import FixedClock
 
@@ -72,7 +72,7 @@ class _Replayer:
         elif event.kind == "migrated":
             self._enter(event.at)
             self.deployment = self.runtime.deployment(self.session, event.data["to"])
-            migration.apply(self.loaded, self.runtime, self.deployment)
+            instance_migration.apply(self.loaded, self.runtime, self.deployment)
         elif event.kind == "data_changed" and event.data.get("external"):
             self._enter(event.at)
             instances.update_data(self.loaded, event.data["after"], reason=event.data["reason"], external=True,

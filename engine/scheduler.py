@@ -3,7 +3,7 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from . import timers
+from . import sweep as timer_sweep
 from .db import get_db
 
 log = logging.getLogger(__name__)
@@ -14,7 +14,7 @@ def start(app):
     database, runtime = get_db(app), app.extensions["citygrid.runtime"]
 
     def sweep():
-        result = timers.sweep(database, runtime)
+        result = timer_sweep.sweep(database, runtime)
         if result.fired or result.conflicts:
             log.info("timer sweep: %s timers fired on %s instances, %s conflicts",
                      result.fired, result.instances, result.conflicts)

@@ -1,4 +1,4 @@
-"""Alembic environment: the metadata of every model, the URL given by engine.migrate."""
+"""Alembic environment: the metadata of every model, the URL given by engine.schema."""
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 

@@ -1,10 +1,14 @@
 """Domain helpers for tests: drive the product through its service layer, as the CLI and API do."""
 from datetime import datetime, timedelta, timezone
 
-from engine import cli as engine_cli, timers
+from engine import cli as engine_cli, sweep
 from engine.db import get_db
-from handlers import cases, demo, forms, org, worklist
-from handlers.serialize import case_json
+from handlers.cases import service as cases
+from handlers.cases.forms import ReportSchema
+from handlers.cases.schemas import case_json
+from handlers.demo import tree
+from handlers.org.service import get_user_by_username
+from handlers.worklist import service as worklist
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -29,7 +33,7 @@ class City:
     def setup(self):
         engine_cli.upgrade(self.app)
         with self.db.unit_of_work() as session:
-            demo.load(session)
+            tree.load(session)
         self.directory.invalidate()
 
     def work(self, fn):
@@ -46,18 +50,18 @@ class City:
         return self.work(lambda s: self.runtime.clock.now())
 
     def sweep(self):
-        return timers.sweep(self.db, self.runtime)
+        return sweep.sweep(self.db, self.runtime)
 
     # --- cases and tasks ---
     def user(self, session, username):
-        return org.get_user_by_username(session, username)
+        return get_user_by_username(session, username)
 
     def report(self, username="grid-35020301100301", **fields):
         data = {**SEWAGE, **fields}
 
         def do(session):
             case, _ = cases.report(session, self.runtime, self.directory, user=self.user(session, username),
-                                   data=forms.ReportSchema().load(data))
+                                   data=ReportSchema().load(data))
             return case.case_no
         return self.work(do)
 

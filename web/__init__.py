@@ -1,7 +1,8 @@
 """The staff web UI (server-rendered, Simplified Chinese, usable on a phone): login, 我的待办,
 上报, task forms, the case page with its diagram, the case list; the process owners' modeller,
 versions and migration (web/process.py) and the auditors' pages (web/audit.py). Views are thin: they parse the
-form, call one service of handlers/, commit once and render.
+form, call one service of handlers/ and render; the request's one unit of work (engine.db) commits
+after a success and rolls back after any error.
 
 `init_app` sets up Flask-Login, CSRF protection on every form (not on the token-authenticated API
 under /api/), the cookie flags, security headers, the error pages, the UI's own static files and
@@ -11,6 +12,8 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+
+from handlers import errors
 
 from . import audit, auth, cases, common, labels, process, report, tasks
 
@@ -61,6 +64,16 @@ def _error_page(exc):
     if isinstance(exc, CSRFError):
         message = "表单已失效（安全校验失败），请刷新页面后重试"
     return render_template("error.html", code=code, message=message), code
+
+
+def refusal_page(exc):
+    """A domain refusal that reached the request's end (a commit that lost a race) as an error
+    page with its status; anything that is not a refusal is raised (a bug: 500)."""
+    found = errors.classify(exc)
+    if found is None:
+        raise exc
+    return render_template("error.html", code=found.status, message=ERRORS.get(found.status, found.message)), \
+        found.status
 
 
 @ui.get("/vendor/<package>/<path:filename>")

@@ -8,15 +8,17 @@ from datetime import datetime
 from flask import Blueprint, jsonify, render_template, request
 
 from engine.db import get_session
-from handlers import audit_trail, history
+from handlers import localtime
+from handlers.audit import trail, verify
+from handlers.cases import history
+from handlers.org.service import display_names
 
 from . import common, labels, timeline
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 bp.before_request(common.sync_clock)
-AUDITORS = ("auditor", "admin")
 PER_PAGE = 50
-KIND = {**labels.EVENT, "migrated": "迁移版本", "deployed": "部署新版本", "clock_changed": "调整时钟"}
+
 START = {**labels.FIELD, "case_no": "案件编号", "center": "指挥中心", "reported_at": "上报时间", "reporter": "上报人"}
 
 
@@ -28,7 +30,7 @@ def _shown(value):
         except ValueError:
             return value
         if instant.tzinfo is not None and len(value) >= 16:
-            return f"{common.beijing(instant, '%Y-%m-%d %H:%M:%S')}（北京时间）"
+            return f"{localtime.show(instant, '%Y-%m-%d %H:%M:%S')}（北京时间）"
         return value
     if isinstance(value, bool):
         return "是" if value else "否"
@@ -50,7 +52,7 @@ def _row(event, names, people):
                    for key in dict.fromkeys([*before, *after])]
     if event.kind == "started":
         form = [(START.get(key, key), key, _shown(value)) for key, value in (data.get("data") or {}).items()]
-    return dict(seq=event.seq, at=event.at, kind=event.kind, kind_label=KIND.get(event.kind, event.kind),
+    return dict(seq=event.seq, at=event.at, kind=event.kind, kind_label=labels.EVENT.get(event.kind, event.kind),
                 title=described.title, details=described.details, actor=described.actor, username=event.actor,
                 step=event.step, step_label=(labels.STEP.get(event.step) or names.get(event.step) or event.step or ""),
                 version=event.deployment_id, form=form, changes=changes, hash=event.hash,
@@ -58,43 +60,43 @@ def _row(event, names, people):
 
 
 @bp.get("")
-@common.roles_required(*AUDITORS)
+@common.requires("audit")
 def index():
     session = get_session()
     page_no = request.args.get("page", 1, type=int)
     case_no = request.args.get("case_no", "").strip()[:30]
-    found = audit_trail.summary(session, page=page_no, per_page=PER_PAGE, case_no=case_no)
+    found = trail.summary(session, page=page_no, per_page=PER_PAGE, case_no=case_no)
     verified = None
     if request.args.get("verify"):
-        verified = audit_trail.verify(session, common.runtime(), [row.case.case_no for row in found.rows])
+        verified = verify.verify_cases(session, common.runtime(), [row.case.case_no for row in found.rows])
     broken = sum(1 for row in found.rows if not row.chain.ok)
     return render_template("audit_index.html", found=found, verified=verified, broken=broken, case_no=case_no,
-                           system=audit_trail.system_chain(session))
+                           system=verify.verify_system(session))
 
 
 @bp.get("/cases/<case_no>")
-@common.roles_required(*AUDITORS)
+@common.requires("audit")
 def case(case_no):
     found = common.load_case_or_404(case_no)
     session = get_session()
-    stream = audit_trail.events_of(session, found)
+    stream = trail.events_of(session, found)
     deployment = history.deployment_of(session, found)
     names = history.element_names(deployment) if deployment else {}
-    people = history.display_names(session, [e.actor for e in stream])
+    people = display_names(session, [e.actor for e in stream])
     rows = [_row(e, names, people) for e in stream]
-    chain = audit_trail.chain(session, found)
-    replayed = audit_trail.replay_case(session, common.runtime(), found) if request.args.get("replay") else None
+    chain = verify.chain(session, found)
+    replayed = verify.replay_case(session, common.runtime(), found) if request.args.get("replay") else None
     chosen = request.args.get("event", type=int) or (rows[-1]["seq"] if rows else 0)
     return render_template("audit_case.html", case=found, rows=rows, chain=chain, replayed=replayed,
                            chosen=chosen, version=deployment)
 
 
 @bp.get("/cases/<case_no>/diagram/<int:seq>.json")
-@common.roles_required(*AUDITORS)
+@common.requires("audit")
 def diagram(case_no, seq):
     found = common.load_case_or_404(case_no)
     try:
-        marks, deployment = audit_trail.diagram_after(get_session(), common.runtime(), found, seq)
+        marks, deployment = trail.diagram_after(get_session(), common.runtime(), found, seq)
     except ValueError as exc:
         return jsonify(error=f"无法还原该事件之后的流程状态：{exc}"), 422
     return jsonify(seq=seq, version=deployment.id, hash=deployment.hash, filename=marks.filename, xml=marks.xml, completed=marks.completed, active=marks.active,

@@ -1,4 +1,4 @@
-"""Login and logout of staff (Flask-Login on handlers.org.User; passwords are checked against
+"""Login and logout of staff (Flask-Login on handlers.org.models.User; passwords are checked against
 their stored hashes). The session cookie is HttpOnly and SameSite=Lax (see web.init_app)."""
 from urllib.parse import urlsplit
 
@@ -6,7 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, session 
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
 from engine.db import get_session
-from handlers import org
+from handlers.org.models import User
+from handlers.org.service import get_user_by_username
 
 from . import common
 
@@ -38,7 +39,7 @@ class Staff(UserMixin):
 @login_manager.user_loader
 def load_user(user_id):
     try:
-        user = get_session().get(org.User, int(user_id))
+        user = get_session().get(User, int(user_id))
     except (TypeError, ValueError):
         return None
     return Staff(user) if user is not None and user.active else None
@@ -61,7 +62,7 @@ def login():
     error, username = None, ""
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        user = org.get_user_by_username(get_session(), username) if username else None
+        user = get_user_by_username(get_session(), username) if username else None
         if user is None or not user.active or not user.check_password(request.form.get("password", "")):
             error = "用户名或密码错误"
             return render_template("login.html", error=error, username=username), 401

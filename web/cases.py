@@ -6,7 +6,9 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask_login import login_required
 
 from engine.db import get_session
-from handlers import attachments, history, org, penalties, search, worklist
+from handlers.cases import attachments, history, penalties, photos, search
+from handlers.cases.visibility import subtree
+from handlers.worklist import service as worklist
 
 from . import common, labels, timeline
 
@@ -24,8 +26,8 @@ def _date(text):
 
 def _unit_choices(user, directory):
     """Units to filter by: every district/street/community/department, or those of the user's subtree."""
-    root = directory.center() if user.role in org.SEE_ALL_ROLES else user.unit_code
-    units = [u for u in search.subtree(directory, root) if directory.kind(u) not in ("grid", "center")]
+    root = directory.center() if common.can("see_all_cases") else user.unit_code
+    units = [u for u in subtree(directory, root) if directory.kind(u) not in ("grid", "center")]
     return [(u, directory.name(u)) for u in sorted(units)]
 
 
@@ -80,8 +82,8 @@ def diagram(case_no):
 @login_required
 def photo(case_no, photo_id):
     case = common.load_case_or_404(case_no)
-    found = get_session().get(attachments.Attachment, photo_id)
-    if found is None or found.case_id != case.id:
+    found = photos.get(get_session(), case, photo_id)
+    if found is None:
         abort(404)
     path = attachments.path_of(current_app.config["CITYGRID_UPLOAD_DIR"], found)
     if not path.is_file():

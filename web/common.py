@@ -1,5 +1,5 @@
-"""What the web views share: the app's services, the request's clock sync, load-or-404 helpers,
-the deadline light (on the working-day calendar), uploaded photos, and display filters."""
+"""What the web views share: the app's services, the request's clock sync, the capability guard,
+load-or-404 helpers, the deadline light in words, uploaded photos, and display filters."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
@@ -8,13 +8,17 @@ from flask import abort, current_app, request
 from flask_login import current_user, login_required
 
 from engine.db import get_session
-from handlers import attachments, cases, categories, photos, workcalendar
-from handlers.worklist import OpenTask
+from handlers import localtime
+from handlers.cases import attachments, deadlines, photos
+from handlers.cases.models import Case
+from handlers.cases.service import get_by_no
+from handlers.cases.visibility import can_see
+from handlers.categories.catalogue import get_catalogue
+from handlers.org import capabilities
+from handlers.workcalendar.worktime import get_calendar
+from handlers.worklist.models import OpenTask
 
 from . import labels
-
-WARNING_SHARE = 0.8       # yellow past 80% of the limit, as the default process warns
-WORKING_DAY_MINUTES = 7 * 60
 
 
 def runtime():
@@ -26,11 +30,11 @@ def directory():
 
 
 def catalogue():
-    return categories.get_catalogue(current_app)
+    return get_catalogue(current_app)
 
 
 def calendar():
-    return workcalendar.get_calendar(current_app)
+    return get_calendar(current_app)
 
 
 def sync_clock():
@@ -43,13 +47,18 @@ def me():
     return current_user.user
 
 
-def roles_required(*roles):
-    """A view for logged-in users of these roles only (403 for the others)."""
+def can(capability):
+    """Template global and view helper: whether the logged-in user holds a capability."""
+    return current_user.is_authenticated and capabilities.can(current_user.user, capability)
+
+
+def requires(capability):
+    """A view for logged-in users holding the capability only (403 for the others)."""
     def decorate(view):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
+            if not can(capability):
                 abort(403)
             return view(*args, **kwargs)
         return wrapped
@@ -58,8 +67,8 @@ def roles_required(*roles):
 
 def load_case_or_404(case_no):
     """The case, if it exists and the user may see it; 404 otherwise (an unseen case does not exist)."""
-    case = cases.get_by_no(get_session(), case_no)
-    if case is None or not cases.can_see(directory(), me(), case):
+    case = get_by_no(get_session(), case_no)
+    if case is None or not can_see(directory(), me(), case):
         abort(404)
     return case
 
@@ -69,8 +78,8 @@ def load_task_or_404(task_id):
     task = get_session().get(OpenTask, str(task_id))
     if task is None:
         abort(404)
-    case = get_session().get(cases.Case, task.case_id)
-    if case is None or not cases.can_see(directory(), me(), case):
+    case = get_session().get(Case, task.case_id)
+    if case is None or not can_see(directory(), me(), case):
         abort(404)
     return task, case
 
@@ -79,43 +88,31 @@ def load_task_or_404(task_id):
 
 @dataclass
 class Deadline:
-    light: str            # green, yellow, red, or done (closed)
+    light: str            # green, yellow, red; done or done-late once closed
     text: str             # remaining or overdue working time, in words
     due_at: datetime
     provisional: bool
-    share: float          # share of the limit used (working time)
 
 
-def working_text(amount: timedelta) -> str:
-    """Working time in words: 1个工作日2小时5分 (a working day is seven office hours)."""
+def working_text(amount: timedelta, working_day: timedelta) -> str:
+    """Working time in words: 1个工作日2小时5分 (a working day as long as the calendar's)."""
     minutes = int(amount.total_seconds() // 60)
-    days, minutes = divmod(minutes, WORKING_DAY_MINUTES)
+    days, minutes = divmod(minutes, int(working_day.total_seconds() // 60))
     hours, minutes = divmod(minutes, 60)
     parts = [f"{days}个工作日" if days else "", f"{hours}小时" if hours else "", f"{minutes}分" if minutes else ""]
     return "".join(parts) or "不到1分钟"
 
 
 def deadline(case, now=None) -> Deadline | None:
-    """The deadline light of a filed case: green, yellow past 80% of its limit, red when overdue,
-    counted in working time on the calendar; `done` (with the outcome) once the case is closed."""
-    if not case.due_at or not case.filed_at:
-        return None
+    """The deadline light of a filed case (`cases.deadlines.light`) with its text."""
     cal = calendar()
-    now = now or runtime().clock.now()
-    end = case.closed_at or now
-    limit = cal.working_time_between(case.filed_at, case.due_at)
-    used = cal.working_time_between(case.filed_at, min(end, case.due_at))
-    share = used / limit if limit else 1.0
-    late = end >= case.due_at
-    if case.closed_at:
-        text = f"已办结，超期 {working_text(cal.working_time_between(case.due_at, end))}" if late else "按期办结"
-        return Deadline("done-late" if late else "done", text, case.due_at, case.due_provisional, share)
-    if late:
-        return Deadline("red", f"已超期 {working_text(cal.working_time_between(case.due_at, end))}",
-                        case.due_at, case.due_provisional, share)
-    light = "yellow" if share >= WARNING_SHARE else "green"
-    return Deadline(light, f"剩余 {working_text(cal.working_time_between(end, case.due_at))}",
-                    case.due_at, case.due_provisional, share)
+    found = deadlines.light(case, now or runtime().clock.now(), cal)
+    if found is None:
+        return None
+    late = working_text(found.late_by, cal.working_day)
+    text = {"done": "按期办结", "done-late": f"已办结，超期 {late}", "red": f"已超期 {late}"}.get(
+        found.colour, f"剩余 {working_text(found.remaining, cal.working_day)}")
+    return Deadline(found.colour, text, found.due_at, found.provisional)
 
 
 # --- uploads -----------------------------------------------------------------------------------
@@ -149,26 +146,13 @@ def store_photos(session, case, data, *, kind, step=None):
 
 # --- display -----------------------------------------------------------------------------------
 
-def beijing(value, fmt="%Y-%m-%d %H:%M"):
-    """A UTC instant (or ISO text) shown in Beijing time."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(cases.SHANGHAI).strftime(fmt)
-
-
-def iso(value):
-    return value.astimezone(cases.SHANGHAI).isoformat() if value else ""
-
-
 def unit_name(code):
     return directory().name(code) if code else ""
 
 
 def install_filters(app):
-    app.add_template_filter(beijing, "beijing")
-    app.add_template_filter(iso, "iso")
+    app.add_template_filter(localtime.show, "beijing")
+    app.add_template_filter(lambda value: localtime.isoformat(value) or "", "iso")
     app.add_template_filter(unit_name, "unit_name")
     app.add_template_filter(lambda s: labels.STATUS.get(s, s), "status_label")
     app.add_template_filter(lambda s: labels.STEP.get(s, s), "step_label")
@@ -176,3 +160,4 @@ def install_filters(app):
     app.add_template_filter(lambda s: labels.URGENCY.get(s, s or "未定级"), "urgency_label")
     app.add_template_filter(lambda s: labels.CHANNEL.get(s, s), "channel_label")
     app.add_template_filter(lambda c: catalogue().name(c), "category_name")
+    app.jinja_env.globals["can"] = can

@@ -23,7 +23,9 @@ CHANNEL = {
 EVENT = {
     "started": "案件上报", "task_completed": "办理", "timers_fired": "计时器到期", "penalty": "扣分",
     "merged": "并案", "notified": "黄灯预警", "data_changed": "数据变更", "photos_added": "上传照片",
-    "video_detected": "视频识别", "migrated": "迁移到新版本",
+    "video_detected": "视频识别", "migrated": "迁移流程版本",
+    # the system log
+    "deployed": "部署新版本", "clock_changed": "调整时钟",
 }
 PENALTY_REASON = {"overdue": "超期", "overdue_day": "超期每增加一个工作日", "rework": "返工"}
 PHOTO_KIND = {"before": "上报照片", "after": "处置后照片", "check": "核查照片", "snapshot": "抓拍照片"}
@@ -77,7 +79,6 @@ SHOW_WHEN = {
     ("approve_extension", "working_days"): ("approved", ("true",)),
 }
 HINT = {
-    ("accept_report", "urgency"): "立案时必填：A 1个工作日，B 2个工作日，C 4个工作日",
     ("accept_report", "category"): "可修改上报时的类别",
     ("accept_report", "reason"): "作废时必填",
     ("accept_report", "duplicate_of"): "并案时必填：在办案件的编号",
@@ -105,20 +106,3 @@ def choice_label(step, name, value):
     if name in ("urgency", "suggested_urgency"):
         labels = URGENCY
     return labels.get(value, value)
-
-
-def field_errors(messages):
-    """marshmallow's `err.messages` as {field: [Chinese messages]}; errors of no field go under "_schema"."""
-    if not isinstance(messages, dict):
-        messages = {"_schema": messages}
-    result = {}
-    for field, found in messages.items():
-        found = found if isinstance(found, list) else [found]
-        flat = []
-        for item in found:
-            if isinstance(item, dict):   # nested: flatten to text
-                flat.extend(str(m) for sub in item.values() for m in (sub if isinstance(sub, list) else [sub]))
-            else:
-                flat.append(str(item))
-        result[field] = flat
-    return result

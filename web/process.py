@@ -9,18 +9,19 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.http import dump_options_header
 
-from engine.db import get_db, get_session
+from engine.db import discard, get_db, get_session
 from engine.deployments import DeploymentError
-from handlers import cases, forms, versions
+from handlers import localtime
+from handlers.cases.statuses import OPEN_STATUSES
+from handlers.process import deploy as deploying, diff as diffing, migration, versions
+from handlers.worklist.forms import FORMS
 
 from . import common, labels
 
 bp = Blueprint("process", __name__, url_prefix="/process")
 bp.before_request(common.sync_clock)
-OWNERS = ("owner", "admin")
-READERS = ("owner", "admin", "auditor")
 # A JSON body of MAX_FILES files of MAX_FILE_BYTES each, with room for JSON escaping.
-MAX_JSON_BYTES = 2 * versions.MAX_FILES * versions.MAX_FILE_BYTES
+MAX_JSON_BYTES = 2 * deploying.MAX_FILES * deploying.MAX_FILE_BYTES
 
 
 def _version_or_404(version_id):
@@ -32,7 +33,7 @@ def _version_or_404(version_id):
 
 def _version_json(deployment, *, files=False):
     data = dict(id=deployment.id, hash=deployment.hash, created_by=deployment.created_by,
-                created_at=common.iso(deployment.created_at), note=deployment.note,
+                created_at=localtime.isoformat(deployment.created_at), note=deployment.note,
                 file_names=versions.ordered_files(deployment))
     if files:
         data["files"] = {name: deployment.files[name] for name in data["file_names"]}
@@ -42,16 +43,16 @@ def _version_json(deployment, *, files=False):
 def _editor_config():
     """What the properties panel offers: the known forms, handlers, statuses (names are data)."""
     return dict(
-        forms=[[name, labels.STEP.get(name, name)] for name in forms.FORMS],
+        forms=[[name, labels.STEP.get(name, name)] for name in FORMS],
         services=sorted(common.runtime().services),
-        statuses=[[code, text] for code, text in labels.STATUS.items() if code in cases.OPEN_STATUSES],
+        statuses=[[code, text] for code, text in labels.STATUS.items() if code in OPEN_STATUSES],
     )
 
 
 # --- the modeller -----------------------------------------------------------------------------
 
 @bp.get("/modeller")
-@common.roles_required(*OWNERS)
+@common.requires("edit_processes")
 def modeller():
     session = get_session()
     all_versions = versions.list_versions(session)
@@ -60,11 +61,11 @@ def modeller():
     if current is None:
         abort(404)
     return render_template("modeller.html", current=current, versions=all_versions, config=_editor_config(),
-                           max_kib=versions.MAX_FILE_BYTES // 1024, problems=None, note="")
+                           max_kib=deploying.MAX_FILE_BYTES // 1024, problems=None, note="")
 
 
 @bp.get("/versions/<int:version_id>.json")
-@common.roles_required(*READERS)
+@common.requires("read_processes")
 def version_json(version_id):
     return jsonify(_version_json(_version_or_404(version_id), files=True))
 
@@ -80,7 +81,7 @@ def _json_files():
     for name, text in body["files"].items():
         if not isinstance(name, str) or not isinstance(text, str):
             abort(400)
-        files[versions.base_name(name)] = text.encode("utf-8")
+        files[deploying.base_name(name)] = text.encode("utf-8")
     note = body.get("note") if isinstance(body.get("note"), str) else ""
     return files, note
 
@@ -90,17 +91,17 @@ def _problems_response(problems, status=422):
 
 
 def _located(err, files):
-    status = 413 if isinstance(err, versions.TooLarge) else 422
-    return _problems_response(versions.locate(err.problems, files), status)
+    status = 413 if isinstance(err, deploying.TooLarge) else 422
+    return _problems_response(deploying.locate(err.problems, files), status)
 
 
 @bp.post("/validate")
-@common.roles_required(*OWNERS)
+@common.requires("edit_processes")
 def validate():
     """Parse and lint what the modeller holds; nothing is stored."""
     files, _ = _json_files()
     try:
-        problems = versions.validate(common.runtime(), files)
+        problems = deploying.validate(common.runtime(), files)
     except DeploymentError as err:
         return _located(err, files)
     if problems:
@@ -109,26 +110,24 @@ def validate():
 
 
 @bp.post("/deploy")
-@common.roles_required(*OWNERS)
+@common.requires("edit_processes")
 def deploy():
     """Validate and deploy what the modeller holds as a new version (201), or say which version
     already has exactly this content (200); 422 with the problems, and nothing stored."""
     files, note = _json_files()
     session = get_session()
     try:
-        deployment, created = versions.deploy(session, common.runtime(), files=files, actor=common.me().username,
-                                              note=note)
+        deployment, created = deploying.deploy(session, common.runtime(), files=files, actor=common.me().username,
+                                               note=note)
     except DeploymentError as err:
-        session.rollback()
         return _located(err, files)
     data = _version_json(deployment)
     data["latest"] = versions.latest(session).id == deployment.id
-    session.commit()
     return jsonify(ok=True, created=created, version=data), 201 if created else 200
 
 
 @bp.post("/upload")
-@common.roles_required(*OWNERS)
+@common.requires("edit_processes")
 def upload():
     """Deploy uploaded .bpmn/.dmn files (from a desktop modeller); the files not uploaded are kept
     from the latest version unless `only_given` is ticked."""
@@ -138,22 +137,20 @@ def upload():
     for storage in request.files.getlist("files"):
         if not storage or not storage.filename:
             continue
-        data = storage.stream.read(versions.MAX_FILE_BYTES + 1)     # never more than one past the limit
-        files[versions.base_name(storage.filename)] = data
+        data = storage.stream.read(deploying.MAX_FILE_BYTES + 1)     # never more than one past the limit
+        files[deploying.base_name(storage.filename)] = data
     status = 422
     if not files:
-        problems = [versions.Located(None, None, None, "请选择要上传的 .bpmn 或 .dmn 文件")]
+        problems = [deploying.Located(None, None, None, "请选择要上传的 .bpmn 或 .dmn 文件")]
     else:
-        merged = files if request.form.get("only_given") else versions.with_base(files, versions.latest(session))
+        merged = files if request.form.get("only_given") else deploying.with_base(files, versions.latest(session))
         try:
-            deployment, created = versions.deploy(session, common.runtime(), files=merged,
-                                                  actor=common.me().username, note=note)
+            deployment, created = deploying.deploy(session, common.runtime(), files=merged,
+                                                   actor=common.me().username, note=note)
         except DeploymentError as err:
-            session.rollback()
-            status = 413 if isinstance(err, versions.TooLarge) else 422
-            problems = versions.locate(err.problems, merged)
+            status = 413 if isinstance(err, deploying.TooLarge) else 422
+            problems = deploying.locate(err.problems, merged)
         else:
-            session.commit()
             if created:
                 flash(f"已部署为版本 {deployment.id}（{deployment.hash[:12]}）", "success")
             else:
@@ -162,14 +159,14 @@ def upload():
             return redirect(url_for("process.index"))
     current = versions.latest(session)
     return render_template("modeller.html", current=current, versions=versions.list_versions(session),
-                           config=_editor_config(), max_kib=versions.MAX_FILE_BYTES // 1024, problems=problems,
+                           config=_editor_config(), max_kib=deploying.MAX_FILE_BYTES // 1024, problems=problems,
                            note=note), status
 
 
 # --- versions ---------------------------------------------------------------------------------
 
 @bp.get("/versions")
-@common.roles_required(*READERS)
+@common.requires("read_processes")
 def index():
     session = get_session()
     rows = versions.list_versions(session)
@@ -177,17 +174,17 @@ def index():
 
 
 @bp.get("/versions/diff")
-@common.roles_required(*READERS)
+@common.requires("read_processes")
 def diff():
     session = get_session()
     old = _version_or_404(request.args.get("from", type=int) or 0)
     new = _version_or_404(request.args.get("to", type=int) or 0)
-    found = versions.readable_diff(common.runtime(), old, new)
+    found = diffing.readable_diff(common.runtime(), old, new)
     return render_template("version_diff.html", diff=found, rows=versions.list_versions(session))
 
 
 @bp.get("/versions/<int:version_id>/files/<name>")
-@common.roles_required(*READERS)
+@common.requires("read_processes")
 def download(version_id, name):
     deployment = _version_or_404(version_id)
     if name not in deployment.files:
@@ -213,7 +210,7 @@ def _migration_page(*, source, target, chosen=(), plan=None, moved=None, status=
 
 
 @bp.get("/migrate")
-@common.roles_required(*OWNERS)
+@common.requires("edit_processes")
 def migrate_form():
     session = get_session()
     rows = versions.list_versions(session)
@@ -225,7 +222,7 @@ def migrate_form():
 
 
 @bp.post("/migrate")
-@common.roles_required(*OWNERS)
+@common.requires("edit_processes")
 def migrate():
     session = get_session()
     source = versions.get(session, request.form.get("from", type=int) or 0)
@@ -241,13 +238,13 @@ def migrate():
         return _migration_page(source=source, target=target, status=422)
     actor = common.me().username
     if request.form.get("action") != "run":
-        plan = versions.plan(session, common.runtime(), case_nos=chosen, target=target, actor=actor)
+        plan = migration.plan(session, common.runtime(), case_nos=chosen, target=target, actor=actor)
         return _migration_page(source=source, target=target, chosen=[p.case_no for p in plan if p.ok], plan=plan)
     target_id, source_id = target.id, source.id
     # Each case is moved in its own unit of work: first give up the request's transaction (on
     # SQLite it holds the write lock), and touch none of its objects until the moves are done.
-    session.rollback()
-    moved = versions.migrate(get_db(), common.runtime(), case_nos=chosen, target_id=target_id, actor=actor)
+    discard()
+    moved = migration.migrate(get_db(), common.runtime(), case_nos=chosen, target_id=target_id, actor=actor)
     done = sum(1 for m in moved if m.ok)
     flash(f"迁移完成：成功 {done} 件，失败 {len(moved) - done} 件", "success" if done == len(moved) else "error")
     return _migration_page(source=versions.get(session, source_id), target=versions.get(session, target_id),

@@ -1,18 +1,19 @@
 """上报: the report form of grid workers (their own grid, from the phone: camera and geolocation)
-and intake operators (any community or grid). Validated by handlers.forms.ReportSchema; a refused
-report re-renders with its errors beside the fields and writes nothing."""
+and intake operators (any community or grid). Validated by handlers.cases.forms.ReportSchema and
+filed by the same service as the API's reports (`intake.channels.staff_report`: the channel is the
+role's own); a refused report re-renders with its errors beside the fields and writes nothing."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
 
-from engine.db import get_session
-from handlers import cases, forms
+from engine.db import discard, get_session
+from handlers import errors as refusals
+from handlers.cases.forms import ReportSchema
+from handlers.intake import channels
 
 from . import common, labels
 
 bp = Blueprint("report", __name__)
 bp.before_request(common.sync_clock)
-ROLES = ("grid", "intake")
 FIELDS = ("category", "description", "address", "community", "grid", "lat", "lng", "suggested_urgency")
 
 
@@ -44,27 +45,27 @@ def _render(values, errors, status=200):
 
 
 @bp.get("/report")
-@common.roles_required(*ROLES)
+@common.requires("report")
 def form():
     return _render({}, {})
 
 
 @bp.post("/report")
-@common.roles_required(*ROLES)
+@common.requires("report")
 def submit():
     user = common.me()
     values = {k: request.form.get(k, "").strip() for k in FIELDS}
-    values["fixed_on_spot"] = request.form.get("fixed_on_spot") == "on" and user.role == "grid"
+    values["fixed_on_spot"] = request.form.get("fixed_on_spot") == "on" and common.can("report_on_spot")
     data = {k: v for k, v in values.items() if v not in ("", False)}
-    data["channel"] = "grid" if user.role == "grid" else "intake"
+    data["channel"] = channels.default_channel(user)
     if user.role == "grid":
         data["grid"] = user.unit_code          # a grid worker reports in the grid they patrol
         data.pop("community", None)
     errors = {}
     try:
-        data = forms.ReportSchema().load(data)
+        data = ReportSchema().load(data)
     except ValidationError as err:
-        errors = labels.field_errors(err.messages)
+        errors = refusals.flatten(err.messages)
     if user.role != "grid" and not values["community"] and not values["grid"]:
         # the schema says so too, but only once every field is valid: say it at once
         errors.setdefault("community", ["请选择社区（或网格）"])
@@ -75,15 +76,17 @@ def submit():
         return _render(values, errors, 422)
     session = get_session()
     try:
-        case, _ = cases.report(session, common.runtime(), common.directory(), user=user, data=data)
+        case, _ = channels.staff_report(session, common.runtime(), common.directory(), user=user, data=data)
         common.store_photos(session, case, photos, kind="before")
-        session.commit()
-    except cases.CaseError as err:
-        session.rollback()
-        return _render(values, {err.field or "_schema": [str(err)]}, 422)
-    except IntegrityError:            # e.g. two reports took the same case number at once
-        session.rollback()
-        return _render(values, {"_schema": ["同时有其他上报，请再提交一次"]}, 409)
+        session.flush()
+    except refusals.REFUSALS as exc:
+        refused = refusals.classify(exc)
+        if refused is None:
+            raise
+        discard()
+        if refused.status == 409:     # e.g. two reports took the same case number at once
+            return _render(values, {"_schema": ["同时有其他上报，请再提交一次"]}, 409)
+        return _render(values, refused.errors, refused.status)
     if case.status == "closed_on_spot":
         flash(f"已上报并当场处置结案：案件 {case.case_no}", "success")
     else:

@@ -1,15 +1,16 @@
-"""Task forms generated from the marshmallow schema of each step (`handlers.forms.FORMS`), the same
-schema that validates them when the task is completed: one definition of every form.
+"""Task forms generated from the marshmallow schema of each step (`handlers.worklist.forms.FORMS`),
+the same schema that validates them when the task is completed: one definition of every form.
 
 A schema field becomes a widget by its type and validators (Boolean -> two radio buttons, a
 OneOf string -> radio buttons, Integer with a Range -> a number input, a long text -> textarea);
-a few fields get choices from the case's context (the catalogue of categories, the units directly
-below the unit holding the case)."""
+a few fields get choices from the case's context, asked of the same schema that checks them (the
+units the holder may dispatch to, what it may do) or of the catalogue of categories; the accept
+form's hint says the limits the case's own time-limit table gives."""
 from dataclasses import dataclass, field as dc_field
 
 from marshmallow import fields as mf, validate
 
-from handlers import forms
+from handlers.worklist.forms import FORMS, DispatchSchema
 
 from . import labels
 
@@ -42,7 +43,7 @@ def _as_text(value):
 
 
 def schema_for(step):
-    return forms.FORMS.get(step)
+    return FORMS.get(step)
 
 
 def defaults(step, *, case):
@@ -52,15 +53,23 @@ def defaults(step, *, case):
     return {}
 
 
-def widgets(step, *, values, errors, case, task, directory, catalogue):
-    """The widgets of a step's form, in the schema's field order, with values and errors filled in."""
+def urgency_hint(limits):
+    """立案时必填：A 1个工作日，… from {urgency: working days} (the case's time-limit table)."""
+    said = "，".join(f"{u} {days:g}个工作日" for u, days in limits.items() if days is not None)
+    return f"立案时必填：{said}" if said else "立案时必填"
+
+
+def widgets(step, *, values, errors, case, task, directory, catalogue, limits=None):
+    """The widgets of a step's form, in the schema's field order, with values and errors filled in;
+    `limits`: {urgency: working days} of the case's version (for the accept form's hint)."""
     schema = schema_for(step)()
     result = []
     for name, field in schema.fields.items():
+        hint = urgency_hint(limits or {}) if (step, name) == ("accept_report", "urgency") else \
+            labels.HINT.get((step, name), "")
         widget = Widget(name=name, label=labels.field_label(step, name), kind="text",
-                        value=_as_text(values.get(name)), required=field.required,
-                        hint=labels.HINT.get((step, name), ""), errors=errors.get(name, []),
-                        show_when=labels.SHOW_WHEN.get((step, name)))
+                        value=_as_text(values.get(name)), required=field.required, hint=hint,
+                        errors=errors.get(name, []), show_when=labels.SHOW_WHEN.get((step, name)))
         one_of, length, span = (_validator(field, validate.OneOf), _validator(field, validate.Length),
                                 _validator(field, validate.Range))
         if isinstance(field, mf.Boolean):
@@ -73,13 +82,12 @@ def widgets(step, *, values, errors, case, task, directory, catalogue):
             widget.attrs["data-searchable"] = "1"
         elif step == "dispatch" and name == "unit":
             widget.kind = "select"
-            below = [c for c in directory.children(task.unit_code) if directory.kind(c) != "grid"]
-            widget.choices = [(c, f"{directory.name(c)}（{c}）") for c in below]
+            widget.choices = [(c, f"{directory.name(c)}（{c}）") for c in DispatchSchema.targets(directory, task.unit_code)]
         elif one_of is not None:
             widget.kind = "radio"
             choices = list(one_of.choices)
-            if step == "dispatch" and name == "action" and task.unit_code == directory.center():
-                choices.remove("return")          # the center has no level above to return to
+            if step == "dispatch" and name == "action":   # the dispatch task's unit is the holder
+                choices = [c for c in choices if c in DispatchSchema.actions(task.unit_code, directory.center())]
             widget.choices = [(c, labels.choice_label(step, name, c)) for c in choices]
         elif isinstance(field, mf.Integer):
             widget.kind = "number"

@@ -1,13 +1,14 @@
 """我的待办 (the inbox) and the task forms: list the user's open tasks; show and complete one,
 with its case's photos and history beside the form."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
 
-from engine import instances
-from engine.db import get_session
-from handlers import attachments, cases, worklist
+from engine.db import discard, get_session
+from handlers import errors as refusals
+from handlers.cases import attachments, history
+from handlers.process import decisions
+from handlers.worklist import service as worklist
 
 from . import common, labels, taskforms, timeline
 
@@ -18,10 +19,8 @@ bp.before_request(common.sync_clock)
 @bp.get("/")
 @login_required
 def home():
-    """Task roles land on their inbox; the read-only roles on the case list."""
-    if current_user.role in ("owner", "auditor", "admin"):
-        return redirect(url_for("cases.index"))
-    return redirect(url_for("tasks.inbox"))
+    """Who works tasks lands on the inbox; the read-only roles on the case list."""
+    return redirect(url_for("tasks.inbox" if common.can("work_tasks") else "cases.index"))
 
 
 @bp.get("/tasks")
@@ -43,8 +42,10 @@ def inbox():
 
 def _render_task(task, case, *, values, errors, status=200):
     session = get_session()
+    limits = decisions.time_limits(common.runtime(), history.deployment_of(session, case)) \
+        if task.step == "accept_report" else None
     widgets = taskforms.widgets(task.step, values=values, errors=errors, case=case, task=task,
-                                directory=common.directory(), catalogue=common.catalogue())
+                                directory=common.directory(), catalogue=common.catalogue(), limits=limits)
     photo_kind = labels.PHOTO_KIND_OF_STEP.get(task.step)
     return render_template(
         "task.html", task=task, case=case, widgets=widgets, errors=errors, photo_kind=photo_kind,
@@ -85,24 +86,22 @@ def complete(task_id):
         try:                                   # show the form's own errors too, without completing it
             taskforms.schema_for(step)().load(data)
         except ValidationError as err:
-            errors.update(labels.field_errors(err.messages))
+            errors.update(refusals.flatten(err.messages))
         return _render_task(task, case, values=data, errors=errors, status=422)
     try:
         worklist.complete(session, common.runtime(), common.directory(), user=common.me(), task_id=task.task_id,
                           data=data)
         common.store_photos(session, case, photos, kind=photo_kind, step=step)
-        session.commit()
-    except ValidationError as err:
-        session.rollback()
-        return _render_task(task, case, values=data, errors=labels.field_errors(err.messages), status=422)
-    except cases.CaseError as err:
-        session.rollback()
-        return _render_task(task, case, values=data, errors={err.field or "_schema": [str(err)]}, status=422)
-    except worklist.PermissionDenied:
-        session.rollback()
-        abort(403)
-    except (instances.NotFound, instances.Conflict, IntegrityError):
-        session.rollback()
+        session.flush()
+    except refusals.REFUSALS as exc:
+        refused = refusals.classify(exc)
+        if refused is None:
+            raise
+        discard()                       # nothing of the refused step stays, before anything is read again
+        if refused.status == 422:       # the form again, with what was typed and the errors beside it
+            return _render_task(task, case, values=data, errors=refused.errors, status=422)
+        if refused.status == 403:
+            abort(403)
         flash("该任务已被他人办理或案件已变化，请查看最新状态", "error")
         return redirect(url_for("cases.show", case_no=case.case_no), 303)
     flash(f"已完成「{labels.STEP.get(step, step)}」：案件 {case.case_no}", "success")

@@ -3,7 +3,9 @@ a few detail lines, with step and timer names from the deployed diagram."""
 import re
 from dataclasses import dataclass, field
 
-from handlers import history
+from handlers import localtime
+from handlers.cases import history
+from handlers.org.service import display_names
 
 from . import common, labels
 
@@ -76,7 +78,7 @@ def describe(event, names, people=None):
     elif event.kind == "data_changed":
         after = data.get("after") or {}
         title = "时限调整" if "due_at" in after else "数据变更"
-        details = [f"新的截止时间：{common.beijing(after['due_at'])}"] if after.get("due_at") else []
+        details = [f"新的截止时间：{localtime.show(after['due_at'])}"] if after.get("due_at") else []
         if data.get("reason"):
             details.append(_reason(str(data["reason"])))
     elif event.kind == "photos_added":
@@ -86,7 +88,7 @@ def describe(event, names, people=None):
         title = "视频识别" + ("并立案" if data.get("filed") else "（同一违规再次识别）")
         details = [f"摄像头 {data.get('camera')}：{data.get('violation_name') or data.get('violation')}"]
     elif event.kind == "migrated":
-        title = "迁移流程版本"
+        title = labels.EVENT["migrated"]
         details = [f"版本 {data.get('from')} → 版本 {data.get('to')}（{str(data.get('to_hash') or '')[:12]}）"]
     else:
         title = labels.EVENT.get(event.kind, event.kind)
@@ -100,5 +102,5 @@ def entries(session, case):
     events = history.timeline(session, case)
     deployment = history.deployment_of(session, case)
     names = history.element_names(deployment) if deployment else {}
-    people = history.display_names(session, [e.actor for e in events])
+    people = display_names(session, [e.actor for e in events])
     return [describe(e, names, people) for e in events]

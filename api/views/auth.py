@@ -3,14 +3,15 @@ from datetime import timedelta
 
 from flask import jsonify
 
-from handlers import org, tokens
+from handlers.org import tokens
+from handlers.org.models import User
 
 from .. import context, inputs
 from ..auth import CLIENT, USER, caller, requires
 from ..blueprint import bp
 from ..docs import doc
 from ..errors import ApiError
-from ..schemas import LoginSchema, MeSchema, TokenSchema, shanghai
+from ..schemas import LoginSchema, MeSchema, TokenSchema
 
 
 @bp.post("/auth/token")
@@ -24,9 +25,9 @@ def login():
     if issued is None:
         raise ApiError(401, "用户名或密码错误")
     row, token = issued
-    user = context.session().get(org.User, row.user_id)
-    return jsonify(token=token, token_type="Bearer", expires_at=shanghai(row.expires_at), username=user.username,
-                   role=user.role, unit=user.unit_code), 201
+    user = context.session().get(User, row.user_id)
+    return jsonify(TokenSchema().dump(dict(token=token, token_type="Bearer", expires_at=row.expires_at,
+                                           username=user.username, role=user.role, unit=user.unit_code))), 201
 
 
 @bp.delete("/auth/token")

@@ -1,14 +1,14 @@
 """The working-day calendar: when is N working days (or hours) from an instant due."""
 from flask import current_app, jsonify
 
-from handlers.workcalendar import get_calendar
+from handlers.workcalendar.worktime import get_calendar
 
 from .. import inputs
 from ..auth import CLIENT, USER, requires
 from ..blueprint import bp
 from ..docs import doc
 from ..errors import ApiError
-from ..schemas import DeadlineQuerySchema, DeadlineSchema, shanghai
+from ..schemas import DeadlineQuerySchema, DeadlineSchema
 
 
 @bp.get("/calendar/deadline")
@@ -26,4 +26,4 @@ def deadline():
             due = calendar.add_working_hours(query["start"], query["working_hours"])
     except (ValueError, OverflowError) as exc:
         raise ApiError(422, str(exc), errors={"start": [str(exc)]}) from None
-    return jsonify(start=shanghai(query["start"]), due_at=shanghai(due.at), provisional=due.provisional)
+    return jsonify(DeadlineSchema().dump(dict(start=query["start"], due_at=due.at, provisional=due.provisional)))

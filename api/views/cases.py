@@ -2,9 +2,10 @@
 unit subtree, one case, its timeline, its photos."""
 from flask import jsonify, send_file, url_for
 
-from handlers import attachments, forms, history, photos, search
+from handlers.cases import attachments, history, photos, search
+from handlers.cases.forms import ReportSchema
+from handlers.cases.schemas import case_json
 from handlers.intake import channels
-from handlers.serialize import case_json
 
 from .. import context, inputs, lookups
 from ..auth import CLIENT, USER, caller, requires
@@ -12,7 +13,7 @@ from ..blueprint import bp
 from ..docs import case_links, doc
 from ..errors import ApiError
 from ..schemas import (CasePageSchema, CaseQuerySchema, CaseSchema, EventSchema, PhotoFormSchema, PhotoListSchema,
-                       PhotoUploadSchema, ReportFormSchema, StaffReportSchema, shanghai)
+                       PhotoSchema, PhotoUploadSchema, ReportFormSchema, StaffReportSchema)
 
 
 def case_response(case, created):
@@ -23,11 +24,12 @@ def case_response(case, created):
     return body, 201, {"Location": url_for("api.show_case", case_no=case.case_no)}
 
 
+PHOTO, EVENTS = PhotoSchema(), EventSchema(many=True)
+
+
 def photo_json(case, attachment):
-    return {"id": attachment.id, "kind": attachment.kind, "step": attachment.step,
-            "content_type": attachment.content_type, "size": attachment.size, "sha256": attachment.sha256,
-            "uploaded_by": attachment.uploaded_by, "uploaded_at": shanghai(attachment.uploaded_at),
-            "url": url_for("api.photo_file", case_no=case.case_no, photo_id=attachment.id)}
+    return PHOTO.dump({**{name: getattr(attachment, name) for name in PHOTO.fields if name != "url"},
+                       "url": url_for("api.photo_file", case_no=case.case_no, photo_id=attachment.id)})
 
 
 @bp.post("/cases")
@@ -45,7 +47,7 @@ def report_case():
         raise ApiError(403, f"{user.username} ({user.role}) 不能上报案件")
     payload, files = inputs.read_report()
     payload.setdefault("channel", channel)
-    data = forms.ReportSchema().load(payload)
+    data = ReportSchema().load(payload)
     max_bytes = context.config("CITYGRID_MAX_PHOTO_BYTES")
     uploaded = inputs.read_photos(files, max_bytes=max_bytes)
 
@@ -90,8 +92,7 @@ def show_case(case_no):
 @requires(USER, CLIENT)
 def case_events(case_no):
     case = lookups.case_or_404(caller(), case_no)
-    return jsonify([{"seq": e.seq, "kind": e.kind, "actor": e.actor, "at": shanghai(e.at), "step": e.step,
-                     "data": e.data} for e in history.timeline(context.session(), case)])
+    return jsonify(EVENTS.dump(history.timeline(context.session(), case)))
 
 
 @bp.get("/cases/<case_no>/photos")

@@ -4,17 +4,16 @@ from flask import jsonify, request
 from marshmallow import Schema, fields
 
 from engine.deployments import DeploymentError
-from handlers import versions
+from handlers.cases.schemas import Instant
+from handlers.org import capabilities
+from handlers.process import deploy, versions
 
 from .. import context, inputs
 from ..auth import USER, caller, requires
 from ..blueprint import bp
 from ..docs import doc
 from ..errors import ApiError, error_response
-from ..schemas import BINARY, shanghai
-
-OWNERS = ("owner", "admin")
-READERS = ("owner", "admin", "auditor")
+from ..schemas import BINARY
 DEPLOY_NOTE = (
     "multipart/form-data: `files` repeated, one .bpmn or .dmn file each (at most 20, each at most 2 MiB, "
     "UTF-8), and `note`. Files not given are kept from the latest version unless `only_given` is true. The XML "
@@ -41,7 +40,7 @@ class DeploymentSchema(Schema):
     hash = fields.String(metadata={"description": "SHA-256 of the process id and the files"})
     process_id = fields.String()
     created_by = fields.String(allow_none=True)
-    created_at = fields.String(metadata={"format": "date-time"})
+    created_at = Instant()
     note = fields.String()
     files = fields.List(fields.String())
     running_cases = fields.Integer(metadata={"description": "cases not ended that run on this version"})
@@ -66,17 +65,10 @@ class DeployedSchema(DeploymentSchema):
 
 
 def _json(deployment, *, running, latest):
-    return {"version": deployment.id, "hash": deployment.hash, "process_id": deployment.process_id,
-            "created_by": deployment.created_by, "created_at": shanghai(deployment.created_at),
-            "note": deployment.note, "files": versions.ordered_files(deployment), "running_cases": running,
-            "latest": latest}
-
-
-def _role(*roles):
-    user = caller().user
-    if user.role not in roles:
-        raise ApiError(403, "只有流程管理员和系统管理员可以部署流程" if roles == OWNERS else "无权查看流程版本")
-    return user
+    return DeploymentSchema().dump({
+        "version": deployment.id, "hash": deployment.hash, "process_id": deployment.process_id,
+        "created_by": deployment.created_by, "created_at": deployment.created_at, "note": deployment.note,
+        "files": versions.ordered_files(deployment), "running_cases": running, "latest": latest})
 
 
 @bp.post("/deployments")
@@ -84,28 +76,29 @@ def _role(*roles):
      description=DEPLOY_NOTE, form=DeploymentFormSchema, responses={201: DeployedSchema, 200: DeployedSchema, 422: DeploymentErrorsSchema})
 @requires(USER)
 def create_deployment():
-    user = _role(*OWNERS)
+    user = caller().user
+    capabilities.require(user, "edit_processes", "只有流程管理员和系统管理员可以部署流程")
     form = inputs.read_form()
     given = {}
     for upload in request.files.getlist("files"):
         if upload.filename:
             # never more than one byte past the limit: a larger file is refused unread
-            given[versions.base_name(upload.filename)] = upload.stream.read(versions.MAX_FILE_BYTES + 1)
+            given[deploy.base_name(upload.filename)] = upload.stream.read(deploy.MAX_FILE_BYTES + 1)
     if not given:
         return error_response(422, "请上传至少一个 .bpmn 或 .dmn 文件（字段 files）",
                               [{"file": None, "element": None, "line": None, "message": "没有文件", "detail": None}])
     session = context.session()
     only_given = str(form.get("only_given", "")).lower() in ("1", "true", "yes", "on")
-    files = given if only_given else versions.with_base(given, versions.latest(session))
+    files = given if only_given else deploy.with_base(given, versions.latest(session))
     try:
-        deployment, created = versions.deploy(session, context.runtime(), files=files, actor=user.username,
-                                              note=form.get("note", ""))
-    except versions.TooLarge as err:
-        raise ApiError(413, f"文件超过 {versions.MAX_FILE_BYTES // 1024} KiB 的上限",
-                       errors={"files": [f"{p.file}：{versions.message_zh(p.message)}" for p in err.problems]}) from None
+        deployment, created = deploy.deploy(session, context.runtime(), files=files, actor=user.username,
+                                            note=form.get("note", ""))
+    except deploy.TooLarge as err:
+        raise ApiError(413, f"文件超过 {deploy.MAX_FILE_BYTES // 1024} KiB 的上限",
+                       errors={"files": [f"{p.file}：{deploy.message_zh(p.message)}" for p in err.problems]}) from None
     except DeploymentError as err:
         problems = [{k: v for k, v in p.as_dict().items() if k in ("file", "element", "line", "message", "detail")}
-                    for p in versions.locate(err.problems, files)]
+                    for p in deploy.locate(err.problems, files)]
         return error_response(422, "校验未通过，未部署", problems)
     running = versions.running_counts(session).get(deployment.id, 0)
     body = _json(deployment, running=running, latest=versions.latest(session).id == deployment.id)
@@ -117,6 +110,6 @@ def create_deployment():
      responses={200: DeploymentSchema(many=True)})
 @requires(USER)
 def list_deployments():
-    _role(*READERS)
+    capabilities.require(caller().user, "read_processes", "无权查看流程版本")
     rows = versions.list_versions(context.session())
     return jsonify([_json(r.deployment, running=r.running, latest=r.latest) for r in rows])

@@ -1,5 +1,5 @@
 """External systems: reports on a client's own channel, and the video detector's events."""
-from handlers import photos
+from handlers.cases import photos
 from handlers.intake import channels, video
 from handlers.intake.violations import get_violations
 

@@ -2,8 +2,10 @@
 from flask import jsonify
 
 from engine import instances
-from handlers import forms, worklist
-from handlers.serialize import case_json, task_json
+from handlers.cases.schemas import case_json
+from handlers.worklist import service as worklist
+from handlers.worklist.forms import FORMS
+from handlers.worklist.schemas import task_json
 
 from .. import context, inputs, lookups
 from ..auth import USER, caller, requires
@@ -31,7 +33,7 @@ def list_tasks():
 
 @bp.post("/tasks/<task_id>/complete")
 @doc("Complete an open task with its step's form; answers the case", tags=["tasks"], description=FORM_NOTE,
-     json={"anyOf": list(forms.FORMS.values())}, responses={200: CaseSchema}, errors=(409,))
+     json={"anyOf": list(FORMS.values())}, responses={200: CaseSchema}, errors=(409,))
 @requires(USER)
 def complete_task(task_id):
     user = caller().user

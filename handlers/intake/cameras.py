@@ -9,11 +9,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from engine.db import Base
 from engine.models import UTCDateTime
 
+from ..errors import Invalid
+
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")
 
 
-class CameraError(ValueError):
-    """A camera registration that is not valid; the message says why."""
+class CameraError(Invalid):
+    """A camera registration (or a detection naming a camera) that is not valid; the message says why."""
+
+    def __init__(self, message, field="camera"):
+        super().__init__(message, field)
 
 
 class Camera(Base):

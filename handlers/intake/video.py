@@ -12,28 +12,34 @@ from sqlalchemy.orm import Mapped, mapped_column
 from engine.db import Base
 from engine.models import UTCDateTime
 
-from .. import case_log, cases, forms, photos
+from .. import localtime
+from ..cases import photos, side_events
+from ..cases.forms import ReportSchema
+from ..cases.models import Case
+from ..cases.service import report
+from ..cases.statuses import ENDED
+from ..forms import FormSchema, between, length
 from . import cameras
 
 REF = validate.Regexp(r"^[\x21-\x7e]+$", error="只能包含可见 ASCII 字符")
 # A detector's clock may be off, but not by decades; outside this range it is bad input.
-PLAUSIBLE = validate.Range(datetime(2000, 1, 1, tzinfo=cases.SHANGHAI), datetime(2100, 1, 1, tzinfo=cases.SHANGHAI),
+PLAUSIBLE = validate.Range(datetime(2000, 1, 1, tzinfo=localtime.ZONE), datetime(2100, 1, 1, tzinfo=localtime.ZONE),
                            error="时间超出合理范围")
 
 
-class VideoEventSchema(forms.FormSchema):
+class VideoEventSchema(FormSchema):
     """A detection, as the detector posts it (the snapshot comes as a file beside these fields)."""
 
-    camera = fields.String(required=True, validate=forms.length(min=1, max=50),
+    camera = fields.String(required=True, validate=length(min=1, max=50),
                            metadata={"description": "the registered camera's code"})
-    violation = fields.String(required=True, validate=forms.length(min=1, max=50),
+    violation = fields.String(required=True, validate=length(min=1, max=50),
                               metadata={"description": "one of the twelve kinds, by code or Chinese name"})
-    event_id = fields.String(required=True, validate=[forms.length(min=1, max=49), REF],
+    event_id = fields.String(required=True, validate=[length(min=1, max=49), REF],
                              metadata={"description": "the detector's own id of this event (idempotency key)"})
-    detected_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=cases.SHANGHAI,
+    detected_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=localtime.ZONE,
                                       validate=PLAUSIBLE)
-    confidence = fields.Float(load_default=None, allow_none=True, validate=forms.between(0, 1))
-    description = fields.String(load_default="", validate=forms.length(max=500))
+    confidence = fields.Float(load_default=None, allow_none=True, validate=between(0, 1))
+    description = fields.String(load_default="", validate=length(max=500))
 
 
 class VideoDetection(Base):
@@ -61,9 +67,9 @@ def _invalid(field, message):
 def open_case(session, camera_code, violation):
     """The open case the latest detection of this violation at this camera belongs to, or None."""
     return session.scalar(
-        select(cases.Case).join(VideoDetection, VideoDetection.case_id == cases.Case.id)
+        select(Case).join(VideoDetection, VideoDetection.case_id == Case.id)
         .where(VideoDetection.camera_code == camera_code, VideoDetection.violation == violation,
-               cases.Case.status.not_in(list(cases.END_STATUS.values())))
+               Case.status.not_in(ENDED))
         .order_by(VideoDetection.id.desc()).limit(1))
 
 
@@ -72,7 +78,7 @@ def _report(camera, kind, event):
     description = f"视频识别：{kind.name}（摄像头 {camera.name}）"
     if event.get("description"):
         description += f"。{event['description']}"
-    return forms.ReportSchema().load({
+    return ReportSchema().load({
         "channel": "video", "category": kind.category, "description": description, "address": camera.name,
         "grid": camera.grid, "lat": camera.lat, "lng": camera.lng,
         "external_ref": f"{camera.code}/{event['event_id']}",
@@ -83,7 +89,7 @@ def detect(session, runtime, directory, violations, *, client, event, snapshot, 
     """Take one detection (VideoEventSchema-loaded) with its snapshot; returns (case, filed).
 
     `filed` is True only when this detection started a new case. Raises ValidationError for an
-    unknown camera or violation, attachments.AttachmentError for a bad snapshot.
+    unknown camera or violation, cases.attachments.AttachmentError for a bad snapshot.
     """
     # FOR UPDATE: detections of one camera take turns on PostgreSQL, so two first sightings of a
     # violation cannot both file a case (SQLite serialises every writer anyway).
@@ -96,22 +102,22 @@ def detect(session, runtime, directory, violations, *, client, event, snapshot, 
     seen = session.scalar(select(VideoDetection).where(VideoDetection.camera_code == camera.code,
                                                        VideoDetection.event_id == event["event_id"]))
     if seen is not None:
-        return session.get(cases.Case, seen.case_id), False
+        return session.get(Case, seen.case_id), False
     photos.check(snapshot, max_bytes)
     now = runtime.clock.now()
     case = open_case(session, camera.code, kind.code)
     filed = case is None
     if filed:
-        case, _ = cases.report(session, runtime, directory, user=client, data=_report(camera, kind, event))
+        case, _ = report(session, runtime, directory, user=client, data=_report(camera, kind, event))
     (attachment,) = photos.add(session, runtime, case=case, kind="snapshot", photos=[snapshot], user=client,
                                folder=folder, max_bytes=max_bytes)
     detected_at = event.get("detected_at") or now
     session.add(VideoDetection(camera_code=camera.code, event_id=event["event_id"], violation=kind.code,
                                case_id=case.id, attachment_id=attachment.id, filed=filed,
                                detected_at=detected_at, received_at=now))
-    case_log.record(session, case=case, kind="video_detected", at=now, actor=client.username, data={
+    side_events.record(session, case=case, kind="video_detected", at=now, actor=client.username, data={
         "camera": camera.code, "violation": kind.code, "violation_name": kind.name, "event_id": event["event_id"],
-        "detected_at": cases.shanghai(detected_at), "confidence": event.get("confidence"),
+        "detected_at": localtime.isoformat(detected_at), "confidence": event.get("confidence"),
         "photo": attachment.id, "filed": filed})
     camera.last_detection_at = now
     session.flush()

@@ -6,7 +6,7 @@ import io
 import pytest
 
 from engine import deployments
-from handlers import versions
+from handlers.process import deploy, versions
 from tests import deployment_files as files
 from tests.api.httpapi import assert_error
 
@@ -79,7 +79,7 @@ def test_xxe_billion_laughs_and_oversized_files_are_refused(api):
         assert problem["file"] == "case_handling.bpmn" and "root:" not in refused.text
         assert "DOCTYPE" in problem["message"] or "amplification" in problem["message"]
     big = owner.post("/api/v1/deployments",
-                     files=parts({"case_handling.bpmn": files.oversized(versions.MAX_FILE_BYTES)}))
+                     files=parts({"case_handling.bpmn": files.oversized(deploy.MAX_FILE_BYTES)}))
     assert "KiB" in assert_error(big, 413)["error"]
     named = owner.post("/api/v1/deployments", files=parts({"run.sh": b"<x/>"}))
     assert named.status_code == 422 and named.json()["errors"][0]["file"] == "run.sh"

@@ -1,7 +1,7 @@
 """The seed's sewage case from report to close through the API, each step by the right user's
 token: report -> accept -> dispatch 350203 -> 350203011 -> 350203011003 -> handle -> reviews up ->
 check on site -> close. The photos and the API's own timeline events leave the audit intact."""
-from handlers import audit
+from handlers.audit import verify as audit
 from tests.api.httpapi import form_photos, jpeg, png
 from tests.helpers import SEWAGE
 

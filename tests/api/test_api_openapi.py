@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from handlers import cases, worklist
-from handlers.serialize import case_json, task_json
+from handlers.cases import service as cases
+from handlers.cases.schemas import case_json
+from handlers.worklist import service as worklist
+from handlers.worklist.schemas import task_json
 from tests.api.httpapi import assert_error, form_photos, jpeg
 from tests.helpers import SEWAGE
 

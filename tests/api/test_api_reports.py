@@ -2,8 +2,9 @@
 idempotent retries, who may report on which channel, and refusals that write nothing."""
 import threading
 
-from handlers import cases
-from handlers.serialize import case_json
+from handlers.cases import service as cases
+from handlers.cases.models import Case
+from handlers.cases.schemas import case_json
 from tests.api.httpapi import assert_error, form_photos, jpeg, png
 from tests.helpers import SEWAGE
 
@@ -11,7 +12,7 @@ GRID_USER = "grid-35020301100301"
 
 
 def case_count(api):
-    return api.city.work(lambda s: s.query(cases.Case).count())
+    return api.city.work(lambda s: s.query(Case).count())
 
 
 def test_grid_worker_reports_with_photos(api):

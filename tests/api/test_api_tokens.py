@@ -3,7 +3,7 @@ import hashlib
 
 from sqlalchemy import select
 
-from handlers.tokens import ApiClient, ApiToken
+from handlers.org.tokens import ApiClient, ApiToken
 from tests.api.httpapi import Session, assert_error
 
 GRID_USER = "grid-35020301100301"

@@ -6,7 +6,7 @@ diagram as it stood after an earlier event and replays the case."""
 import pytest
 
 from engine import deployments
-from handlers import versions
+from handlers.process import versions
 from tests import deployment_files as files
 from tests.e2e.conftest import DESKTOP, Web
 

@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, inspect
 
 import engine.models  # noqa: F401  (register the tables, as migrations/env.py does)
 import handlers.models  # noqa: F401
-from engine import migrate
+from engine import schema as migrate
 from engine.db import Base
 
 

@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import deployments, instances, migration
-from handlers import audit, cases
+from engine import deployments, instance_migration as migration, instances
+from handlers.audit import verify as audit
+from handlers.cases import service as cases
 from tests.helpers import at
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"

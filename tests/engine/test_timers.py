@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
 
-from engine import deployments, events, instances, replay, timers
+from engine import deployments, events, instances, replay, sweep, timers
 from engine.clock import SimulatedClock
 from engine.db import Base, Database
 from engine.models import Instance, Timer
@@ -53,7 +53,7 @@ class Bare:
 
     def sweep_at(self, instant):
         self.set_clock(instant)
-        return timers.sweep(self.db, self.runtime)
+        return sweep.sweep(self.db, self.runtime)
 
     def stream(self, instance_id):
         with self.db.unit_of_work() as session:

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from marshmallow import ValidationError
 
-from handlers import categories, forms
+from handlers.cases import forms
+from handlers.categories import catalogue as categories
 
 
 def test_shipped_catalogue_has_the_standard_classes_and_valid_codes():
@@ -58,7 +59,7 @@ def test_the_app_reads_the_configured_file(app, tmp_path):
 
 def test_every_video_violation_files_a_category_of_the_catalogue():
     catalogue = categories.load(categories.DEFAULT_PATH)
-    path = Path(categories.__file__).parent / "intake" / "violations.toml"
+    path = Path(categories.__file__).parent.parent / "intake" / "violations.toml"
     violations = tomllib.loads(path.read_text(encoding="utf-8"))["violation"]
     assert len(violations) == 12
     assert [v["category"] for v in violations if v["category"] not in catalogue] == []

@@ -7,7 +7,8 @@ from sqlalchemy import func, select, text
 
 from engine import events
 from engine.models import Deployment, Event
-from handlers import cases
+from handlers.cases import service as cases
+from handlers.cases.models import Case
 
 GRID_USER = "grid-35020301100301"
 REPORT = {"channel": "grid", "category": "200115", "description": "明发商业广场台球馆门口污水横流",
@@ -164,7 +165,7 @@ BAD_INPUT = [
 def test_bad_input_exits_nonzero_with_one_line(city, cli, subtests):
     def count(session):
         return session.scalar(select(func.count()).select_from(Event)), session.scalar(
-            select(func.count()).select_from(cases.Case))
+            select(func.count()).select_from(Case))
     before = city.work(count)
     for args, message in BAD_INPUT:
         with subtests.test(args=" ".join(args[:3])):

@@ -8,7 +8,10 @@ from sqlalchemy import select, text
 
 from engine import instances
 from engine.models import Timer
-from handlers import audit, cases, worklist
+from handlers import errors
+from handlers.audit import verify as audit
+from handlers.cases import service as cases
+from handlers.worklist import service as worklist
 from tests.helpers import at
 
 CENTER, SIMING, JIALIAN, YINGCUI = "350200", "350203", "350203011", "350203011003"
@@ -229,7 +232,7 @@ def test_filed_before_the_national_day_block(city):
 def test_wrong_user_and_bad_form_change_nothing(city):
     case_no = file_case(city)
     task = city.task(case_no, "dispatch")
-    with pytest.raises(worklist.PermissionDenied):
+    with pytest.raises(errors.PermissionDenied):
         city.complete_id(task["id"], "officer-350203", action="handle")
     with pytest.raises(ValidationError) as err:
         city.complete_id(task["id"], "dispatcher", action="assign", unit=None)
@@ -275,7 +278,7 @@ def test_sweep_that_dies_half_way_is_run_again_without_double_penalties(city):
         if len(seen) == 2:
             raise RuntimeError("power cut")
 
-    from engine import timers
+    from engine import sweep as timers
     with pytest.raises(RuntimeError):
         timers.sweep(city.db, city.runtime, batch=1, on_progress=die_on_second)
     city.sweep()

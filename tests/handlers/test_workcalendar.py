@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from workalendar.asia import China
 
-from handlers.workcalendar import (
+from handlers.workcalendar.worktime import (
     CalendarDataError, DayInfo, Deadline, WorkCalendar, estimated_holidays, get_calendar,
     parse_duration, qingming,
 )
-from handlers.workcalendar_cli import deadline_lines, years_lines
+from handlers.workcalendar.cli import deadline_lines, years_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "calendar"

@@ -5,8 +5,8 @@ import json
 
 from sqlalchemy import text as sql
 
-from engine import deployments, migration
-from handlers import cases
+from engine import deployments, instance_migration as migration
+from handlers.cases import service as cases
 from tests import deployment_files as files
 from tests.web.conftest import text
 

@@ -1,5 +1,5 @@
 """Login, logout, CSRF protection and cookie flags of the web UI."""
-from handlers import cases
+from handlers.cases import service as cases
 from tests.helpers import SEWAGE
 from tests.web.conftest import Browser, text
 
@@ -40,7 +40,7 @@ def test_login_logout_and_cookie_flags(browse):
 
 
 def test_inactive_users_cannot_log_in(city):
-    from handlers import org
+    from handlers.org import service as org
 
     def deactivate(session):
         org.get_user_by_username(session, "dispatcher").active = False

@@ -9,7 +9,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from engine import deployments
-from handlers import versions
+from handlers.process import deploy, versions
 from tests import deployment_files as files
 from tests.web.conftest import text
 
@@ -111,7 +111,7 @@ def test_hostile_xml_and_oversized_files_are_refused_before_anything_is_read(cit
         # refused unexpanded: the DOCTYPE itself, or (libxml2's own guard) the entity amplification
         assert "DOCTYPE" in problem["message"] or "amplification" in problem["message"], problem
         assert problem["file"] == "case_handling.bpmn" and "root:" not in json.dumps(refused.json)
-    big = files.oversized(versions.MAX_FILE_BYTES)
+    big = files.oversized(deploy.MAX_FILE_BYTES)
     # (encoded here: the test client spools a large multipart body to a file it never closes)
     boundary, body = encode_multipart({"note": "big", "csrf_token": owner.token,
                                        "files": FileStorage(BytesIO(big), "case_handling.bpmn")})

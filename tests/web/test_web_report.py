@@ -4,7 +4,8 @@ from io import BytesIO
 
 from sqlalchemy import func, select
 
-from handlers import attachments, cases
+from handlers.cases import attachments, service as cases
+from handlers.cases.models import Case
 from tests.e2e.conftest import png
 from tests.helpers import SEWAGE
 from tests.web.conftest import field_error, text
@@ -57,7 +58,7 @@ def test_intake_reports_for_any_community(city, browse):
 
 
 def test_refused_reports_show_errors_beside_fields_and_write_nothing(city, browse):
-    before = (count(city, cases.Case), count(city, attachments.Attachment))
+    before = (count(city, Case), count(city, attachments.Attachment))
     intake = browse("intake")
     response = report(intake, description="", lat="north", community="", photos=[(BytesIO(png()), "ok.png")])
     assert response.status_code == 422
@@ -74,7 +75,7 @@ def test_refused_reports_show_errors_beside_fields_and_write_nothing(city, brows
                       photos=[(BytesIO(png()), "ok.png"), (BytesIO(b"%PDF-1.4"), "doc.pdf")])
     assert response.status_code == 422
     assert "只接受 JPEG、PNG 或 WebP 图片" in field_error(response, "photos")
-    assert (count(city, cases.Case), count(city, attachments.Attachment)) == before
+    assert (count(city, Case), count(city, attachments.Attachment)) == before
 
 
 def test_only_grid_workers_and_intake_report(city, browse):

@@ -4,7 +4,7 @@ changes nothing, and only those who may complete a task can open it (403, or 404
 import re
 from io import BytesIO
 
-from handlers import attachments, cases
+from handlers.cases import attachments, service as cases
 from tests.e2e.conftest import png
 from tests.web.conftest import field_error, text
 

@@ -1,0 +1,111 @@
+"""Deadlines, defined once: a case's deadline and warning instant from its filing time, its limit
+(the time-limit decision table of its own version) and the working-day calendar; when a case is
+overdue; its light (green, yellow, red); extensions approved by the shift lead; and recomputing
+the deadlines that were provisional once official calendar data arrives for their year.
+
+`compute` is what the diagram calls (the `case_deadline` script function) and what extensions and
+recomputations call again, so the three can never disagree; the UI only reads what the instance
+computed (the case row's due_at and warn_at)."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from engine import instances
+
+from .. import localtime
+from ..process import contract
+from .models import Case
+from .statuses import ENDED
+
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_at: datetime
+    warn_at: datetime
+    provisional: bool      # the count touches a year without official calendar data
+
+
+def compute(calendar, filed_at: datetime, working_days, warning_share) -> Deadline:
+    """`working_days` from `filed_at` on the calendar, and the instant `warning_share` of them in."""
+    due = calendar.add_working_days(filed_at, working_days)
+    hours_per_day = calendar.working_day / HOUR
+    warn = calendar.add_working_hours(filed_at, working_days * hours_per_day * warning_share)
+    return Deadline(due.at, warn.at, due.provisional)
+
+
+def is_overdue(due_at: datetime | None, end: datetime) -> bool:
+    """Overdue at `end` (now, or when the case was handled or closed): the deadline is reached at
+    its instant, as the engine's timers fire then (a timer is due when its instant <= now)."""
+    return due_at is not None and end >= due_at
+
+
+@dataclass(frozen=True)
+class Light:
+    """The deadline light of a filed case."""
+
+    colour: str            # green, yellow (warning passed), red (overdue); done / done-late once closed
+    due_at: datetime
+    provisional: bool
+    remaining: timedelta   # working time left before the deadline (zero once it passed)
+    late_by: timedelta     # working time past the deadline (zero when not late)
+
+
+def light(case, now, calendar) -> Light | None:
+    """The light of a case at `now`: None until it is filed."""
+    if not case.due_at or not case.filed_at:
+        return None
+    end = case.closed_at or now
+    late = is_overdue(case.due_at, end)
+    late_by = calendar.working_time_between(case.due_at, end) if late else timedelta(0)
+    remaining = timedelta(0) if late else calendar.working_time_between(end, case.due_at)
+    if case.closed_at:
+        colour = "done-late" if late else "done"
+    elif late:
+        colour = "red"
+    else:
+        colour = "yellow" if case.warn_at is not None and now >= case.warn_at else "green"
+    return Light(colour, case.due_at, case.due_provisional, remaining, late_by)
+
+
+def recomputed(calendar, state: contract.CaseState, extra_days=0) -> dict:
+    """The deadline variables of a filed case for its whole limit (with every extension)."""
+    total = state.time_limit + state.extended_days + extra_days
+    deadline = compute(calendar, state.filed_at, total, state.warning_share)
+    return {"due_at": localtime.isoformat(deadline.due_at), "warn_at": localtime.isoformat(deadline.warn_at),
+            "due_provisional": deadline.provisional, "extended_days": state.extended_days + extra_days}
+
+
+def make_extend_deadline(calendar):
+    def extend_deadline(call, working_days):
+        """Service `extend_deadline`: move the deadline (and its timers) by the approved working days."""
+        if not working_days or working_days < 1:
+            raise ValueError("an extension needs a positive number of working days")
+        updates = recomputed(calendar, contract.read(call.task.data), int(working_days))
+        instances.update_data(call.context.loaded, updates, reason=f"extension of {working_days} working days")
+        return {"working_days": int(working_days), "due_at": updates["due_at"]}
+    return extend_deadline
+
+
+def provisional_cases(session, year):
+    """Open cases with a provisional deadline whose count (filing to due, Beijing dates) touches `year`."""
+    rows = session.scalars(select(Case).where(Case.due_provisional.is_(True), Case.status.not_in(ENDED)))
+    return [c for c in rows if c.filed_at and c.due_at
+            and localtime.local_date(c.filed_at).year <= year <= localtime.local_date(c.due_at).year]
+
+
+def recompute_provisional(session, runtime, calendar, year, *, actor="calendar"):
+    """Recompute the provisional deadlines touching `year` (after its data was loaded) and move
+    their timers; returns [(case_no, old due, new due, still provisional)]."""
+    changed = []
+    for case in provisional_cases(session, year):
+        loaded = instances.load(session, runtime, case.instance_id, actor=actor)
+        state = contract.read(loaded.main_task(exclude=contract.PARALLEL_STEPS).data)
+        updates = recomputed(calendar, state)
+        instances.update_data(loaded, updates, reason=f"official calendar data for {year} loaded",
+                              external=True, context={"calendar_year": year})
+        instances.save(session, runtime, loaded)
+        changed.append((case.case_no, localtime.isoformat(state.due_at), updates["due_at"], updates["due_provisional"]))
+    return changed

@@ -1,0 +1,53 @@
+"""The tables of a case: its summary row (the report as given, and what is derived from the
+process after every step), and the units it belongs to (the index its visibility is asked on)."""
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.db import Base
+from engine.models import UTCDateTime
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(20), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), unique=True)
+    # the report, as given
+    channel: Mapped[str] = mapped_column(String(20))
+    external_ref: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(6))
+    description: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(String(500), default="")
+    community: Mapped[str | None] = mapped_column(String(20), index=True)
+    grid: Mapped[str | None] = mapped_column(String(30))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
+    suggested_urgency: Mapped[str | None] = mapped_column(String(1))
+    fixed_on_spot: Mapped[bool] = mapped_column(Boolean, default=False)
+    reporter: Mapped[str | None] = mapped_column(String(100))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # derived from the instance after every step (cases.summary)
+    status: Mapped[str] = mapped_column(String(20), default="accepting", index=True)
+    urgency: Mapped[str | None] = mapped_column(String(1))
+    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    holder_unit: Mapped[str | None] = mapped_column(String(20), index=True)
+    handler_unit: Mapped[str | None] = mapped_column(String(20))
+    reached: Mapped[list] = mapped_column(JSON, default=list)   # cases.visibility.units_of; indexed in case_units
+    merged_into: Mapped[str | None] = mapped_column(String(20))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("channel", "external_ref"),)
+
+
+class CaseUnit(Base):
+    """One unit a case belongs to (where it is, or a unit it reached): the index of `reached`."""
+
+    __tablename__ = "case_units"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(30), primary_key=True, index=True)

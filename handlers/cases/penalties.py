@@ -1,0 +1,74 @@
+"""Penalties (扣分): recorded against the unit holding a case when its overdue timers fire, or
+against the handler on rework. Points come from the diagram's decision table and reach the
+`record_penalty` service task as a parameter; one row per timer occurrence, whatever happens to
+the sweep that fires it (a unique key, not luck)."""
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column
+from SpiffWorkflow.util.task import TaskState
+
+from engine.db import Base
+from engine.models import UTCDateTime
+from engine.spiff import OCCURRENCE
+
+from ..process import contract
+from .service import case_of
+
+
+class Penalty(Base):
+    __tablename__ = "penalties"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    unit_code: Mapped[str] = mapped_column(String(20), index=True)
+    points: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(30))
+    occurrence: Mapped[str] = mapped_column(String(100))   # which timer firing (or step) caused it
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # A firing is recorded once, whatever happens to the sweep that fires it.
+    __table_args__ = (UniqueConstraint("case_id", "reason", "occurrence"),)
+
+
+def occurrence_of(task):
+    """The timer firing a task descends from (`timer@instant`), else the task's own id."""
+    node = task
+    while node is not None:
+        mark = node.internal_data.get(OCCURRENCE)
+        if mark:
+            return f"{mark['timer']}@{mark['at']}"
+        node = node.parent
+    return f"task@{task.id}"
+
+
+def current_holder(workflow):
+    """The unit holding the case now: the holder of the main open step."""
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        if task.task_spec.bpmn_id not in contract.PARALLEL_STEPS:
+            holder = contract.read(task.data).holder
+            if holder:
+                return holder
+    return None
+
+
+def record_penalty(call, reason, points, unit=None):
+    """Service `record_penalty`: one penalty against `unit`, or the unit holding the case now."""
+    if points is None:
+        raise ValueError(f"no penalty points for reason {reason!r}: check the penalty_points table")
+    unit = unit or current_holder(call.task.workflow)
+    if unit is None:
+        raise ValueError("cannot tell which unit holds the case")
+    result = {"unit": unit, "points": float(points), "reason": reason}
+    if not call.context.replay:
+        session = call.context.session
+        case = case_of(session, call.context.loaded)
+        session.add(Penalty(case_id=case.id, unit_code=unit, points=float(points), reason=reason,
+                            occurrence=occurrence_of(call.task), at=call.now))
+        if reason == "rework":
+            case.rework_count = (case.rework_count or 0) + 1
+        call.context.record("penalty", result)
+    return result
+
+
+def for_case(session, case_id):
+    return list(session.scalars(select(Penalty).where(Penalty.case_id == case_id).order_by(Penalty.at, Penalty.id)))

@@ -1,0 +1,94 @@
+"""The JSON of a case, as `cases show --json` and the API give it: one schema, which the CLI and
+the API dump through and the OpenAPI document is generated from. Times are written in Beijing
+time by one field (`Instant`)."""
+from dataclasses import dataclass
+
+from marshmallow import Schema, fields
+from sqlalchemy import select
+
+from .. import localtime
+from ..worklist.models import OpenTask
+from . import deadlines, penalties
+from .statuses import STATUSES
+
+
+class Instant(fields.DateTime):
+    """An aware instant, written in Beijing time: ISO 8601 with its +08:00 offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return localtime.isoformat(value)
+
+
+def _nullable(field_class, **kwargs):
+    return field_class(allow_none=True, **kwargs)
+
+
+class PenaltySchema(Schema):
+    unit = fields.String(attribute="unit_code")
+    points = fields.Float()
+    reason = fields.String()
+    at = Instant()
+
+
+class OpenTaskRefSchema(Schema):
+    id = fields.String(attribute="task_id")
+    step = fields.String()
+    unit = fields.String(attribute="unit_code")
+    role = fields.String()
+
+
+class CaseSchema(Schema):
+    """A case, exactly as `cases show --json` gives it; times in +08:00."""
+
+    case_no = fields.String()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    category = fields.String()
+    urgency = _nullable(fields.String)
+    channel = fields.String()
+    external_ref = _nullable(fields.String)
+    description = fields.String()
+    address = fields.String()
+    community = _nullable(fields.String)
+    grid = _nullable(fields.String)
+    lat = _nullable(fields.Float)
+    lng = _nullable(fields.Float)
+    reporter = _nullable(fields.String)
+    reported_at = Instant()
+    filed_at = _nullable(Instant)
+    due_at = _nullable(Instant)
+    due_provisional = fields.Boolean()
+    holder_unit = _nullable(fields.String)
+    holder_name = _nullable(fields.String)
+    handler_unit = _nullable(fields.String)
+    overdue = fields.Boolean()
+    closed_at = _nullable(Instant)
+    merged_into = _nullable(fields.String)
+    rework_count = fields.Integer()
+    penalties = fields.List(fields.Nested(PenaltySchema))
+    open_tasks = fields.List(fields.Nested(OpenTaskRefSchema))
+
+
+CASE = CaseSchema()
+
+
+@dataclass
+class CaseView:
+    """A case row with what its JSON shows beside the row's own fields."""
+
+    case: object
+    holder_name: str | None
+    overdue: bool
+    penalties: list
+    open_tasks: list
+
+    def __getattr__(self, name):
+        return getattr(self.case, name)
+
+
+def case_json(session, runtime, directory, case):
+    """The case JSON of a case row, at the clock's now."""
+    open_tasks = session.scalars(select(OpenTask).where(OpenTask.case_id == case.id).order_by(OpenTask.created_at))
+    view = CaseView(case, holder_name=directory.name(case.holder_unit) if case.holder_unit else None,
+                    overdue=deadlines.is_overdue(case.due_at, case.closed_at or runtime.clock.now()),
+                    penalties=penalties.for_case(session, case.id), open_tasks=list(open_tasks))
+    return CASE.dump(view)

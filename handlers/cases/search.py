@@ -1,0 +1,69 @@
+"""Case search (案件查询): the filters of the case list, limited to the cases the user may see
+(`visibility.visible_clause`, so paging counts only those), newest report first."""
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, func, or_, select
+
+from .. import localtime
+from .models import Case
+from .statuses import ENDED
+from .visibility import subtree, visible_clause
+
+OPEN = "open"   # pseudo-status: every status that is not an end
+
+
+@dataclass
+class Filters:
+    case_no: str = ""
+    status: str = ""            # a case status, OPEN, or "" for all
+    category: str = ""          # a full code, or a prefix (e.g. 2001 for one major class)
+    unit: str = ""              # cases located in, held by or handled within this unit's subtree
+    overdue: bool = False
+    date_from: date | None = None   # reported on or after (Beijing date)
+    date_to: date | None = None     # reported on or before (Beijing date)
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.per_page))
+
+
+def overdue_clause(now):
+    """`deadlines.is_overdue` in SQL: still open at or past the deadline, or ended at or after it."""
+    return and_(Case.due_at.is_not(None),
+                or_(and_(Case.closed_at.is_(None), Case.due_at <= now), Case.closed_at >= Case.due_at))
+
+
+def search(session, directory, *, user, filters: Filters, now, page=1, per_page=20) -> Page:
+    """The cases `user` may see that match `filters`, newest report first, one page of them."""
+    query = select(Case).where(visible_clause(directory, user))
+    if filters.case_no:
+        query = query.where(Case.case_no.contains(filters.case_no.strip(), autoescape=True))
+    if filters.status == OPEN:
+        query = query.where(Case.status.not_in(ENDED))
+    elif filters.status:
+        query = query.where(Case.status == filters.status)
+    if filters.category:
+        query = query.where(Case.category.startswith(filters.category.strip(), autoescape=True))
+    if filters.unit and directory.exists(filters.unit):
+        units = subtree(directory, filters.unit)
+        query = query.where(or_(Case.community.in_(units), Case.holder_unit.in_(units), Case.handler_unit.in_(units)))
+    if filters.overdue:
+        query = query.where(overdue_clause(now))
+    if filters.date_from:
+        query = query.where(Case.reported_at >= localtime.day_start(filters.date_from))
+    if filters.date_to:
+        query = query.where(Case.reported_at < localtime.day_end(filters.date_to))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(1, page)
+    rows = session.scalars(query.order_by(Case.reported_at.desc(), Case.id.desc())
+                           .limit(per_page).offset((page - 1) * per_page))
+    return Page(items=list(rows), total=total, page=page, per_page=per_page)

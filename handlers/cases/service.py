@@ -1,0 +1,91 @@
+"""Cases as the services see them: reporting one (which starts its process), finding one, and the
+checks a report and a merge make against the cases that exist."""
+from sqlalchemy import func, select
+
+from engine import deployments, instances
+
+from .. import localtime
+from ..errors import Invalid
+from ..org import capabilities
+from ..process.contract import PROCESS_ID, REPORT_FIELDS
+from .models import Case
+from .statuses import is_ended
+
+
+class CaseError(Invalid):
+    """A report or case operation refused; `field` names the input at fault."""
+
+
+def get_by_no(session, case_no):
+    return session.scalar(select(Case).where(Case.case_no == case_no))
+
+
+def get_by_instance(session, instance_id):
+    return session.scalar(select(Case).where(Case.instance_id == instance_id))
+
+
+def case_of(session, loaded):
+    """The case of a loaded instance, looked up once per unit of work."""
+    if "case" not in loaded.scratch:
+        loaded.scratch["case"] = get_by_instance(session, loaded.id)
+    return loaded.scratch["case"]
+
+
+def next_case_no(session, now):
+    """YYYYMMDD (Beijing date) + a 5-digit serial of that day; the unique index settles races."""
+    prefix = localtime.local(now).strftime("%Y%m%d")
+    count = session.scalar(select(func.count()).select_from(Case).where(Case.case_no.like(prefix + "%")))
+    return f"{prefix}{count + 1:05d}"
+
+
+def locate(directory, data):
+    """Fill and check the community/grid pair of a report."""
+    grid, community = data.get("grid"), data.get("community")
+    if grid:
+        if directory.kind(grid) != "grid":
+            raise CaseError(f"未知网格 {grid}", "grid")
+        if community and directory.parent(grid) != community:
+            raise CaseError(f"网格 {grid} 不属于社区 {community}", "grid")
+        community = directory.parent(grid)
+    if directory.kind(community) != "community":
+        raise CaseError(f"未知社区 {community}", "community")
+    return community, grid
+
+
+def open_duplicate(session, case_no, *, instance_id):
+    """The open case `case_no` that a report (of instance `instance_id`) may be merged into;
+    raises CaseError on `duplicate_of` when there is none (unknown, ended, or the report itself)."""
+    target = get_by_no(session, case_no)
+    if target is None or is_ended(target.status) or target.instance_id == instance_id:
+        raise CaseError(f"没有可并入的在办案件 {case_no}", "duplicate_of")
+    return target
+
+
+def report(session, runtime, directory, *, user, data) -> tuple[Case, bool]:
+    """File a report (already schema-validated) and start its case; returns (case, created).
+
+    Idempotent on (channel, external_ref): a retry returns the existing case and starts nothing.
+    Who may report on which channel is `intake.channels`' to check, before this is called.
+    """
+    if data.get("external_ref"):
+        existing = session.scalar(select(Case).where(Case.channel == data["channel"],
+                                                     Case.external_ref == data["external_ref"]))
+        if existing is not None:
+            return existing, False
+    if data.get("fixed_on_spot") and not capabilities.can(user, "report_on_spot"):
+        raise CaseError("只有网格员可当场处置", "fixed_on_spot")
+    community, grid = locate(directory, data)
+    deployment = deployments.latest(session, PROCESS_ID)
+    if deployment is None:
+        raise CaseError("the case process is not deployed (run `flask --app app db upgrade`)")
+    now = runtime.clock.now()
+    case_no = next_case_no(session, now)
+    start_data = {k: data.get(k) for k in REPORT_FIELDS}
+    start_data.update(community=community, grid=grid, case_no=case_no, center=directory.center(),
+                      reported_at=localtime.isoformat(now), reporter=user.username)
+    loaded = instances.start(session, runtime, deployment=deployment, data=start_data, actor=user.username)
+    case = loaded.scratch["case"] = Case(case_no=case_no, instance_id=loaded.id, reporter=user.username,
+                                         reported_at=now, **{k: start_data[k] for k in REPORT_FIELDS})
+    session.add(case)
+    instances.save(session, runtime, loaded)
+    return case, True

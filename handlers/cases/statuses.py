@@ -1,0 +1,13 @@
+"""The statuses of a case, listed once: the open ones (the `status` property of the case process's
+open step, see `process.contract`) and the ends (the end event the process finished on)."""
+
+OPEN_STATUSES = ("accepting", "verifying", "dispatching", "handling", "extension", "reviewing", "checking",
+                 "closing")
+# end event id -> case status
+END_STATUS = {"closed": "closed", "voided": "voided", "merged": "merged", "closed_on_spot": "closed_on_spot"}
+ENDED = tuple(END_STATUS.values())
+STATUSES = OPEN_STATUSES + ENDED
+
+
+def is_ended(status) -> bool:
+    return status in ENDED

@@ -1,0 +1,53 @@
+"""Who sees a case, defined once: the command center, process owners, auditors and admins see
+every case (`org.capabilities`, "see_all_cases"); anyone else sees a case when one of its units
+lies in their own unit's subtree. A case's units are where it is (its community and grid) and
+every unit it has reached on its way (holders, handlers, reviewers, the dispatch chain); a unit
+that has returned a case still sees it.
+
+The rule is written twice, on purpose and side by side: in Python for one case (`can_see`) and as
+an SQL predicate for lists (`visible_clause`, an indexed EXISTS on `case_units`). Both read the
+same units (`units_of`, stored on the row and indexed by `summary.refresh`); a test keeps them in
+agreement."""
+from sqlalchemy import exists, false, select, true
+
+from ..org import capabilities
+from .models import Case, CaseUnit
+
+
+def units_of(case, state=None) -> set:
+    """The units a case belongs to: its place, what it reached before, and what the process state
+    names now (`state`: a process.contract.CaseState, when the process has just moved)."""
+    found = {u for u in (case.community, case.grid, *(case.reached or [])) if u}
+    if state is not None:
+        found |= state.units
+    return found
+
+
+def subtree(directory, code):
+    """The unit and every unit below it."""
+    found, seen, todo = [], set(), [code]
+    while todo:
+        unit = todo.pop()
+        if unit in seen:
+            continue
+        seen.add(unit)
+        found.append(unit)
+        todo.extend(directory.children(unit))
+    return found
+
+
+def can_see(directory, user, case) -> bool:
+    """Whether `user` may see `case` (one case, in Python)."""
+    if capabilities.can(user, "see_all_cases"):
+        return True
+    return any(directory.is_within(unit, user.unit_code) for unit in units_of(case))
+
+
+def visible_clause(directory, user):
+    """The same rule as an SQL condition on `cases` (for lists and counts)."""
+    if capabilities.can(user, "see_all_cases"):
+        return true()
+    units = subtree(directory, user.unit_code)
+    if not units:
+        return false()
+    return exists(select(CaseUnit.case_id).where(CaseUnit.case_id == Case.id, CaseUnit.unit_code.in_(units)))

@@ -1,0 +1,84 @@
+"""The Xiamen org tree of product.md and a demo user per role and unit (password `demo`)."""
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from ..org.models import Unit, User
+from ..org.service import create_unit, create_user
+
+CENTER = ("350200", "厦门市智慧城市管理监督指挥中心")
+DEPARTMENTS = [
+    ("350200901", "市市政园林局"),
+    ("350200902", "市环境卫生中心"),
+    ("350200903", "市交通运输局"),
+    ("350200904", "市城市照明中心"),
+]
+# district -> streets -> communities (GB/T 2260 district codes; village-level codes below them)
+DISTRICTS = [
+    ("350203", "思明区", [
+        ("350203011", "嘉莲街道", [("350203011001", "莲秀社区"), ("350203011002", "华林社区"),
+                                   ("350203011003", "盈翠社区")]),
+        ("350203008", "筼筜街道", [("350203008001", "湖滨社区"), ("350203008002", "金鸡亭社区")]),
+    ]),
+    ("350205", "海沧区", [
+        ("350205001", "海沧街道", [("350205001001", "海虹社区"), ("350205001002", "锦里社区")]),
+    ]),
+    ("350206", "湖里区", [
+        ("350206001", "湖里街道", [("350206001001", "湖里社区"), ("350206001002", "塘边社区")]),
+        ("350206003", "殿前街道", [("350206003001", "殿前社区")]),
+    ]),
+    ("350211", "集美区", [
+        ("350211002", "侨英街道", [("350211002001", "侨英社区"), ("350211002003", "叶厝社区")]),
+        ("350211001", "集美街道", [("350211001001", "岑西社区")]),
+    ]),
+    ("350212", "同安区", [
+        ("350212001", "大同街道", [("350212001001", "东山社区")]),
+    ]),
+    ("350213", "翔安区", [
+        ("350213001", "新店街道", [("350213001001", "新店社区")]),
+    ]),
+]
+GRIDS_PER_COMMUNITY = 2
+CENTER_USERS = [("intake", "intake", "受理员"), ("dispatcher", "dispatcher", "派遣员"),
+                ("shiftlead", "shiftlead", "值班长"), ("owner", "owner", "流程管理员"),
+                ("auditor", "auditor", "审计员"), ("admin", "admin", "系统管理员")]
+
+
+def units():
+    """(code, name, kind, parent) of every demo unit, parents first."""
+    yield (*CENTER, "center", None)
+    for code, name in DEPARTMENTS:
+        yield code, name, "department", CENTER[0]
+    for d_code, d_name, streets in DISTRICTS:
+        yield d_code, d_name, "district", CENTER[0]
+        for s_code, s_name, communities in streets:
+            yield s_code, s_name, "street", d_code
+            for c_code, c_name in communities:
+                yield c_code, c_name, "community", s_code
+                for n in range(1, GRIDS_PER_COMMUNITY + 1):
+                    yield f"{c_code}{n:02d}", f"{c_name}第{n}网格", "grid", c_code
+
+
+def load(session, password="demo"):
+    """Create what is missing of the demo org tree and users; returns (units added, users added)."""
+    known_units = set(session.scalars(select(Unit.code)))
+    known_users = set(session.scalars(select(User.username)))
+    hashed = generate_password_hash(password)   # one hash for all demo users keeps loading fast
+    added_units = added_users = 0
+    for code, name, kind, parent in units():
+        if code not in known_units:
+            create_unit(session, code=code, name=name, kind=kind, parent_code=parent)
+            added_units += 1
+    session.flush()
+    wanted = [(u, role, CENTER[0], label) for u, role, label in CENTER_USERS]
+    for code, name, kind, _ in units():
+        if kind in ("district", "street", "community", "department"):
+            wanted.append((f"officer-{code}", "officer", code, f"{name}工作人员"))
+        elif kind == "grid":
+            wanted.append((f"grid-{code}", "grid", code, f"{name}网格员"))
+    for username, role, unit, label in wanted:
+        if username not in known_users:
+            create_user(session, username=username, display_name=label, password_hash=hashed, role=role,
+                        unit_code=unit)
+            added_users += 1
+    session.flush()
+    return added_units, added_users

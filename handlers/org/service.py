@@ -1,0 +1,48 @@
+"""Changing and finding units and users."""
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from ..errors import Invalid
+from .models import KINDS, ROLES, Unit, User
+
+
+class OrgError(Invalid):
+    """An org-tree or user operation that is not valid."""
+
+
+def create_unit(session, *, code, name, kind, parent_code=None):
+    """Add a unit to the tree."""
+    if kind not in KINDS:
+        raise OrgError(f"unknown unit kind {kind!r}", "kind")
+    unit = Unit(code=code, name=name, kind=kind, parent_code=parent_code)
+    session.add(unit)
+    return unit
+
+
+def create_user(session, *, username, role, unit_code, display_name="", password=None, password_hash=None):
+    """Add a user with a hashed password (or an already hashed one: the demo hashes once for all).
+
+    Raises OrgError for an unknown role or unit."""
+    if role not in ROLES:
+        raise OrgError(f"unknown role {role!r}", "role")
+    if session.get(Unit, unit_code) is None:
+        raise OrgError(f"unknown unit {unit_code!r}", "unit_code")
+    if (password is None) == (password_hash is None):
+        raise ValueError("give a password or its hash")
+    user = User(username=username, password_hash=password_hash or generate_password_hash(password), role=role,
+                unit_code=unit_code, display_name=display_name or username)
+    session.add(user)
+    return user
+
+
+def get_user_by_username(session, username):
+    return session.scalar(select(User).where(User.username == username))
+
+
+def display_names(session, usernames):
+    """{username: display name} of the users among `usernames` (others, e.g. "timer", are left out)."""
+    wanted = sorted({u for u in usernames if u})
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.username, User.display_name).where(User.username.in_(wanted)))
+    return {username: name for username, name in rows if name}

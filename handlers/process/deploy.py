@@ -1,0 +1,238 @@
+"""Deploying BPMN/DMN files (from the modeller, an upload or the API) as a new version of the case
+process: the checks before the XML parser (names, count, size), then the engine's parse and our
+lint, and every problem located on its element (file, line, name, the decision table concerned)
+and said in Chinese where we know the engine's words. Nothing is stored on any problem.
+
+The XML is only ever parsed by engine.deployments / engine.spiff.parse_xml (no entities, no DTD,
+no network)."""
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+from sqlalchemy import select
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+
+from engine import deployments, spiff
+from engine.deployments import DeploymentError, Problem
+from engine.models import Deployment
+
+from .contract import PROCESS_ID
+
+MAX_FILE_BYTES = deployments.MAX_FILE_BYTES
+MAX_FILES = 20
+MAX_NOTE = 500
+FILE_NAME = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff _.()-]{0,99}\.(bpmn|dmn)$")
+BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+class TooLarge(DeploymentError):
+    """A file (or the set) is over the upload limit; nothing of it was parsed."""
+
+
+def clean_note(note):
+    """The change note as stored: stripped, control characters refused, at most MAX_NOTE characters."""
+    note = (note or "").strip()
+    if BAD_TEXT.search(note):
+        raise DeploymentError([Problem(None, None, None, "说明不能包含控制字符")])
+    if len(note) > MAX_NOTE:
+        raise DeploymentError([Problem(None, None, None, f"说明最多 {MAX_NOTE} 个字")])
+    return note
+
+
+def check_files(files: dict[str, bytes]):
+    """Refuse what must not reach the XML parser: bad names, too many files, files too large
+    (TooLarge). Names are reduced to their last path component first."""
+    problems = []
+    if not files:
+        raise DeploymentError([Problem(None, None, None, "没有文件：请至少提供一个 .bpmn 文件")])
+    if len(files) > MAX_FILES:
+        raise DeploymentError([Problem(None, None, None, f"一次最多 {MAX_FILES} 个文件")])
+    large = [name for name, data in files.items() if len(data) > MAX_FILE_BYTES]
+    if large:
+        raise TooLarge([Problem(name, None, None, f"文件超过 {MAX_FILE_BYTES // 1024} KiB 的上限")
+                        for name in large])
+    for name in files:
+        if not FILE_NAME.match(name):
+            problems.append(Problem(name, None, None, "文件名只能含字母、数字、汉字、._-，并以 .bpmn 或 .dmn 结尾"))
+    if problems:
+        raise DeploymentError(problems)
+
+
+def base_name(filename):
+    """The last path component of a client's file name (browsers may send a path)."""
+    return re.split(r"[\\/]", filename or "")[-1].strip()
+
+
+def with_base(files: dict[str, bytes], base: Deployment | None):
+    """The given files over the files of `base` (same names replaced, the others kept)."""
+    merged = {name: text.encode("utf-8") for name, text in (base.files if base else {}).items()}
+    merged.update(files)
+    return merged
+
+
+def validate(runtime, files: dict[str, bytes]):
+    """Parse and lint without storing anything; returns the located problems (empty: deployable)."""
+    check_files(files)
+    try:
+        deployments.parse(files, PROCESS_ID, runtime)
+    except DeploymentError as err:
+        return locate(err.problems, files)
+    return []
+
+
+def deploy(session, runtime, *, files: dict[str, bytes], actor, note=""):
+    """Validate and store the files as a new version of the case process; returns (deployment,
+    created). The same content again returns the existing version (created False). Raises
+    DeploymentError (problems located by `locate`) and nothing is stored."""
+    note = clean_note(note)
+    check_files(files)
+    digest = deployments.content_hash(files, PROCESS_ID)
+    existing = session.scalar(select(Deployment).where(Deployment.hash == digest))
+    if existing is not None:
+        return existing, False
+    try:
+        deployment = deployments.deploy(session, runtime, files=files, process_id=PROCESS_ID, actor=actor,
+                                        note=note)
+    except DeploymentError as err:
+        raise DeploymentError([Problem(**p) for p in located_dicts(err.problems, files)]) from None
+    return deployment, True
+
+
+# --- locating problems ------------------------------------------------------------------------
+
+def parse_roots(files):
+    """{file name: parsed root} of the files that parse (safely); the others are left out."""
+    roots = {}
+    for name, data in files.items():
+        try:
+            roots[name] = spiff.parse_xml(data if isinstance(data, bytes) else data.encode("utf-8"), name)
+        except (etree.XMLSyntaxError, ValidationException, ValueError):
+            continue
+    return roots
+
+
+def called_decisions(roots):
+    """{business rule task id: decision id} from the BPMN files."""
+    found = {}
+    for name, root in roots.items():
+        if not name.endswith(".bpmn"):
+            continue
+        for task in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+            called = task.find(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}calledDecisionId")
+            if called is not None and (called.text or "").strip():
+                found[task.get("id")] = called.text.strip()
+    return found
+
+
+def decision_files(roots):
+    """{decision id: DMN file name}."""
+    found = {}
+    for name, root in roots.items():
+        if name.endswith(".dmn"):
+            for element in root.iter():
+                if isinstance(element.tag, str) and etree.QName(element).localname == "decision" and element.get("id"):
+                    found[element.get("id")] = name
+    return found
+
+
+# The engine's (English) problem messages, as the owners read them; anything else is shown as is.
+_WORDS = [
+    (re.compile(r'^timer expression (.+) is read as a variable name; write a string: (.+)$'),
+     r"计时器表达式 \1 会被当作变量名，计时器永远不会触发；字符串须加引号：\2"),
+    (re.compile(r"^user task names form (.+); known forms: (.+)$"), r"人工任务的表单 \1 不存在；已有的表单：\2"),
+    (re.compile(r"^user task has no '(\w+)' property$"), r"人工任务缺少 \1 属性"),
+    (re.compile(r"^service task calls (.+), which is not a registered handler$"), r"服务任务调用的 \1 不是系统注册的处理器"),
+    (re.compile(r"^decision table has no rule for (\w+) = (.+)$"), r"决策表没有 \1 = \2 的规则（每个取值都必须有结果）"),
+    (re.compile(r"^decision table: (.+)$"), r"决策表有误：\1"),
+    (re.compile(r"^not well-formed XML: (.+)$"), r"XML 格式错误：\1"),
+    (re.compile(r"^DOCTYPE declarations are not allowed$"), "不允许 DOCTYPE 声明（XML 实体和外部引用一律拒绝）"),
+    (re.compile(r"^only \.bpmn and \.dmn files can be deployed$"), "只能部署 .bpmn 和 .dmn 文件"),
+    (re.compile(r"^file larger than (\d+) KiB$"), r"文件超过 \1 KiB 的上限"),
+    (re.compile(r"^not UTF-8 \(byte (\d+)\); save the file as UTF-8$"), r"不是 UTF-8 编码（第 \1 字节）；请以 UTF-8 保存"),
+]
+_PREFIXES = [("script: ", "脚本："), ("condition: ", "条件："), ("timer expression: ", "计时器表达式："),
+             ("role expression: ", "role 表达式："), ("unit expression: ", "unit 表达式：")]
+_SANDBOX = [
+    (re.compile(r"^imports are not allowed$"), "不允许 import"),
+    (re.compile(r"^the name (.+) is not allowed$"), r"不允许使用名称 \1"),
+    (re.compile(r"^access to the private attribute (.+) is not allowed$"), r"不允许访问私有属性 \1"),
+    (re.compile(r"^access to the attribute (.+) is not allowed$"), r"不允许访问属性 \1"),
+    (re.compile(r"^while loops are not allowed.*$"), "不允许 while 循环（请遍历数据或 range）"),
+    (re.compile(r"^global/nonlocal are not allowed$"), "不允许 global/nonlocal"),
+]
+_PARAMETER = re.compile(r"^parameter (.+?): (.+)$")
+
+
+def message_zh(message):
+    """An engine problem message in Chinese where it is one we know (the rest unchanged)."""
+    for pattern, words in _WORDS:
+        if pattern.match(message):
+            return pattern.sub(words, message)
+    prefix, rest = "", message
+    parameter = _PARAMETER.match(message)
+    if parameter:
+        prefix, rest = f"参数 {parameter[1]}：", parameter[2]
+    else:
+        for english, chinese in _PREFIXES:
+            if message.startswith(english):
+                prefix, rest = chinese, message[len(english):]
+                break
+    if prefix:
+        for pattern, words in _SANDBOX:
+            if pattern.match(rest):
+                return prefix + pattern.sub(words, rest)
+        return prefix + rest
+    return message
+
+
+@dataclass
+class Located:
+    """A problem with what the modeller needs to show it: the file, element, line and message as
+    the engine gave them (the file and line filled in where the element was found), the element's
+    name, and the decision table concerned (for table problems)."""
+
+    file: str | None
+    element: str | None
+    line: int | None
+    message: str            # in Chinese where known (message_zh)
+    name: str | None = None
+    decision: str | None = None
+    table_file: str | None = None
+    detail: str | None = None    # the engine's own words
+
+    def as_dict(self):
+        return dict(file=self.file, element=self.element, line=self.line, message=self.message,
+                    name=self.name, decision=self.decision, table_file=self.table_file, detail=self.detail)
+
+
+def locate(problems, files):
+    """Fill in the file and line of each problem whose element is found in the files; name the
+    decision table behind a business rule task's problem."""
+    roots = parse_roots(files)
+    by_id = {}
+    for name, root in roots.items():
+        for element in root.iter():
+            if isinstance(element.tag, str) and element.get("id"):
+                by_id.setdefault(element.get("id"), (name, element))
+    calls, tables = called_decisions(roots), decision_files(roots)
+    result = []
+    for p in problems:
+        file, line, label = p.file, p.line, None
+        found = by_id.get(p.element) if p.element else None
+        if found is not None:
+            file = file or found[0]
+            line = line or found[1].sourceline
+            label = found[1].get("name")
+        decision = calls.get(p.element) or (p.element if p.element in tables else None)
+        if decision is None and file and file.endswith(".dmn"):
+            decision = next((d for d, f in tables.items() if f == file), None)
+        table_file = tables.get(decision) if decision else (file if file and file.endswith(".dmn") else None)
+        result.append(Located(file, p.element, line, message_zh(p.message), label, decision, table_file, p.message))
+    return result
+
+
+def located_dicts(problems, files):
+    """The engine's problems as {file, element, line, message} with file and line filled in."""
+    return [dict(file=p.file, element=p.element, line=p.line, message=p.detail) for p in locate(problems, files)]

@@ -1,0 +1,13 @@
+"""The service tasks a diagram may call, by the name its `serviceTaskOperator` gives: the one
+registry the engine receives (an unknown name is refused when a version is deployed)."""
+from ..cases import deadlines, penalties, services
+
+
+def registry(calendar):
+    """{operator name: handler(call, **params)}, bound to the app's calendar."""
+    return {
+        "record_penalty": penalties.record_penalty,
+        "merge_case": services.merge_case,
+        "notify": services.notify,
+        "extend_deadline": deadlines.make_extend_deadline(calendar),
+    }

@@ -1,0 +1,184 @@
+"""The form of every user step of the case process, as marshmallow schemas: the step's `form`
+property maps to its schema in FORMS, and the CLI, the API and the web UI all validate with it.
+Unknown fields are refused.
+
+A rule a schema cannot check alone, because it depends on where the case stands (which units are
+below the holder, which cases are open), is the schema's `in_context` method, right beside its
+fields; the web form asks the same methods for its choices, so a rule is written once."""
+from dataclasses import dataclass
+
+from marshmallow import ValidationError, fields, validates_schema
+
+from ..cases.forms import CATEGORY, URGENCIES
+from ..cases.service import CaseError, open_duplicate
+from ..forms import FormSchema, between, length, one_of, require
+from ..process.contract import CaseState
+
+
+@dataclass
+class StepContext:
+    """Where the case stands when a step's form is checked."""
+
+    session: object
+    directory: object
+    case: object             # the cases.models.Case row
+    state: CaseState         # the contract variables of the task's data
+
+
+def _invalid(field, message):
+    return ValidationError({field: [message]})
+
+
+class StepSchema(FormSchema):
+    """A step's form; `in_context` adds the checks that need the case (none by default)."""
+
+    def in_context(self, form, ctx: StepContext):
+        """Raise ValidationError when `form` (already loaded) does not fit where the case stands."""
+
+
+class AcceptReportSchema(StepSchema):
+    """受理审核: file, void, merge into a duplicate, or send a grid worker to verify first."""
+
+    decision = fields.String(required=True, validate=one_of(("file", "void", "merge", "verify")))
+    category = fields.String(load_default=None, allow_none=True, validate=CATEGORY)
+    urgency = fields.String(load_default=None, allow_none=True, validate=one_of(URGENCIES))
+    reason = fields.String(load_default="", validate=length(max=1000))
+    duplicate_of = fields.String(load_default=None, allow_none=True, validate=length(max=30))
+
+    @validates_schema
+    def _by_decision(self, data, **kwargs):
+        if data["decision"] == "file":
+            require(data, "urgency", "立案")
+        elif data["decision"] == "void":
+            require(data, "reason", "作废")
+        elif data["decision"] == "merge":
+            require(data, "duplicate_of", "并案")
+
+    def in_context(self, form, ctx):
+        if form["decision"] == "merge":
+            try:
+                open_duplicate(ctx.session, form["duplicate_of"], instance_id=ctx.case.instance_id)
+            except CaseError as err:
+                raise _invalid(err.field, str(err)) from None
+
+
+class VerifyReportSchema(StepSchema):
+    """核实: does the reported problem exist?"""
+
+    exists = fields.Boolean(required=True)
+    note = fields.String(load_default="", validate=length(max=1000))
+
+
+class DispatchSchema(StepSchema):
+    """派遣: assign to a unit below, handle here, or return to the level above."""
+
+    action = fields.String(required=True, validate=one_of(("assign", "handle", "return")))
+    unit = fields.String(load_default=None, allow_none=True, validate=length(max=20))
+    reason = fields.String(load_default="", validate=length(max=1000))
+
+    @validates_schema
+    def _by_action(self, data, **kwargs):
+        if data["action"] == "assign":
+            require(data, "unit", "下派")
+        elif data["action"] == "return":
+            require(data, "reason", "退回")
+
+    @staticmethod
+    def targets(directory, holder):
+        """The units `holder` may dispatch to: those directly below it, never a grid."""
+        return [c for c in directory.children(holder) if directory.kind(c) != "grid"]
+
+    @staticmethod
+    def actions(holder, center):
+        """What the holder may do: the command center has no level above to return to."""
+        return ("assign", "handle") if holder == center else ("assign", "handle", "return")
+
+    def in_context(self, form, ctx):
+        holder = ctx.state.holder
+        if form["action"] not in self.actions(holder, ctx.state.center):
+            raise _invalid("action", "指挥中心不能退回")
+        if form["action"] == "assign" and form["unit"] not in self.targets(ctx.directory, holder):
+            if ctx.directory.kind(form["unit"]) == "grid":
+                raise _invalid("unit", "不能派遣到网格，请派遣到社区或部门")
+            raise _invalid("unit", f"{form['unit']} 不是 {ctx.directory.name(holder)} 的下级单位")
+
+
+class HandleSchema(StepSchema):
+    """处置: done (with the result), ask for an extension, or return as not ours."""
+
+    action = fields.String(required=True, validate=one_of(("done", "extend", "return")))
+    result = fields.String(load_default="", validate=length(max=2000))
+    working_days = fields.Integer(load_default=None, allow_none=True, validate=between(1, 30))
+    reason = fields.String(load_default="", validate=length(max=1000))
+
+    @validates_schema
+    def _by_action(self, data, **kwargs):
+        if data["action"] == "done":
+            require(data, "result", "办结")
+        elif data["action"] == "extend":
+            require(data, "working_days", "申请延期")
+            require(data, "reason", "申请延期")
+        elif data["action"] == "return":
+            require(data, "reason", "退回")
+
+    def in_context(self, form, ctx):
+        if form["action"] == "return" and len(ctx.state.chain) < 2:
+            raise _invalid("action", "指挥中心自行处置的案件不能退回")
+
+
+class ApproveExtensionSchema(StepSchema):
+    """延期审批: approve (possibly fewer days than asked) or refuse."""
+
+    approved = fields.Boolean(required=True)
+    # left out: as many as the unit asked for (the extension service reads the asked days)
+    working_days = fields.Integer(load_default=None, allow_none=True, validate=between(1, 30))
+    comment = fields.String(load_default="", validate=length(max=1000))
+
+
+class ReviewSchema(StepSchema):
+    """审核: approve the handling result on its way up, or send it back to the handler."""
+
+    approved = fields.Boolean(required=True)
+    comment = fields.String(load_default="", validate=length(max=1000))
+
+    @validates_schema
+    def _why_not(self, data, **kwargs):
+        if not data["approved"]:
+            require(data, "comment", "退回重办")
+
+
+class CheckResultSchema(StepSchema):
+    """核查: the grid worker's on-site check."""
+
+    passed = fields.Boolean(required=True)
+    note = fields.String(load_default="", validate=length(max=1000))
+
+    @validates_schema
+    def _why_not(self, data, **kwargs):
+        if not data["passed"]:
+            require(data, "note", "核查不通过")
+
+
+class CloseCaseSchema(StepSchema):
+    """结案."""
+
+    comment = fields.String(load_default="", validate=length(max=1000))
+
+
+class SuperviseSchema(StepSchema):
+    """督办: the shift lead presses the unit holding an overdue case."""
+
+    comment = fields.String(required=True, validate=length(min=1, max=1000))
+
+
+FORMS = {
+    "accept_report": AcceptReportSchema,
+    "verify_report": VerifyReportSchema,
+    "dispatch": DispatchSchema,
+    "handle": HandleSchema,
+    "approve_extension": ApproveExtensionSchema,
+    "review": ReviewSchema,
+    "check_result": CheckResultSchema,
+    "close_case": CloseCaseSchema,
+    "supervise": SuperviseSchema,
+}

@@ -1,0 +1,97 @@
+"""Open tasks: kept in step with the instance after every step (an engine listener), listed for a
+user, and completed through the permission, form and context checks."""
+from sqlalchemy import delete, select
+
+from engine import instances
+from engine.models import Instance
+
+from ..cases.models import Case
+from ..cases.service import case_of
+from ..errors import PermissionDenied
+from ..process import contract
+from .forms import FORMS, StepContext
+from .models import OpenTask
+
+
+def assignment(workflow, task):
+    """(step, role, unit) of a ready user task, from its `form`, `role` and `unit` properties."""
+    props = contract.step_properties(task.task_spec)
+    engine = workflow.script_engine
+    role = engine.evaluate(task, props["role"]) if props.get("role") else None
+    unit = engine.evaluate(task, props["unit"]) if props.get("unit") else None
+    return props.get("form", task.task_spec.bpmn_id), role, unit
+
+
+def refresh(session, loaded):
+    """Listener: make the open_tasks rows match the instance's READY user tasks."""
+    case = case_of(session, loaded)
+    if case is None:
+        return
+    ready = {str(t.id): t for t in loaded.ready_user_tasks()}
+    existing = loaded.ready_at_load      # the rows written when the instance was last saved
+    gone = existing - set(ready)
+    if gone:
+        session.execute(delete(OpenTask).where(OpenTask.task_id.in_(gone)))
+    now = loaded.workflow.script_engine.now()
+    for task_id in set(ready) - existing:
+        step, role, unit = assignment(loaded.workflow, ready[task_id])
+        session.add(OpenTask(task_id=task_id, instance_id=loaded.id, case_id=case.id, step=step,
+                             role=role, unit_code=unit, created_at=now))
+
+
+def units_acting_for(directory, user):
+    """The task units a user acts for: their own, and for a grid worker also their community
+    (a grid worker takes the community's checks when a case has no grid)."""
+    units = [user.unit_code]
+    if user.role == "grid" and directory.parent(user.unit_code):
+        units.append(directory.parent(user.unit_code))
+    return units
+
+
+def may_complete(directory, user, task):
+    """Whether `user` may complete the open task: its role, and one of the units they act for."""
+    return user.role == task.role and task.unit_code in units_acting_for(directory, user)
+
+
+def list_tasks(session, directory, *, user=None, case_no=None):
+    """Open tasks, newest first: all of them, or those the user may complete."""
+    query = select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
+    if case_no:
+        query = query.where(Case.case_no == case_no)
+    if user is not None:
+        query = query.where(OpenTask.role == user.role, OpenTask.unit_code.in_(units_acting_for(directory, user)))
+    rows = session.execute(query.order_by(OpenTask.created_at.desc(), OpenTask.task_id))
+    return [(task, case) for task, case in rows]
+
+
+def complete(session, runtime, directory, *, user, task_id, data):
+    """Complete an open task as `user` with form `data`; returns the case.
+
+    Raises instances.NotFound (no such open task), PermissionDenied, ValidationError (422 with
+    field messages) or instances.Conflict (someone else completed or changed it meanwhile).
+    """
+    # One query for the task, its case and its instance (instances.load then finds it in the session).
+    found = session.execute(
+        select(OpenTask, Case, Instance).join(Case, Case.id == OpenTask.case_id)
+        .join(Instance, Instance.id == OpenTask.instance_id).where(OpenTask.task_id == str(task_id))).first()
+    if found is None:
+        raise instances.NotFound(f"no open task {task_id}")
+    row, case, _instance = found
+    if not may_complete(directory, user, row):
+        raise PermissionDenied(f"{user.username} ({user.role}, {user.unit_code}) may not complete this "
+                               f"{row.step} task of unit {row.unit_code}")
+    schema_class = FORMS.get(row.step)
+    if schema_class is None:
+        raise instances.NotFound(f"step {row.step!r} has no form")
+    schema = schema_class()
+    form = schema.load(data)
+    loaded = instances.load(session, runtime, row.instance_id, actor=user.username)
+    loaded.scratch["case"] = case
+    task = loaded.task(task_id)
+    schema.in_context(form, StepContext(session=session, directory=directory, case=case,
+                                        state=contract.read(task.data)))
+    # An optional field left empty does not wipe what the case already knows (e.g. its category).
+    values = {k: v for k, v in form.items() if v is not None or task.data.get(k) is None}
+    instances.complete_task(loaded, task, values)
+    instances.save(session, runtime, loaded)
+    return case
