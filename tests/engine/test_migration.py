@@ -1,25 +1,17 @@
 """Migrating running cases between deployments, on the real default process."""
-from pathlib import Path
-
 import pytest
 
 from engine import deployments, instance_migration as migration, instances
 from handlers.audit import verify as audit
 from handlers.cases import service as cases
+from tests import deployment_files
 from tests.helpers import at
 
-PROCESSES = Path(__file__).resolve().parents[2] / "processes"
+PROCESSES = deployment_files.PROCESSES
 
 
 def deploy_with_b_limit(city, days):
-    files = {p.name: p.read_bytes() for p in PROCESSES.iterdir() if p.suffix in (".bpmn", ".dmn")}
-    table = files["time_limit.dmn"].decode()
-    rows = table.split('"B"', 1)
-    assert len(rows) == 2
-    head, tail = rows
-    # the output entry of the B rule is the first <text>2</text> after "B"
-    tail = tail.replace("<text>2</text>", f"<text>{days}</text>", 1)
-    files["time_limit.dmn"] = (head + '"B"' + tail).encode()
+    files = deployment_files.b_limit(days)
     return city.work(lambda s: deployments.deploy(s, city.runtime, files=files, process_id="case_handling",
                                                   actor="owner", note=f"B limit {days}"))
 
@@ -94,7 +86,7 @@ def test_readable_diff_between_versions(city):
     assert list(found["processes"]["case_handling"]["changed"]) == ["time_limit"]   # only the table's task
     assert found["processes"]["case_handling"]["added"] == [] and found["processes"]["case_handling"]["removed"] == []
     changed_rows = found["tables"]["time_limit"]["changed"]
-    assert [(v["before"], v["after"]) for v in changed_rows.values()] == [((('"B"',), ("2",)), (('"B"',), ("3",)))]
+    assert [(v["before"], v["after"]) for v in changed_rows.values()] == [((('"B"',), ("2", "0.8")), (('"B"',), ("3", "0.8")))]
     assert found["tables"]["penalty_points"] == {"added": {}, "removed": {}, "changed": {}}
 
 
