@@ -93,7 +93,7 @@ def main():
         runtime.workflows.clear()              # a fresh process: every due instance is read from the database
         t0 = time.perf_counter()
         result = sweep.sweep(db, runtime)
-        sweep = time.perf_counter() - t0
+        elapsed = time.perf_counter() - t0
         with db.unit_of_work() as session:
             left = session.scalar(select(func.count()).select_from(Timer).where(Timer.due_at <= NOW))
         db.dispose()
@@ -102,8 +102,8 @@ def main():
                 conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     print(f"{args.db}: {waiting} waiting timers, {due} due (set up in {set_up:.1f} s)")
     print(f"due-index query           : {query * 1000:.1f} ms")
-    print(f"sweep                     : {sweep:.3f} s for {result.fired} timers fired on {result.instances} instances "
-          f"({result.fired / sweep:.0f} timers/s), {result.conflicts} conflicts, {len(fired_calls)} service calls, "
+    print(f"sweep                     : {elapsed:.3f} s for {result.fired} timers fired on {result.instances} instances "
+          f"({result.fired / elapsed:.0f} timers/s), {result.conflicts} conflicts, {len(fired_calls)} service calls, "
           f"{left} still due afterwards (target: < 1 s)")
 
 

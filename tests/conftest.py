@@ -106,3 +106,9 @@ def live_city(city):
     yield city
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def cli(city):
+    """A CLI runner on `city` (`flask --app app ...` as a test calls it)."""
+    return city.app.test_cli_runner()

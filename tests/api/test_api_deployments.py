@@ -6,7 +6,7 @@ import io
 import pytest
 
 from engine import deployments
-from handlers.process import deploy, versions
+from handlers.process import deploy
 from tests import deployment_files as files
 from tests.api.httpapi import assert_error
 

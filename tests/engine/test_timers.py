@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
 
-from engine import deployments, events, instances, replay, sweep, timers
+from engine import deployments, events, instances, replay, sweep
 from engine.clock import SimulatedClock
 from engine.db import Base, Database
 from engine.models import Instance, Timer

@@ -11,7 +11,6 @@ from engine.models import Timer
 from handlers import errors
 from handlers.audit import verify as audit
 from handlers.cases import service as cases
-from handlers.worklist import service as worklist
 from tests.helpers import at
 
 CENTER, SIMING, JIALIAN, YINGCUI = "350200", "350203", "350203011", "350203011003"
@@ -308,7 +307,7 @@ def test_deadline_in_a_year_without_data_is_recomputed_when_the_data_arrives(db_
     from tests.helpers import City
 
     folder = tmp_path / "calendar"
-    shutil.copytree(Path(__file__).resolve().parents[2] / "calendar", folder)
+    shutil.copytree(Path(__file__).resolve().parents[3] / "calendar", folder)
     city = City(make_app(db_url, CITYGRID_CALENDAR_DIR=str(folder)))
     city.setup()
     # Thu 2026-12-31 16:10, C = 4 working days. Provisional 2027: 01-01 estimated 元旦, weekend,

@@ -16,7 +16,7 @@ from handlers.workcalendar.worktime import (
 )
 from handlers.workcalendar.cli import deadline_lines, years_lines
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / "calendar"
 SH = ZoneInfo("Asia/Shanghai")
 H = timedelta(hours=1)
