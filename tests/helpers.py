@@ -104,3 +104,13 @@ class City:
         for unit in units:
             user = "dispatcher" if unit == "350200" else f"officer-{unit}"
             self.complete(case_no, "review", user, approved=True)
+
+
+# The published JSON of a case and of an open task (README: `cases show --json`, `tasks list
+# --json`, the API): written out here, independently of the schemas that produce them.
+CASE_KEYS = {"case_no", "status", "category", "urgency", "channel", "external_ref", "description", "address",
+             "community", "grid", "lat", "lng", "reporter", "reported_at", "filed_at", "due_at", "due_provisional",
+             "holder_unit", "holder_name", "handler_unit", "overdue", "closed_at", "merged_into", "rework_count",
+             "penalties", "open_tasks"}
+TASK_KEYS = {"id", "case_no", "step", "role", "unit", "created_at", "category", "urgency", "status", "holder_unit",
+             "due_at", "due_provisional"}

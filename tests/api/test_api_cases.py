@@ -1,8 +1,7 @@
 """Reading cases: only within the caller's unit subtree (others are 404, as if unknown), the case
 list's filters and pages, and the JSON shapes the OpenAPI document promises."""
-from api.schemas import CaseSchema, TaskSchema
 from tests.api.httpapi import assert_error
-from tests.helpers import SEWAGE
+from tests.helpers import CASE_KEYS, SEWAGE, TASK_KEYS
 
 SIMING_GRID, HULI_GRID = "grid-35020301100301", "grid-35020600100101"
 
@@ -46,7 +45,7 @@ def test_visibility_follows_the_unit_subtree(api):
     assert numbers(huli_officer.get("/api/v1/cases")) == [huli, siming]
     tasks = huli_officer.get("/api/v1/tasks").json()
     assert [(t["case_no"], t["step"]) for t in tasks] == [(siming, "dispatch")]
-    assert set(tasks[0]) == set(TaskSchema().fields)
+    assert set(tasks[0]) == TASK_KEYS
 
 
 def test_case_list_filters_and_pages(api):
@@ -62,7 +61,7 @@ def test_case_list_filters_and_pages(api):
     listed = intake.get("/api/v1/cases", params={"per_page": 2})
     page = listed.json()
     assert (page["total"], page["pages"], page["page"], numbers(listed)) == (3, 2, 1, [third, second])
-    assert set(page["items"][0]) == set(CaseSchema().fields)
+    assert set(page["items"][0]) == CASE_KEYS
     assert numbers(intake.get("/api/v1/cases", params={"per_page": 2, "page": 2})) == [first]
     assert numbers(intake.get("/api/v1/cases", params={"per_page": 2, "page": 9})) == []
     assert numbers(intake.get("/api/v1/cases", params={"status": "dispatching"})) == [first]

@@ -190,3 +190,18 @@ def test_only_who_may_complete_a_task_sees_its_form(city, browse):
     assert city.show(case_no)["holder_unit"] == SIMING
     # An unknown or completed task is simply not there.
     assert browse(f"officer-{SIMING}").get("/tasks/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_the_accept_forms_hint_says_the_limits_of_the_cases_own_table(city, browse):
+    from engine import deployments
+    from tests import deployment_files
+    city.set_clock("2026-03-02 16:05")
+    before = city.report()
+    city.work(lambda s: deployments.deploy(s, city.runtime, files=deployment_files.b_limit(3),
+                                           process_id="case_handling", actor="owner"))
+    after = city.report()
+    intake = browse("intake")
+    _, page = open_form(intake, city, before, "accept_report")
+    assert "立案时必填：A 1个工作日，B 2个工作日，C 4个工作日" in text(page)
+    _, page = open_form(intake, city, after, "accept_report")
+    assert "立案时必填：A 1个工作日，B 3个工作日，C 4个工作日" in text(page)

@@ -4,13 +4,15 @@ import threading
 
 import pytest
 from marshmallow import ValidationError
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
 
 from engine import instances
 from engine.models import Timer
 from handlers import errors
 from handlers.audit import verify as audit
 from handlers.cases import service as cases
+from handlers.worklist import service as worklist
 from tests.helpers import at
 
 CENTER, SIMING, JIALIAN, YINGCUI = "350200", "350203", "350203011", "350203011003"
@@ -245,22 +247,42 @@ def test_wrong_user_and_bad_form_change_nothing(city):
 
 
 def test_racing_completions_exactly_one_wins(city):
+    """Two dispatchers complete one task at once. On PostgreSQL both have loaded the instance before
+    either writes (a barrier before their flushes), so the loser's version-checked UPDATE fails:
+    Conflict. On SQLite a writing unit of work takes the write lock first, so the two run one after
+    the other and the second finds the task gone: NotFound. Either way exactly one wins."""
     case_no = file_case(city)
     task_id = city.task(case_no, "dispatch")["id"]
+    overlap = city.db.engine.dialect.name == "postgresql"
     barrier, outcomes = threading.Barrier(2), []
 
+    def wait_for_the_other(session, flush_context, instances_):
+        if session.info.get("racer") and not session.info.pop("waited", False):
+            session.info["waited"] = True
+            barrier.wait(timeout=30)
+
     def attempt(unit):
-        barrier.wait()
+        barrier.wait(timeout=30)
         try:
-            city.complete_id(task_id, "dispatcher", action="assign", unit=unit)
+            def do(session):
+                session.info["racer"] = overlap
+                case = worklist.complete(session, city.runtime, city.directory, user=city.user(session, "dispatcher"),
+                                         task_id=task_id, data={"action": "assign", "unit": unit})
+                return case.status
+            city.work(do)
             outcomes.append("won")
         except (instances.Conflict, instances.NotFound) as exc:
             outcomes.append(type(exc).__name__)
 
-    threads = [threading.Thread(target=attempt, args=(u,)) for u in (SIMING, "350206")]
-    [t.start() for t in threads]
-    [t.join(30) for t in threads]
-    assert sorted(outcomes)[-1] == "won" and outcomes.count("won") == 1, outcomes
+    event.listen(Session, "before_flush", wait_for_the_other)
+    try:
+        threads = [threading.Thread(target=attempt, args=(u,)) for u in (SIMING, "350206")]
+        [t.start() for t in threads]
+        [t.join(60) for t in threads]
+    finally:
+        event.remove(Session, "before_flush", wait_for_the_other)
+    assert not any(t.is_alive() for t in threads) and len(outcomes) == 2, outcomes
+    assert sorted(outcomes) == sorted(["won", "Conflict" if overlap else "NotFound"]), outcomes
     assert len([t for t in city.open_tasks(case_no) if t["step"] == "dispatch"]) == 1
     verify_all(city)
 

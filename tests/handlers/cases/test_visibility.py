@@ -1,0 +1,97 @@
+"""cases.visibility: who sees a case, in Python (`can_see`) and in SQL (`visible_clause`), on cases
+that went different ways (dispatched down and handled, returned by a district and sent elsewhere,
+given to a city department, not yet filed): the two agree for every demo user, and a unit that
+returned a case still sees it."""
+from sqlalchemy import select
+
+from handlers.cases import search, service as cases, visibility
+from handlers.cases.models import Case, CaseUnit
+from handlers.org.models import User
+from tests.handlers.cases.test_lifecycle import CENTER, JIALIAN, SIMING, YINGCUI, file_case
+
+HULI = "350206"
+FACILITIES = "350200901"
+HAICANG_COMMUNITY = "350205001001"
+TONGAN_COMMUNITY = "350212001001"
+
+
+def varied_cases(city):
+    """{name: case number} of four cases that went four ways."""
+    handled = file_case(city)
+    city.dispatch_down(handled, SIMING, JIALIAN, YINGCUI)
+    returned = file_case(city, reported="2026-03-02 16:20", filed="2026-03-02 16:25")
+    city.complete(returned, "dispatch", "dispatcher", action="assign", unit=HULI)
+    city.complete(returned, "dispatch", f"officer-{HULI}", action="return", reason="不属于湖里区")
+    city.complete(returned, "dispatch", "dispatcher", action="assign", unit=SIMING)
+    department = file_case(city, reported="2026-03-02 16:30", filed="2026-03-02 16:35", channel="hotline12345",
+                           grid=None, community=TONGAN_COMMUNITY)
+    city.complete(department, "dispatch", "dispatcher", action="assign", unit=FACILITIES)
+    unfiled = city.report(channel="hotline12345", community=HAICANG_COMMUNITY, grid=None)
+    return {"handled": handled, "returned": returned, "department": department, "unfiled": unfiled}
+
+
+def seen_both_ways(city, username):
+    """(case numbers can_see says, case numbers the SQL predicate gives) for one user."""
+    def read(session):
+        user = session.scalar(select(User).where(User.username == username))
+        everything = session.scalars(select(Case)).all()
+        in_python = {c.case_no for c in everything if visibility.can_see(city.directory, user, c)}
+        in_sql = set(session.scalars(select(Case.case_no).where(visibility.visible_clause(city.directory, user))))
+        return in_python, in_sql
+    return city.work(read)
+
+
+def test_python_and_sql_agree_for_every_user(city):
+    varied_cases(city)
+    usernames = city.work(lambda s: list(s.scalars(select(User.username).order_by(User.username))))
+    assert len(usernames) == 70
+    for username in usernames:
+        in_python, in_sql = seen_both_ways(city, username)
+        assert in_python == in_sql, username
+
+
+def test_who_sees_what(city):
+    numbers = varied_cases(city)
+    everything = set(numbers.values())
+
+    def seen(username):
+        return {name for name, no in numbers.items() if no in seen_both_ways(city, username)[0]}
+    assert {no for no in everything if no in seen_both_ways(city, "intake")[0]} == everything   # the center
+    assert seen("auditor") == set(numbers)
+    assert seen(f"officer-{SIMING}") == {"handled", "returned"}
+    assert seen(f"officer-{YINGCUI}") == {"handled", "returned"}    # reported in its grid
+    assert seen(f"officer-{HULI}") == {"returned"}                  # returned it, still sees it
+    assert seen(f"officer-{FACILITIES}") == {"department"}
+    assert seen("officer-350205") == {"unfiled"}                    # 海沧区: where it was reported
+    assert seen("officer-350212") == {"department"}                 # 同安区: in its territory
+    assert seen("officer-350213") == set()                          # 翔安区: nothing of its own
+
+
+def test_the_case_units_index_is_the_case_rows_units(city):
+    numbers = varied_cases(city)
+
+    def read(session):
+        found = {}
+        for case in session.scalars(select(Case)):
+            indexed = set(session.scalars(select(CaseUnit.unit_code).where(CaseUnit.case_id == case.id)))
+            found[case.case_no] = (indexed, visibility.units_of(case))
+        return found
+    for case_no, (indexed, units) in city.work(read).items():
+        assert indexed == units, case_no
+    returned = city.work(lambda s: visibility.units_of(cases.get_by_no(s, numbers["returned"])))
+    assert {CENTER, HULI, SIMING, YINGCUI} <= returned
+
+
+def test_search_lists_and_counts_only_what_the_user_sees(city):
+    varied_cases(city)
+    now = city.now()
+
+    def page(username):
+        def read(session):
+            user = session.scalar(select(User).where(User.username == username))
+            found = search.search(session, city.directory, user=user, filters=search.Filters(), now=now)
+            return found.total, {c.case_no for c in found.items}
+        return city.work(read)
+    total, items = page(f"officer-{HULI}")
+    assert total == len(items) == 1
+    assert page("intake")[0] == 4
