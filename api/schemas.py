@@ -1,6 +1,7 @@
 """The API's own schemas: what it reads beyond the domain forms (login, queries, photo uploads)
-and what it answers (cases, events, tasks, photos, tokens, errors). The response schemas document
-the JSON the domain serializers give (`handlers.serialize`); a test keeps the two in step."""
+and what it answers (events, photos, tokens, deadlines, errors), dumped through these same schemas;
+the case and the task are the domain's own (`handlers.cases.schemas`, `handlers.worklist.schemas`).
+The OpenAPI document is generated from them all."""
 from datetime import date, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema

@@ -1,4 +1,4 @@
-"""engine.migrate: the Alembic migrations give exactly the schema of the models, on a fresh SQLite
+"""engine.schema: the Alembic migrations give exactly the schema of the models, on a fresh SQLite
 file and on PostgreSQL, and running them again changes nothing."""
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext

@@ -1,4 +1,4 @@
-"""Tests of handlers/workcalendar.py and its CLI (handlers/workcalendar_cli.py)."""
+"""Tests of handlers/workcalendar/worktime.py and its CLI (handlers/workcalendar/cli.py)."""
 import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
