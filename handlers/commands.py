@@ -24,34 +24,28 @@ def directory():
     return current_app.extensions["citygrid.directory"]
 
 
-def _refused(exc):
-    found = errors.classify(exc)
-    if found is None:
-        raise exc
-    raise click.ClickException(found.line) from None
+def _in(unit_of_work, fn):
+    rt = runtime()
+    try:
+        with unit_of_work() as session:
+            rt.clock.sync(session)
+            return fn(session, rt)
+    except errors.REFUSALS as exc:
+        found = errors.classify(exc)
+        if found is None:
+            raise
+        raise click.ClickException(found.line) from None
 
 
 def run(fn):
     """fn(session, runtime) in one unit of work (committed once); a refusal exits with one line."""
-    rt = runtime()
-    try:
-        with get_db().unit_of_work() as session:
-            rt.clock.sync(session)
-            return fn(session, rt)
-    except errors.REFUSALS as exc:
-        _refused(exc)
+    return _in(get_db().unit_of_work, fn)
 
 
 def read(fn):
     """fn(session, runtime) in a read-only unit of work: it takes no write lock (SQLite), so a
     long read (an audit of every case) never holds up the writers; nothing it does is committed."""
-    rt = runtime()
-    try:
-        with get_db().reading() as session:
-            rt.clock.sync(session)
-            return fn(session, rt)
-    except errors.REFUSALS as exc:
-        _refused(exc)
+    return _in(get_db().reading, fn)
 
 
 def json_object(text):
