@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select
 
 from .models import Timer
-from .spiff import OCCURRENCE, TimerEventDefinition
+from .spiff import OCCURRENCE, ClockCycle, TimerEventDefinition
 
 
 def _due(task):
@@ -36,9 +36,10 @@ def fired_marks(workflow):
 
 
 def replace(session, runtime, instance_id, waiting):
-    session.execute(delete(Timer).where(Timer.instance_id == instance_id))
+    connection = session.connection()   # plain Core statements: these rows are never ORM objects
+    connection.execute(delete(Timer.__table__).where(Timer.__table__.c.instance_id == instance_id))
     if waiting:
-        session.execute(insert(Timer), [
+        connection.execute(insert(Timer.__table__), [
             dict(instance_id=instance_id, task_id=task_id, spec_name=name, due_at=due,
                  provisional=runtime.calendar.is_provisional(due))
             for task_id, name, due in waiting])
@@ -62,9 +63,18 @@ def due_instances(session, now: datetime, limit=None, skip_locked=False):
 
 def rearm(workflow):
     """Forget the computed due time of every waiting timer that has not fired yet, and recompute it
-    from the task's (possibly changed) data now."""
+    from the task's (possibly changed) data now. A cycle that has fired already resumes no earlier
+    than its next firing: an instant it fired is never fired again (a deadline extended while a
+    case is overdue restarts its daily count from the new deadline, but never repeats a day)."""
+    engine = workflow.script_engine
     for task in list(workflow.event_manager.tasks.values()):
-        if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
-            if not task.internal_data.get("event_fired"):
-                task.internal_data.pop("event_value", None)
-                task.task_spec._update(task)
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition) or task.internal_data.get("event_fired"):
+            continue
+        before = task.internal_data.pop("event_value", None)
+        if isinstance(definition, ClockCycle) and isinstance(before, dict) and before.get("next"):
+            fresh = definition.initial_value(engine, engine.evaluate(task, definition.expression))
+            if datetime.fromisoformat(fresh["next"]) < datetime.fromisoformat(before["next"]):
+                fresh.update(next=before["next"], cycles=before["cycles"])
+            task.internal_data["event_value"] = fresh
+        task.task_spec._update(task)

@@ -134,6 +134,24 @@ def test_extension_moves_the_deadline_and_its_timers(city):
     verify_all(city)
 
 
+def test_extension_approved_while_overdue_never_repeats_a_days_penalty(city):
+    case_no = file_case(city)                                   # due Tue 2026-03-03 16:10
+    city.dispatch_down(case_no, SIMING, JIALIAN, YINGCUI)
+    city.set_clock("2026-03-06 10:00")                          # Fri: overdue Tue, further days Wed and Thu
+    city.sweep()
+    assert [p["reason"] for p in city.show(case_no)["penalties"]] == ["overdue", "overdue_day", "overdue_day"]
+    # One working day more: the new deadline (Wed 16:10) has passed too; Thu's day is not counted again.
+    city.complete(case_no, "handle", f"officer-{YINGCUI}", action="extend", working_days=1, reason="需物业报价")
+    city.complete(case_no, "approve_extension", "shiftlead", approved=True, comment="同意")
+    assert city.show(case_no)["due_at"] == "2026-03-04T16:10:00+08:00"
+    assert city.sweep().fired == 0
+    assert len(city.show(case_no)["penalties"]) == 3
+    city.set_clock("2026-03-06 16:10")                          # Fri's further day comes as it would have
+    city.sweep()
+    assert [p["reason"] for p in city.show(case_no)["penalties"]] == ["overdue"] + ["overdue_day"] * 3
+    verify_all(city)
+
+
 def test_refused_extension_keeps_the_deadline(city):
     case_no = file_case(city)
     city.dispatch_down(case_no, SIMING)
