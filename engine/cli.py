@@ -58,12 +58,16 @@ def show_instant(runtime, instant):
 
 
 def upgrade(app):
-    """Migrate the schema to the newest version, then deploy the shipped processes if they changed."""
+    """Migrate the schema to the newest version, deploy the shipped processes if they changed, then
+    run what the app registered to follow an upgrade (`citygrid.after_upgrade`: f(session, runtime))."""
     schema.upgrade(app.config["DATABASE_URL"])
     runtime = get_runtime(app)
     with get_db(app).unit_of_work() as session:
         runtime.clock.sync(session)
-        return deployments.deploy_directory(session, runtime, app.config["CITYGRID_PROCESS_DIR"], actor="system")
+        deployed = deployments.deploy_directory(session, runtime, app.config["CITYGRID_PROCESS_DIR"], actor="system")
+        for hook in app.extensions.get("citygrid.after_upgrade", ()):
+            hook(session, runtime)
+    return deployed
 
 
 db_group = AppGroup("db", help="Database schema and shipped processes.")

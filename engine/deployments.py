@@ -4,6 +4,7 @@ import json
 import re
 from dataclasses import dataclass, asdict
 from pathlib import Path
+from types import SimpleNamespace
 
 from lxml import etree
 from sqlalchemy import select
@@ -16,6 +17,8 @@ from .models import Deployment
 from .sandbox import SandboxViolation, compile_checked
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+# A `?` outside quotes in a decision table's match cell: the DMN engine's stand-in for the input.
+QUESTION_MARK = re.compile(r'(\?)(?=(?:[^\'"]|[\'"][^\'"]*[\'"])*$)')
 ISO_LITERAL = re.compile(r"^(R\d*/.*|P(\d|T)[0-9A-Z.]*|\d{4}-\d{2}-\d{2}.*)$")
 
 
@@ -81,9 +84,30 @@ def parse(files: dict[str, bytes], process_id: str, runtime):
     problems = lint_expressions(spec, subprocess_specs, runtime)
     for linter in runtime.linters:
         problems.extend(linter(spec, subprocess_specs))
+    tables = decision_tables(parser)
+    called = {ts.dmnEngine.decision_table.id for ts in all_task_specs(spec, subprocess_specs)
+              if getattr(getattr(ts, "dmnEngine", None), "decision_table", None) is not None}
+    for decision_id, table in tables.items():
+        if table.id not in called:     # the called ones were linted on their task
+            problems.extend(lint_table(SimpleNamespace(bpmn_id=decision_id), table))
+    for linter in runtime.decision_linters:
+        problems.extend(linter(spec, tables))
     if problems:
         raise DeploymentError(problems)
     return spec, subprocess_specs
+
+
+def decision_tables(parser):
+    """{decision id: DecisionTable} of every decision in the parsed DMN files, called by a task or not
+    (the domain may evaluate some itself); raises DeploymentError for a decision that does not parse."""
+    found = {}
+    for decision_id, dmn_parser in parser.dmn_parsers.items():
+        try:
+            dmn_parser.parse()
+        except (ValidationException, SpiffWorkflowException, KeyError, IndexError, etree.XPathError) as exc:
+            raise DeploymentError([Problem(dmn_parser.filename, decision_id, None, f"decision table: {exc}")]) from None
+        found[decision_id] = dmn_parser.decision.decisionTables[0]
+    return found
 
 
 def _problem(exc, filename):
@@ -143,6 +167,8 @@ def lint_table(task_spec, table):
     def check(source, what, allow_operator=False):
         if not source or not source.strip():
             return
+        # `?` stands for the input in a match cell (`80 <= ? < 90`), as the DMN engine reads it
+        source = QUESTION_MARK.sub("dmninputexpr", source) if allow_operator else source
         try:
             compile_checked(source, "eval")
         except SyntaxError:

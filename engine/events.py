@@ -70,7 +70,7 @@ def chain(head, *, stream, rows):
 def insert_rows(session, values):
     """One INSERT for rows made by `chain`."""
     if values:
-        session.execute(insert(Event), values)
+        session.connection().execute(insert(Event.__table__), values)   # plain Core: no ORM bulk path
 
 
 def _record_head(session, stream, seq, digest):

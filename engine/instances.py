@@ -34,7 +34,7 @@ class Loaded:
     workflow: BpmnWorkflow
     context: RunContext
     new_events: list = field(default_factory=list)
-    ready_at_load: frozenset = frozenset()        # ids of the READY user tasks when loaded
+    saved_events: list = field(default_factory=list)   # the event rows the last save appended (for listeners)
     scratch: dict = field(default_factory=dict)   # per-unit-of-work memo for listeners (e.g. the case row)
 
     def ready_user_tasks(self):
@@ -107,19 +107,24 @@ def load(session, runtime, instance_id, *, actor) -> Loaded:
         workflow = spiff.state_from_json(instance.state, spec, subprocess_specs)
     _attach(runtime, workflow, context)
     context.loaded = Loaded(instance, deployment, workflow, context)
-    context.loaded.ready_at_load = frozenset(str(t.id) for t in context.loaded.ready_user_tasks())
     return context.loaded
 
 
-def complete_task(loaded: Loaded, task, data: dict):
-    """Complete a READY user task with its form data and run the workflow until it waits."""
+def complete_task(loaded: Loaded, task, data: dict, meta: dict | None = None):
+    """Complete a READY user task with its form data and run the workflow until it waits.
+
+    `meta` is what the caller knew of the task (e.g. to whom it was assigned), recorded in the
+    event beside the form; replays read only the form."""
     if task.state != TaskState.READY or not task.task_spec.manual:
         raise NotFound(f"task {task.id} is not open")
     task.set_data(**data)
     loaded.ran()
     task.run()
+    recorded = {"task_id": str(task.id), "form": data}
+    if meta:
+        recorded["meta"] = meta
     loaded.new_events.append(dict(kind="task_completed", step=task.task_spec.bpmn_id or task.task_spec.name,
-                                  data={"task_id": str(task.id), "form": data}))
+                                  data=recorded))
     loaded.workflow.do_engine_steps()
 
 
@@ -172,6 +177,7 @@ def save(session, runtime, loaded: Loaded):
     except StaleDataError:
         raise Conflict(f"instance {instance_id} was changed by someone else; reload and try again") from None
     events.insert_rows(session, new_head[1])
+    loaded.saved_events = new_head[1]
     if timers_changed:
         timers.replace(session, runtime, instance_id, waiting)
     with session.no_autoflush:

@@ -13,6 +13,7 @@ from .scripting import FixedClock
 class ReplayResult:
     ok: bool
     problem: str | None = None
+    loaded: object = None        # the replayed instances.Loaded (when the replay got to the end)
 
 
 def _snapshot(workflow):
@@ -80,8 +81,9 @@ class _Replayer:
         return None
 
 
-def _run(session, runtime, instance, stream, until_seq=None):
-    """Replay the stream (up to and including event `until_seq`); returns (replayer, problem)."""
+def _run(session, runtime, instance, stream, until_seq=None, observe=None):
+    """Replay the stream (up to and including event `until_seq`); returns (replayer, problem).
+    `observe(event, loaded)` is called after each event is re-applied."""
     started = next((e for e in stream if e.kind == "started"), None)
     # The deployment it started on: later `migrated` events move the replay on as they moved the case.
     deployment = runtime.deployment(session, started.deployment_id if started else instance.deployment_id)
@@ -92,6 +94,8 @@ def _run(session, runtime, instance, stream, until_seq=None):
         later = [e for e in stream[index:] if e.kind == "data_changed" and e.data.get("external")]
         with runtime.replay_context(later):
             problem = replayer.apply(event)
+            if problem is None and observe is not None and replayer.loaded is not None:
+                observe(event, replayer.loaded)
         if problem:
             return replayer, problem
     if replayer.loaded is None:
@@ -110,12 +114,14 @@ def state_after(session, runtime, instance_id, seq):
     return replayer.loaded.workflow, replayer.deployment
 
 
-def replay_instance(session, runtime, instance_id) -> ReplayResult:
+def replay_instance(session, runtime, instance_id, observe=None) -> ReplayResult:
     """Re-run the recorded inputs (start, completions, timer firings, external data changes), each
-    in the world as it was then (runtime.replay_context), and compare with the stored state."""
+    in the world as it was then (runtime.replay_context), and compare with the stored state.
+    `observe(event, loaded)` sees the replayed instance right after each event (to rebuild what
+    was derived from it); the result's `loaded` is the replayed instance at the end."""
     instance = session.get(Instance, instance_id)
     stream = events.get_stream(session, events.instance_stream(instance_id))
-    replayer, problem = _run(session, runtime, instance, stream)
+    replayer, problem = _run(session, runtime, instance, stream, observe=observe)
     if problem:
         return ReplayResult(False, problem)
     if replayer.deployment.id != instance.deployment_id:
@@ -126,4 +132,4 @@ def replay_instance(session, runtime, instance_id) -> ReplayResult:
     # Through the same JSON round trip as the stored state, so that only content is compared.
     replayed = spiff.state_from_json(spiff.state_to_json(replayer.loaded.workflow), spec, subprocess_specs)
     problem = _first_difference(_snapshot(stored), _snapshot(replayed))
-    return ReplayResult(problem is None, problem)
+    return ReplayResult(problem is None, problem, replayer.loaded)

@@ -55,7 +55,8 @@ class Runtime:
         self.functions = dict(functions or {})
         self.services: dict[str, Callable] = dict(services or {})
         self.listeners: list[Callable] = []   # called as f(session, loaded) after every save
-        self.linters: list[Callable] = []     # called as f(parser, spec, subprocess_specs) -> [problems]
+        self.linters: list[Callable] = []     # called as f(spec, subprocess_specs) -> [problems]
+        self.decision_linters: list[Callable] = []   # f(spec, {decision id: DecisionTable}) -> [problems]
         self.workflows = WorkflowCache(cache_size)
         # Replay hook: given the external changes still ahead in a stream, a context manager under
         # which the world looks as it did before them (e.g. calendar data not yet loaded).

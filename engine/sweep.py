@@ -20,7 +20,8 @@ class SweepResult:
     conflicts: int = 0
 
 
-def _fire(session, runtime, instance_id, actor):
+def fire(session, runtime, instance_id, actor="timer"):
+    """Fire the due timers of one instance in the caller's unit of work; returns how many fired."""
     loaded = instances.load(session, runtime, instance_id, actor=actor)
     fired = instances.fire_due_timers(loaded)
     instances.save(session, runtime, loaded)
@@ -50,7 +51,7 @@ def sweep(db, runtime, *, actor="timer", batch=200, on_progress=None) -> SweepRe
                 with session.begin_nested():
                     fired = []
                     for instance_id in ids:
-                        fired.append(_fire(session, runtime, instance_id, actor))
+                        fired.append(fire(session, runtime, instance_id, actor))
                         if on_progress:
                             on_progress(1)
             except instances.Conflict:
@@ -58,7 +59,7 @@ def sweep(db, runtime, *, actor="timer", batch=200, on_progress=None) -> SweepRe
                 for instance_id in ids:
                     try:
                         with session.begin_nested():
-                            fired.append(_fire(session, runtime, instance_id, actor))
+                            fired.append(fire(session, runtime, instance_id, actor))
                     except instances.Conflict:
                         result.conflicts += 1
             result.instances += len(fired)

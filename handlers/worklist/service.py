@@ -1,10 +1,11 @@
 """Open tasks: kept in step with the instance after every step (an engine listener), listed for a
 user, and completed through the permission, form and context checks."""
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from engine import instances
 from engine.models import Instance
 
+from .. import localtime
 from ..cases.models import Case
 from ..cases.service import case_of
 from ..errors import PermissionDenied
@@ -28,15 +29,25 @@ def refresh(session, loaded):
     if case is None:
         return
     ready = {str(t.id): t for t in loaded.ready_user_tasks()}
-    existing = loaded.ready_at_load      # the rows written when the instance was last saved
+    table, connection = OpenTask.__table__, session.connection()   # plain Core: no ORM objects needed
+    existing = set(connection.execute(select(table.c.task_id).where(table.c.instance_id == loaded.id)).scalars())
     gone = existing - set(ready)
     if gone:
-        session.execute(delete(OpenTask).where(OpenTask.task_id.in_(gone)))
+        connection.execute(delete(table).where(table.c.task_id.in_(gone)))
     now = loaded.workflow.script_engine.now()
-    for task_id in set(ready) - existing:
+    added = []
+    for task_id in sorted(set(ready) - existing):
         step, role, unit = assignment(loaded.workflow, ready[task_id])
-        session.add(OpenTask(task_id=task_id, instance_id=loaded.id, case_id=case.id, step=step,
-                             role=role, unit_code=unit, created_at=now))
+        added.append(dict(task_id=task_id, instance_id=loaded.id, case_id=case.id, step=step, role=role,
+                          unit_code=unit, created_at=now))
+    if added:
+        connection.execute(insert(table), added)
+
+
+def assigned_to(row):
+    """What the completion event records of the task: the unit and role it was assigned to and
+    when it became open (the evaluation counts by them)."""
+    return {"unit": row.unit_code, "role": row.role, "opened_at": localtime.isoformat(row.created_at)}
 
 
 def units_acting_for(directory, user):
@@ -92,6 +103,6 @@ def complete(session, runtime, directory, *, user, task_id, data):
                                         state=contract.read(task.data)))
     # An optional field left empty does not wipe what the case already knows (e.g. its category).
     values = {k: v for k, v in form.items() if v is not None or task.data.get(k) is None}
-    instances.complete_task(loaded, task, values)
+    instances.complete_task(loaded, task, values, meta=assigned_to(row))
     instances.save(session, runtime, loaded)
     return case
