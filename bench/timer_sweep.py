@@ -8,7 +8,6 @@ is then copied with different due times (bulk INSERT), so setting up 100,000 sta
 the set-up time, then the sweep's time, timers fired, and the bare query time of the due index.
 """
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -18,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+import scratch  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from engine import deployments, instances, sweep, timers  # noqa: E402
@@ -70,15 +70,7 @@ def main():
     parser.add_argument("--due", type=float, default=0.01)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.db == "sqlite":
-            url = f"sqlite:///{tmp}/sweep.db"
-        else:   # a schema of its own, dropped afterwards: never touch anyone's tables
-            base = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-            schema = f"bench_{os.getpid()}"
-            with create_engine(base, isolation_level="AUTOCOMMIT").connect() as conn:
-                conn.execute(text(f"CREATE SCHEMA {schema}"))
-            url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    with tempfile.TemporaryDirectory() as tmp, scratch.database_url(args.db, tmp, "sweep") as url:
         db = Database(url)
         Base.metadata.create_all(db.engine)
         runtime = Runtime(clock=SimulatedClock(NOW))
@@ -97,9 +89,6 @@ def main():
         with db.unit_of_work() as session:
             left = session.scalar(select(func.count()).select_from(Timer).where(Timer.due_at <= NOW))
         db.dispose()
-        if args.db == "postgresql":
-            with create_engine(base, isolation_level="AUTOCOMMIT").connect() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     print(f"{args.db}: {waiting} waiting timers, {due} due (set up in {set_up:.1f} s)")
     print(f"due-index query           : {query * 1000:.1f} ms")
     print(f"sweep                     : {elapsed:.3f} s for {result.fired} timers fired on {result.instances} instances "
