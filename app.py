@@ -63,6 +63,7 @@ def create_app(test_config=None):
     from handlers.audit import cli as audit_cli
     from handlers.cases import cli as cases_cli, summary
     from handlers.demo import cli as demo_cli
+    from handlers.evaluation import cli as evaluation_cli, rules as evaluation_rules, steps as evaluation_steps
     from handlers.intake import cli as intake_cli
     from handlers.org import cli as org_cli
     from handlers.org.directory import Directory
@@ -80,13 +81,17 @@ def create_app(test_config=None):
         functions=functions.build(calendar=calendar, directory=directory),
         services=services.registry(calendar),
     )
-    runtime.listeners += [summary.refresh, worklist.refresh]
+    runtime.listeners += [summary.refresh, evaluation_steps.refresh, worklist.refresh]
     runtime.replay_context = calendar.replay_context
     runtime.linters += [lint.check_user_tasks, lint.check_decision_tables, lint.check_contract]
+    runtime.decision_linters += [evaluation_rules.check_tables]
     app.extensions["citygrid.runtime"] = runtime
     app.extensions["citygrid.directory"] = directory
+    # after `db upgrade`: the steps of cases recorded before the steps table existed
+    app.extensions["citygrid.after_upgrade"] = [evaluation_steps.rebuild_missing]
 
-    for commands in (engine_cli, calendar_cli, cases_cli, worklist_cli, audit_cli, demo_cli, org_cli, intake_cli):
+    for commands in (engine_cli, calendar_cli, cases_cli, worklist_cli, audit_cli, demo_cli, org_cli, intake_cli,
+                     evaluation_cli):
         commands.init_app(app)
 
     import api

@@ -33,6 +33,13 @@ ERROR_TEXT = {400: "malformed body", 401: "no, bad, expired or revoked token", 4
               413: "too large", 422: "field messages"}
 
 
+class Files:
+    """A response that is a file of one of these content types (for `doc`'s responses)."""
+
+    def __init__(self, *types):
+        self.types = types
+
+
 def doc(summary, *, tags, description="", query=None, json=None, form=None, responses=None, errors=(),
         links=None):
     """Describe a view for the OpenAPI document: its input schemas and its answers.
@@ -101,7 +108,9 @@ def _operation(meta, auth, rule):
     op["responses"] = {}
     for status, schema in meta["responses"].items():
         answer = {"description": "OK" if status < 300 else str(status)}
-        if schema is not None:
+        if isinstance(schema, Files):
+            answer["content"] = {kind: {"schema": {"type": "string", "format": "binary"}} for kind in schema.types}
+        elif schema is not None:
             answer["content"] = {"application/json": {"schema": schema}}
         if status in meta["links"]:
             answer["links"] = meta["links"][status]

@@ -11,6 +11,7 @@ from handlers.cases import photos, search
 from handlers.cases.forms import CHANNELS, ReportSchema
 from handlers.cases.schemas import CaseSchema, Instant
 from handlers.cases.statuses import STATUSES
+from handlers.evaluation import report as evaluation_report
 from handlers.intake import channels, video
 from handlers.worklist.schemas import TaskSchema  # noqa: F401  (the API's task, defined once)
 
@@ -55,6 +56,31 @@ class CaseQuerySchema(forms.FormSchema):
 class TaskQuerySchema(forms.FormSchema):
     case = fields.String(load_default=None, validate=validate.Regexp(r"^\d{1,20}$", error="案件编号为数字"),
                          metadata={"description": "only the tasks of this case"})
+
+
+class PeriodQuerySchema(forms.FormSchema):
+    """An evaluation's period: a month, quarter or year, or a from/to range of Beijing dates."""
+
+    period = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}(-(\d{2}|[Qq][1-4]))?$",
+                                                                       error="如 2026-11、2026-Q4 或 2026"),
+                           metadata={"description": "a month (default: this one), a quarter or a year"})
+    date_from = fields.Date(data_key="from", load_default=None, validate=DATES,
+                            metadata={"description": "first Beijing date of a range (with to)"})
+    date_to = fields.Date(data_key="to", load_default=None, validate=DATES,
+                          metadata={"description": "last Beijing date of a range (with from)"})
+
+
+class EvaluationQuerySchema(PeriodQuerySchema):
+    """Which evaluation: a period, a level, a unit's subtree."""
+
+    level = fields.String(load_default="district", validate=forms.one_of(evaluation_report.LEVELS))
+    unit = fields.String(load_default=None, validate=validate.Regexp(r"^\d{1,20}$", error="单位代码为数字"),
+                         metadata={"description": "only the units or people within this unit"})
+
+
+class EvaluationExportQuerySchema(EvaluationQuerySchema):
+    format = fields.String(required=True, validate=forms.one_of(("csv", "xlsx")),
+                           metadata={"description": "csv (UTF-8 with BOM) or xlsx"})
 
 
 class DeadlineQuerySchema(forms.FormSchema):

@@ -5,5 +5,6 @@ from .cases.models import Case, CaseUnit  # noqa: F401
 from .cases.penalties import Penalty  # noqa: F401
 from .cases.attachments import Attachment  # noqa: F401
 from .worklist.models import OpenTask  # noqa: F401
+from .evaluation.steps import CaseStep  # noqa: F401
 from .intake.cameras import Camera  # noqa: F401
 from .intake.video import VideoDetection  # noqa: F401

@@ -9,7 +9,7 @@ computed (the case row's due_at and warn_at)."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from engine import instances
 
@@ -40,6 +40,11 @@ def is_overdue(due_at: datetime | None, end: datetime) -> bool:
     """Overdue at `end` (now, or when the case was handled or closed): the deadline is reached at
     its instant, as the engine's timers fire then (a timer is due when its instant <= now)."""
     return due_at is not None and end >= due_at
+
+
+def overdue_clause(due_at, end):
+    """`is_overdue` in SQL, for columns or instants: a deadline, and `end` at or after it."""
+    return and_(due_at.is_not(None), end >= due_at)
 
 
 @dataclass(frozen=True)

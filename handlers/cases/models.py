@@ -31,7 +31,7 @@ class Case(Base):
     # derived from the instance after every step (cases.summary)
     status: Mapped[str] = mapped_column(String(20), default="accepting", index=True)
     urgency: Mapped[str | None] = mapped_column(String(1))
-    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -39,7 +39,7 @@ class Case(Base):
     handler_unit: Mapped[str | None] = mapped_column(String(20))
     reached: Mapped[list] = mapped_column(JSON, default=list)   # cases.visibility.units_of; indexed in case_units
     merged_into: Mapped[str | None] = mapped_column(String(20))
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (UniqueConstraint("channel", "external_ref"),)

@@ -1,7 +1,8 @@
 """Penalties (扣分): recorded against the unit holding a case when its overdue timers fire, or
 against the handler on rework. Points come from the diagram's decision table and reach the
 `record_penalty` service task as a parameter; one row per timer occurrence, whatever happens to
-the sweep that fires it (a unique key, not luck)."""
+the sweep that fires it (a unique key, not luck). A penalty records when it fell due (the timer's
+instant, or the rework's) beside when it was recorded: the evaluation counts it where it fell due."""
 from datetime import datetime
 
 from sqlalchemy import Float, ForeignKey, String, UniqueConstraint, select
@@ -12,6 +13,7 @@ from engine.db import Base
 from engine.models import UTCDateTime
 from engine.spiff import OCCURRENCE
 
+from .. import localtime
 from ..process import contract
 from .service import case_of
 
@@ -24,21 +26,23 @@ class Penalty(Base):
     points: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(String(30))
     occurrence: Mapped[str] = mapped_column(String(100))   # which timer firing (or step) caused it
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)        # when it was recorded (the sweep, the step)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)   # when it fell due
 
     # A firing is recorded once, whatever happens to the sweep that fires it.
     __table_args__ = (UniqueConstraint("case_id", "reason", "occurrence"),)
 
 
 def occurrence_of(task):
-    """The timer firing a task descends from (`timer@instant`), else the task's own id."""
+    """(occurrence, due instant or None): the timer firing a task descends from (`timer@instant`,
+    due at that instant), else the task's own id (`task@id`, due when it runs)."""
     node = task
     while node is not None:
         mark = node.internal_data.get(OCCURRENCE)
         if mark:
-            return f"{mark['timer']}@{mark['at']}"
+            return f"{mark['timer']}@{mark['at']}", localtime.parse(mark["at"])
         node = node.parent
-    return f"task@{task.id}"
+    return f"task@{task.id}", None
 
 
 def current_holder(workflow):
@@ -62,13 +66,16 @@ def record_penalty(call, reason, points, unit=None):
     if not call.context.replay:
         session = call.context.session
         case = case_of(session, call.context.loaded)
+        occurrence, due = occurrence_of(call.task)
+        due = due or call.now
         session.add(Penalty(case_id=case.id, unit_code=unit, points=float(points), reason=reason,
-                            occurrence=occurrence_of(call.task), at=call.now))
+                            occurrence=occurrence, at=call.now, due_at=due))
         if reason == "rework":
             case.rework_count = (case.rework_count or 0) + 1
-        call.context.record("penalty", result)
+        call.context.record("penalty", {**result, "occurrence": occurrence, "due_at": localtime.isoformat(due)})
     return result
 
 
 def for_case(session, case_id):
-    return list(session.scalars(select(Penalty).where(Penalty.case_id == case_id).order_by(Penalty.at, Penalty.id)))
+    return list(session.scalars(select(Penalty).where(Penalty.case_id == case_id)
+                                .order_by(Penalty.due_at, Penalty.at, Penalty.id)))

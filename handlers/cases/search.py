@@ -3,9 +3,12 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select
+
+from engine.models import UTCDateTime
 
 from .. import localtime
+from .deadlines import overdue_clause as overdue_clause_at
 from .models import Case
 from .statuses import ENDED
 from .visibility import subtree, visible_clause
@@ -37,9 +40,9 @@ class Page:
 
 
 def overdue_clause(now):
-    """`deadlines.is_overdue` in SQL: still open at or past the deadline, or ended at or after it."""
-    return and_(Case.due_at.is_not(None),
-                or_(and_(Case.closed_at.is_(None), Case.due_at <= now), Case.closed_at >= Case.due_at))
+    """Overdue cases (`deadlines.overdue_clause`): at `now` while open, or when they ended."""
+    return or_(and_(Case.closed_at.is_(None), overdue_clause_at(Case.due_at, literal(now, UTCDateTime))),
+               overdue_clause_at(Case.due_at, Case.closed_at))
 
 
 def search(session, directory, *, user, filters: Filters, now, page=1, per_page=20) -> Page:

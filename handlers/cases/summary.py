@@ -1,7 +1,11 @@
 """The case row, derived from the process after every step (an engine listener): status, grading,
 deadline, holder and handler, the units the case belongs to, how it ended. Written in the same
 transaction as the step; `audit.verify` rebuilds it from the replayed process to check it."""
+from types import SimpleNamespace
+
 from sqlalchemy import insert
+
+from engine import instances
 
 from ..process import contract
 from .models import CaseUnit
@@ -10,20 +14,20 @@ from .statuses import END_STATUS
 from .visibility import units_of
 
 
-def derive(case, loaded):
-    """The summary fields of `case` as the loaded instance's state says (a dict, nothing written)."""
+def derive(case, loaded, *, completed, end_event, at):
+    """The summary fields of `case` as the loaded instance's state says (a dict, nothing written):
+    `completed` and `end_event` say how the process ended, `at` is the instant of the unit of work."""
     main = loaded.main_task(exclude=contract.PARALLEL_STEPS)
     state = contract.read(main.data)
-    instance = loaded.instance
     fields = dict(filed_at=state.filed_at, due_at=state.due_at, warn_at=state.warn_at,
                   due_provisional=state.due_provisional, handler_unit=state.handler or case.handler_unit,
                   reached=sorted(units_of(case, state)))
     if state.filed:   # filed: the intake operator's grading is now the case's
         fields.update(urgency=state.urgency, category=state.category or case.category)
-    if instance.completed:
-        fields.update(status=END_STATUS.get(instance.end_event, instance.end_event or "completed"),
-                      closed_at=case.closed_at or instance.updated_at, holder_unit=None)
-        if instance.end_event == "merged":
+    if completed:
+        fields.update(status=END_STATUS.get(end_event, end_event or "completed"),
+                      closed_at=case.closed_at or at, holder_unit=None)
+        if end_event == "merged":
             fields["merged_into"] = state.duplicate_of
     else:
         fields.update(status=contract.step_properties(main.task_spec).get("status", case.status),
@@ -37,8 +41,30 @@ def refresh(session, loaded):
     if case is None:
         return
     before = set(case.reached or [])
-    for name, value in derive(case, loaded).items():
+    instance = loaded.instance
+    for name, value in derive(case, loaded, completed=instance.completed, end_event=instance.end_event,
+                              at=instance.updated_at).items():
         setattr(case, name, value)
     added = set(case.reached) - before
     if added:
-        session.execute(insert(CaseUnit), [dict(case_id=case.id, unit_code=u) for u in sorted(added)])
+        session.connection().execute(insert(CaseUnit.__table__),
+                                     [dict(case_id=case.id, unit_code=u) for u in sorted(added)])
+
+
+class Follower:
+    """The case row as this listener keeps it, followed through a replay of the case's events
+    (`observe` after each one): what the row should be, for audits and rebuilds."""
+
+    def __init__(self, case, stream):
+        started = next((e for e in stream if e.kind == "started"), None)
+        report = (started.data or {}).get("data", {}) if started else {}
+        self.row = SimpleNamespace(**{k: report.get(k) for k in contract.REPORT_FIELDS}, reached=[],
+                                   status="accepting", urgency=None, filed_at=None, due_at=None, warn_at=None,
+                                   due_provisional=False, holder_unit=None, handler_unit=None, merged_into=None,
+                                   closed_at=None, rework_count=0)
+        self.row.community, self.row.grid = case.community, case.grid   # as located when reported
+
+    def observe(self, event, loaded):
+        for name, value in derive(self.row, loaded, completed=loaded.workflow.is_completed(),
+                                  end_event=instances.end_event(loaded.workflow), at=event.at).items():
+            setattr(self.row, name, value)

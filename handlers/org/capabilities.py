@@ -21,6 +21,8 @@ CAPABILITIES = {
     "read_processes": frozenset({"owner", "admin", "auditor"}),
     # every case's full history, replay and integrity checks
     "audit": frozenset({"auditor", "admin"}),
+    # the whole evaluation (考评), every unit's detail (officers read their own subtree's)
+    "evaluate_all": frozenset({"intake", "dispatcher", "shiftlead", "owner", "auditor", "admin"}),
 }
 
 # The channels a staff role may report on; the first is its default. Intake operators key in what

@@ -45,6 +45,7 @@ VARIABLES = {v.name: v for v in (
     Variable("urgency", "the grading A/B/C given when the case is filed"),
     Variable("category", "the case category (start data, regraded when filed)"),
     Variable("time_limit", "the limit in working days, from the time-limit decision table"),
+    Variable("default_unit", "the unit the default-unit table suggests for the category", required=False),
     Variable("warning_share", "the share of the limit after which the yellow light shows"),
     Variable("filed_at", "when the case was filed (the deadline counts from it)"),
     Variable("due_at", "the deadline"),
@@ -66,6 +67,7 @@ class CaseState:
     reviewer: str | None
     urgency: str | None
     category: str | None
+    default_unit: str | None
     time_limit: int | None
     warning_share: float | None
     filed_at: datetime | None
@@ -91,7 +93,8 @@ def read(data: dict) -> CaseState:
     return CaseState(
         center=data.get("center"), holder=data.get("holder"), chain=tuple(data.get("chain") or ()),
         handler=data.get("handler"), reviewer=data.get("reviewer"), urgency=data.get("urgency"),
-        category=data.get("category"), time_limit=data.get("time_limit"), warning_share=data.get("warning_share"),
+        category=data.get("category"), default_unit=data.get("default_unit"), time_limit=data.get("time_limit"),
+        warning_share=data.get("warning_share"),
         filed_at=localtime.parse(data.get("filed_at")), due_at=localtime.parse(data.get("due_at")),
         warn_at=localtime.parse(data.get("warn_at")), due_provisional=bool(data.get("due_provisional")),
         extended_days=int(data.get("extended_days") or 0), duplicate_of=data.get("duplicate_of"),

@@ -1,19 +1,47 @@
-"""Reading what a version's decision tables answer, for those who show it (the accept form's hint:
-how many working days A, B and C get), so that the UI never repeats a number the table owns."""
+"""Reading what a version's decision tables answer, for those who show or use it: the accept
+form's hint (how many working days A, B and C get) and the evaluation's rules (weights, base
+score, grades), so that no number a table owns is repeated in code."""
+from threading import Lock
 from types import SimpleNamespace
 
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+
+from engine import deployments, spiff
 from engine.deployments import all_task_specs
 from engine.scripting import ScriptEngine
 
 from ..cases.forms import URGENCIES
 
+_TABLES = {}
+_TABLES_LOCK = Lock()
 
-def ask(task_spec, data):
-    """The answer of a business rule task's table for `data` (a dict of its outputs, {} for none)."""
-    engine = ScriptEngine(functions={}, services={}, clock=None, calendar=None, context=None)
+
+def ask(table_or_task_spec, data):
+    """What a decision table answers for `data` (a dict of its outputs, {} for no rule); given a
+    business rule task's spec or a table of `table`."""
+    engine = getattr(table_or_task_spec, "dmnEngine", table_or_task_spec)
+    script_engine = ScriptEngine(functions={}, services={}, clock=None, calendar=None, context=None)
     # The DMN engine reads a task's data and its workflow's script engine, nothing else.
-    probe = SimpleNamespace(data=dict(data), workflow=SimpleNamespace(script_engine=engine))
-    return task_spec.dmnEngine.result(probe) or {}
+    probe = SimpleNamespace(data=dict(data), workflow=SimpleNamespace(script_engine=script_engine))
+    return engine.result(probe) or {}
+
+
+def table(deployment, decision_id):
+    """The DMN engine of one decision of a version's files, called by a task or not (None when the
+    version has no such decision); parsed once per version, from the stored XML."""
+    key = (deployment.hash, decision_id)
+    with _TABLES_LOCK:
+        if key in _TABLES:
+            return _TABLES[key]
+    parser = spiff.Parser()
+    for name, text in deployment.files.items():
+        if name.endswith(".dmn"):
+            parser.add_dmn_xml(spiff.parse_xml(text.encode("utf-8"), name), filename=name)
+    found = deployments.decision_tables(parser).get(decision_id)
+    engine = DMNEngine(found) if found is not None else None
+    with _TABLES_LOCK:
+        _TABLES[key] = engine
+    return engine
 
 
 def time_limits(runtime, deployment) -> dict:
@@ -21,7 +49,7 @@ def time_limits(runtime, deployment) -> dict:
     outputs `time_limit`); {} when it has none."""
     spec, subprocess_specs = runtime.specs(deployment)
     for ts in all_task_specs(spec, subprocess_specs):
-        table = getattr(getattr(ts, "dmnEngine", None), "decision_table", None)
-        if table is not None and any(o.name == "time_limit" for o in table.outputs):
+        found = getattr(getattr(ts, "dmnEngine", None), "decision_table", None)
+        if found is not None and any(o.name == "time_limit" for o in found.outputs):
             return {u: ask(ts, {"urgency": u}).get("time_limit") for u in URGENCIES}
     return {}

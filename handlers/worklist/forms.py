@@ -30,10 +30,20 @@ def _invalid(field, message):
 
 
 class StepSchema(FormSchema):
-    """A step's form; `in_context` adds the checks that need the case (none by default)."""
+    """A step's form; `in_context` adds the checks that need the case (none by default), `outcome`
+    says in one word what the step decided (the evaluation counts by it)."""
 
     def in_context(self, form, ctx: StepContext):
         """Raise ValidationError when `form` (already loaded) does not fit where the case stands."""
+
+    @staticmethod
+    def outcome(form) -> str:
+        """What a completed form decided, in one word (e.g. file, assign, return, passed)."""
+        return "done"
+
+
+def _yes_no(field, yes, no):
+    return staticmethod(lambda form: yes if form.get(field) else no)
 
 
 class AcceptReportSchema(StepSchema):
@@ -54,6 +64,8 @@ class AcceptReportSchema(StepSchema):
         elif data["decision"] == "merge":
             require(data, "duplicate_of", "并案")
 
+    outcome = staticmethod(lambda form: form["decision"])
+
     def in_context(self, form, ctx):
         if form["decision"] == "merge":
             try:
@@ -67,6 +79,8 @@ class VerifyReportSchema(StepSchema):
 
     exists = fields.Boolean(required=True)
     note = fields.String(load_default="", validate=length(max=1000))
+
+    outcome = _yes_no("exists", "exists", "not_exists")
 
 
 class DispatchSchema(StepSchema):
@@ -82,6 +96,8 @@ class DispatchSchema(StepSchema):
             require(data, "unit", "下派")
         elif data["action"] == "return":
             require(data, "reason", "退回")
+
+    outcome = staticmethod(lambda form: form["action"])
 
     @staticmethod
     def targets(directory, holder):
@@ -121,6 +137,8 @@ class HandleSchema(StepSchema):
         elif data["action"] == "return":
             require(data, "reason", "退回")
 
+    outcome = staticmethod(lambda form: form["action"])
+
     def in_context(self, form, ctx):
         if form["action"] == "return" and len(ctx.state.chain) < 2:
             raise _invalid("action", "指挥中心自行处置的案件不能退回")
@@ -134,12 +152,16 @@ class ApproveExtensionSchema(StepSchema):
     working_days = fields.Integer(load_default=None, allow_none=True, validate=between(1, 30))
     comment = fields.String(load_default="", validate=length(max=1000))
 
+    outcome = _yes_no("approved", "approved", "refused")
+
 
 class ReviewSchema(StepSchema):
     """审核: approve the handling result on its way up, or send it back to the handler."""
 
     approved = fields.Boolean(required=True)
     comment = fields.String(load_default="", validate=length(max=1000))
+
+    outcome = _yes_no("approved", "approved", "sent_back")
 
     @validates_schema
     def _why_not(self, data, **kwargs):
@@ -153,6 +175,8 @@ class CheckResultSchema(StepSchema):
     passed = fields.Boolean(required=True)
     note = fields.String(load_default="", validate=length(max=1000))
 
+    outcome = _yes_no("passed", "passed", "failed")
+
     @validates_schema
     def _why_not(self, data, **kwargs):
         if not data["passed"]:
@@ -164,11 +188,15 @@ class CloseCaseSchema(StepSchema):
 
     comment = fields.String(load_default="", validate=length(max=1000))
 
+    outcome = staticmethod(lambda form: "closed")
+
 
 class SuperviseSchema(StepSchema):
     """督办: the shift lead presses the unit holding an overdue case."""
 
     comment = fields.String(required=True, validate=length(min=1, max=1000))
+
+    outcome = staticmethod(lambda form: "supervised")
 
 
 FORMS = {

@@ -31,7 +31,8 @@ def test_an_owner_deploys_and_new_cases_start_on_the_new_version(api):
     assert body["version"] == 2 and body["created"] is True and body["latest"] is True and len(body["hash"]) == 64
     assert body["created_by"] == "owner" and body["note"] == "B 类时限改为 3 个工作日"
     assert body["created_at"] == "2026-03-02T09:00:00+08:00" and body["running_cases"] == 0
-    assert body["files"] == ["case_handling.bpmn", "default_unit.dmn", "penalty_points.dmn", "time_limit.dmn"]
+    assert body["files"] == ["case_handling.bpmn", "default_unit.dmn", "evaluation_grades.dmn", "evaluation_weights.dmn",
+                             "penalty_points.dmn", "time_limit.dmn"]
     again = owner.post("/api/v1/deployments", data={"note": "again"}, files=parts(table))
     assert again.status_code == 200 and again.json()["version"] == 2 and again.json()["created"] is False
 

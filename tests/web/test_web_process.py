@@ -41,7 +41,8 @@ def test_owner_deploys_a_changed_table_and_new_b_cases_get_three_working_days(ci
     page = text(owner.get("/process/modeller"))
     assert 'id="modeller"' in page and "build/modeller.js" in page and "properties-panel.css" in page
     opened = json.loads(owner.get("/process/versions/1.json").data)
-    assert sorted(opened["files"]) == ["case_handling.bpmn", "default_unit.dmn", "penalty_points.dmn", "time_limit.dmn"]
+    assert sorted(opened["files"]) == ["case_handling.bpmn", "default_unit.dmn", "evaluation_grades.dmn", "evaluation_weights.dmn",
+                             "penalty_points.dmn", "time_limit.dmn"]
 
     checked = post_json(owner, "/process/validate", {"files": as_text(files.b_limit(3))})
     assert checked.status_code == 200 and checked.json == {"ok": True, "problems": []}
