@@ -1,6 +1,7 @@
 """The checks: a case's hash chain (recomputed up to the head its instance row records), its
-replay (the recorded inputs re-run on the recorded versions, compared with the stored state), one
-case or all of them; and the system log's chain (deployments, clock changes)."""
+replay (the recorded inputs re-run on the recorded versions, compared with the stored state) and
+its derived rows (case row, units, penalties, steps: rebuilt from the history, `derived`), one case
+or all of them; and the system log's chain (deployments, clock changes)."""
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from engine.models import Instance
 
 from ..cases.models import Case
 from ..cases.service import get_by_no
+from . import derived
 
 
 @dataclass
@@ -36,16 +38,19 @@ def replay_case(session, runtime, case) -> replay.ReplayResult:
 
 
 def verify_case(session, runtime, case_no) -> CaseCheck:
-    """The case's event chain is intact and replaying its inputs gives its stored state."""
+    """The case's event chain is intact, replaying its inputs gives its stored state, and its
+    derived rows are what its history says."""
     case = get_by_no(session, case_no)
     if case is None:
         return CaseCheck(case_no, False, "no such case")
     found = chain(session, case)
     if not found.ok:
         return CaseCheck(case_no, False, f"hash chain broken: {found.problem}")
-    result = replay_case(session, runtime, case)
-    if not result.ok:
-        return CaseCheck(case_no, False, f"replay differs: {result.problem}")
+    problems = derived.differences(session, runtime, case)
+    if problems and problems[0].startswith("replay differs"):
+        return CaseCheck(case_no, False, problems[0])
+    if problems:
+        return CaseCheck(case_no, False, "derived rows differ: " + "; ".join(problems))
     return CaseCheck(case_no, True)
 
 
