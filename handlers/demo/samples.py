@@ -34,9 +34,10 @@ SAMPLE_CASES = [
 ]
 
 
-def load(session, runtime, directory):
-    """Sample cases at several stages, if there are none yet; returns how many were added."""
-    if session.scalar(select(Case.id).limit(1)) is not None:
+def load(session, runtime, directory, *, force=False):
+    """Sample cases at several stages, if there are no cases yet (or `force`: the history just played
+    into an empty database); returns how many were added."""
+    if not force and session.scalar(select(Case.id).limit(1)) is not None:
         return 0
     for data, reporter, steps in SAMPLE_CASES:
         case, _ = report(session, runtime, directory, user=get_user_by_username(session, reporter),

@@ -20,7 +20,7 @@ def test_db_upgrade_and_demo_load_are_idempotent(city, cli):
         result = run(cli, "db", "upgrade")
         assert result.stdout.strip().splitlines() == [
             f"process case_handling: version {before[0][0][0]} ({before[0][0][1][:12]})", "database is up to date"]
-        lines = run(cli, "demo", "load").stdout.strip().splitlines()
+        lines = run(cli, "demo", "load", "--months", "0").stdout.strip().splitlines()
         assert lines[0] == "0 units and 0 users added (password: demo)"
         sample_cases.append(lines[-1])
     assert sample_cases == ["5 sample cases added", "0 sample cases added"]   # only into an empty database
