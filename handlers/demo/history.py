@@ -220,12 +220,12 @@ class History:
             if r < 0.05:
                 right = self.random.choice([d for d in self.directory.of_kind("district") if d != right])
             return {"action": "assign", "unit": right}, (0.3, 2)
-        if self.directory.kind(holder) == "department":
+        if self.directory.kind(holder) in ("department", "community"):
             return {"action": "handle"}, self.handling(case, holder)
         below = [u for u in self.directory.ancestors(case.community) if self.directory.parent(u) == holder]
         if not below:      # dispatched to the wrong district: not ours
             return {"action": "return", "reason": "不属于本辖区"}, (0.3, 2)
-        if self.directory.kind(holder) == "community" or (self.directory.kind(holder) == "street" and r < 0.3):
+        if self.directory.kind(holder) == "street" and r < 0.3:
             return {"action": "handle"}, self.handling(case, holder)
         return {"action": "assign", "unit": below[0]}, (0.3, 3)
 

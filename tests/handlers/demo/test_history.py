@@ -54,6 +54,16 @@ def test_a_history_with_the_ups_and_downs_of_a_real_one_and_it_verifies(tmp_path
                               ("approve_extension", "approved"), ("check_result", "passed"), ("supervise", "supervised")]:
             assert outcomes.get((step, outcome)), (step, outcome, outcomes)
         assert points and points > 0 and summary.timers > 0
+        # Returns are the exception, as in a real city: a wrong dispatch sent back, never a ping-pong.
+        filed = outcomes[("accept_report", "file")]
+        returns = outcomes[("dispatch", "return")] + outcomes.get(("handle", "return"), 0)
+        assert returns <= 0.15 * filed, (returns, filed)
+
+        def most_returns(session):
+            per_case = (select(func.count().label("n")).where(CaseStep.outcome == "return")
+                        .group_by(CaseStep.case_id).subquery())
+            return session.scalar(select(func.max(per_case.c.n)))
+        assert city.work(most_returns) <= 2
 
         def check(session):
             return [r for r in (verify.verify_case(session, city.runtime, no) for no, *_ in cases) if not r.ok]
