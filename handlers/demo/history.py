@@ -197,14 +197,14 @@ class History:
             if r < 0.09 and task.unit_code not in self.returned:
                 self.returned.add(task.unit_code)
                 return {"action": "return", "reason": "不属于本单位职责"}, (0.5, 3)
-            return {"action": "done", "result": "已处置完毕"}, (0.3, 2)
+            return {"action": "done", "result": "已处置完毕"}, (0.1, 1)
         if step == "approve_extension":
             approved = r < 0.8
             return {"approved": approved, "comment": "同意延期" if approved else "不同意延期"}, self.handling(case)
         if step == "review":
-            return ({"approved": True}, (0.5, 3)) if r > 0.05 else ({"approved": False, "comment": "请补充处置照片"}, (1, 4))
+            return ({"approved": True}, (0.1, 1)) if r > 0.05 else ({"approved": False, "comment": "请补充处置照片"}, (1, 4))
         if step == "check_result":
-            return ({"passed": True}, (0.5, 3)) if r > 0.12 else ({"passed": False, "note": "问题仍在"}, self.handling(case))
+            return ({"passed": True}, (0.2, 2)) if r > 0.12 else ({"passed": False, "note": "问题仍在"}, self.handling(case))
         if step == "close_case":
             return {"comment": "结案"}, (0.5, 3)
         if step == "supervise":
@@ -219,15 +219,15 @@ class History:
                 next(u for u in self.directory.ancestors(case.community) if self.directory.kind(u) == "district")
             if r < 0.05:
                 right = self.random.choice([d for d in self.directory.of_kind("district") if d != right])
-            return {"action": "assign", "unit": right}, (0.3, 2)
+            return {"action": "assign", "unit": right}, (0.1, 0.5)
         if self.directory.kind(holder) in ("department", "community"):
             return {"action": "handle"}, self.handling(case, holder)
         below = [u for u in self.directory.ancestors(case.community) if self.directory.parent(u) == holder]
         if not below:      # dispatched to the wrong district: not ours
-            return {"action": "return", "reason": "不属于本辖区"}, (0.3, 2)
+            return {"action": "return", "reason": "不属于本辖区"}, (0.1, 1)
         if self.directory.kind(holder) == "street" and r < 0.3:
             return {"action": "handle"}, self.handling(case, holder)
-        return {"action": "assign", "unit": below[0]}, (0.3, 3)
+        return {"action": "assign", "unit": below[0]}, (0.1, 1)
 
     def handling(self, case, unit=None):
         """The working hours a unit takes to handle: its pace times the case's limit."""
