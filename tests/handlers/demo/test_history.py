@@ -46,7 +46,7 @@ def test_the_same_seed_plays_the_same_history(tmp_path):
 
 
 def test_a_history_with_the_ups_and_downs_of_a_real_one_and_it_verifies(tmp_path):
-    city, summary, (cases, points, outcomes) = played(tmp_path, "d.db", seed=2026, per_month=60)
+    city, summary, (cases, points, outcomes) = played(tmp_path, "d.db", seed=2026, per_month=120)
     try:
         statuses = {status for _, status, *_ in cases}
         assert {"closed", "voided"} <= statuses and len(statuses) >= 4, statuses
