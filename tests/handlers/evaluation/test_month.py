@@ -1,7 +1,8 @@
 """A scripted November 2026 of twenty cases with known outcomes, played in time order through the
 real services on SQLite and PostgreSQL (timers swept at every step, as the scheduler would), then
 evaluated: every figure of the affected units, posts and grid workers, their ranks and composites
-against numbers worked out by hand below.
+against numbers worked out by hand below; and a penalty the sweep recorded late, counted in the
+month it fell due.
 
 Office hours in November: 08:00-12:00 and 14:30-17:30, no holidays. Filed at 09:00 on a Monday,
 A (1 working day) is due Tuesday 09:00, B Wednesday 09:00, C Friday 09:00. The weights are the
@@ -318,3 +319,22 @@ def test_a_case_crossing_into_december_counts_where_its_outcome_falls(city, nove
     november_hubin = by_unit(evaluate(city, "community", period="2026-11", unit=SIMING))[HUBIN]["handling"]
     assert (november_hubin["due"], november_hubin["handled"]) == (1, 1)          # C5 only
     assert evaluate(city, "community", period="2026-Q4", unit=YUNDANG)["rows"][0]["handling"]["handled"] == 2
+
+
+def test_a_penalty_counts_in_the_month_it_fell_due_not_when_the_sweep_recorded_it(city):
+    s = Script()
+    # A at 莲秀, filed Wed 11-25 09:00: due Thu 11-26 09:00, further days Fri 11-27, Mon 11-30, Tue 12-01.
+    s.taken("P1", report_at="2026-11-25 08:55", place=LIANXIU, urgency="A", handler=LIANXIU)
+    s.play(city)
+    city.set_clock("2026-12-01 08:30")      # the scheduler was down: nothing swept since the filing
+    sweep_all(city)
+    recorded = city.show(s.numbers["P1"])["penalties"]
+    assert [(p["reason"], p["points"]) for p in recorded] == [("overdue", 1.0), ("overdue_day", 0.5),
+                                                               ("overdue_day", 0.5)]
+    assert {p["at"][:10] for p in recorded} == {"2026-12-01"}           # all recorded on 1 December
+    november = by_unit(evaluate(city, "community", unit=JIALIAN))[LIANXIU]["handling"]
+    december = by_unit(evaluate(city, "community", period="2026-12", unit=JIALIAN))[LIANXIU]["handling"]
+    assert (november["points"], november["overdue_open"], december["points"]) == (2.0, 1, 0.0)
+    city.set_clock("2026-12-01 09:00")      # December's first further day
+    sweep_all(city)
+    assert by_unit(evaluate(city, "community", period="2026-12", unit=JIALIAN))[LIANXIU]["handling"]["points"] == 0.5
