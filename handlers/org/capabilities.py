@@ -23,6 +23,8 @@ CAPABILITIES = {
     "audit": frozenset({"auditor", "admin"}),
     # the whole evaluation (考评), every unit's detail (officers read their own subtree's)
     "evaluate_all": frozenset({"intake", "dispatcher", "shiftlead", "owner", "auditor", "admin"}),
+    # start a 督办 on an open case by hand (supervisors: on the cases of their subtree)
+    "supervise": frozenset({"shiftlead", "supervisor"}),
 }
 
 # The channels a staff role may report on; the first is its default. Intake operators key in what

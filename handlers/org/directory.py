@@ -12,19 +12,23 @@ class Directory:
 
     def __init__(self, database):
         self._db = database
-        self._units = None
+        self._tree = None    # (units, centres), loaded together and dropped together
         self._lock = Lock()
 
-    def _load(self):
+    def _loaded(self):
         with self._lock:
-            if self._units is None:
-                rows = self._db.read(select(Unit.code, Unit.name, Unit.kind, Unit.parent_code))
-                self._units = {code: (name, kind, parent) for code, name, kind, parent in rows}
-            return self._units
+            if self._tree is None:
+                rows = self._db.read(select(Unit.code, Unit.name, Unit.kind, Unit.parent_code, Unit.lng, Unit.lat))
+                self._tree = ({code: (name, kind, parent) for code, name, kind, parent, _, _ in rows},
+                              {code: (lng, lat) for code, _, _, _, lng, lat in rows if lng is not None and lat is not None})
+            return self._tree
+
+    def _load(self):
+        return self._loaded()[0]
 
     def invalidate(self):
         with self._lock:
-            self._units = None
+            self._tree = None
 
     def get(self, code):
         return self._load().get(code)
@@ -50,6 +54,12 @@ class Directory:
     def of_kind(self, kind):
         """Every unit of a kind, by code."""
         return sorted(c for c, (_, k, _) in self._load().items() if k == kind)
+
+    def centre(self, code):
+        """(lng, lat) of the unit's own centre point, else of its nearest ancestor that has one (None
+        when none has): where the map places what has no coordinates of its own."""
+        centres = self._loaded()[1]
+        return next((centres[unit] for unit in self.ancestors(code) if unit in centres), None)
 
     def center(self):
         return next(c for c, (_, kind, _) in self._load().items() if kind == "center")

@@ -1,12 +1,15 @@
-"""The tables of the organisation: units (a tree by parent code) and users (one unit, one role)."""
-from sqlalchemy import Boolean, ForeignKey, String
+"""The tables of the organisation: units (a tree by parent code, each with an optional centre point
+for the map) and users (one unit, one role)."""
+from sqlalchemy import Boolean, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash
 
 from engine.db import Base
 
 KINDS = ("center", "district", "street", "community", "grid", "department")
-ROLES = ("intake", "dispatcher", "shiftlead", "officer", "grid", "owner", "auditor", "admin")
+# `supervisor`: the read-only supervising levels (三级监督): 市城管委 and 市城管办 at the center (the whole
+# city), a 区政府 at its district (its subtree).
+ROLES = ("intake", "dispatcher", "shiftlead", "officer", "grid", "owner", "auditor", "admin", "supervisor")
 
 
 class Unit(Base):
@@ -15,6 +18,9 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
+    # The unit's centre (WGS-84): where the map places a report that came without coordinates.
+    lng: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
 
 
 class User(Base):

@@ -10,12 +10,14 @@ from handlers.org.models import ROLES
 EXPECTED = {   # role -> capabilities, as product.md's table of roles describes them
     "intake": {"see_all_cases", "work_tasks", "report", "evaluate_all"},
     "dispatcher": {"see_all_cases", "work_tasks", "evaluate_all"},
-    "shiftlead": {"see_all_cases", "work_tasks", "evaluate_all"},
+    "shiftlead": {"see_all_cases", "work_tasks", "evaluate_all", "supervise"},
     "officer": {"work_tasks"},
     "grid": {"work_tasks", "report", "report_on_spot"},
     "owner": {"see_all_cases", "edit_processes", "read_processes", "evaluate_all"},
     "auditor": {"see_all_cases", "read_processes", "audit", "evaluate_all"},
     "admin": {"see_all_cases", "edit_processes", "read_processes", "audit", "evaluate_all"},
+    # read-only: sees its unit's subtree (the city's at the center, a district's at the district)
+    "supervisor": {"supervise"},
     "client": set(),
 }
 
