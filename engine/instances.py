@@ -9,7 +9,10 @@ from uuid import UUID
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from . import events, spiff, timers
@@ -125,6 +128,26 @@ def complete_task(loaded: Loaded, task, data: dict, meta: dict | None = None):
         recorded["meta"] = meta
     loaded.new_events.append(dict(kind="task_completed", step=task.task_spec.bpmn_id or task.task_spec.name,
                                   data=recorded))
+    loaded.workflow.do_engine_steps()
+
+
+def waits_for_message(loaded: Loaded, name) -> bool:
+    """Whether a catch event of the instance waits for the message `name` now."""
+    wanted = MessageEventDefinition(name)
+    return any(task.task_spec.event_definition == wanted for task in loaded.workflow.event_manager.tasks.values())
+
+
+def receive_message(loaded: Loaded, name, payload: dict):
+    """Deliver the message `name` with its payload to the catch events waiting for it, and run on.
+    Recorded as an input (replays deliver it again); NotFound when no catch event waits for it."""
+    if not waits_for_message(loaded, name):
+        raise NotFound(f"instance {loaded.id} is not waiting for message {name!r}")
+    loaded.ran()
+    try:
+        loaded.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
+    except WorkflowException as exc:
+        raise NotFound(str(exc)) from None
+    loaded.new_events.append(dict(kind="message_received", step=name, data={"name": name, "payload": payload}))
     loaded.workflow.do_engine_steps()
 
 

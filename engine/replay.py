@@ -70,6 +70,12 @@ class _Replayer:
             recorded = [[t["timer"], t["occurrence"]] for t in event.data["timers"]]
             if fired != recorded:
                 return f"event #{event.seq}: replay fired {fired}, stored {recorded}"
+        elif event.kind == "message_received":
+            self._enter(event.at)
+            try:
+                instances.receive_message(self.loaded, event.data["name"], event.data["payload"])
+            except instances.NotFound:
+                return f"event #{event.seq}: nothing waited for message {event.data['name']!r} when replayed"
         elif event.kind == "migrated":
             self._enter(event.at)
             self.deployment = self.runtime.deployment(self.session, event.data["to"])
@@ -115,7 +121,7 @@ def state_after(session, runtime, instance_id, seq):
 
 
 def replay_instance(session, runtime, instance_id, observe=None) -> ReplayResult:
-    """Re-run the recorded inputs (start, completions, timer firings, external data changes), each
+    """Re-run the recorded inputs (start, completions, timer firings, messages, external data changes), each
     in the world as it was then (runtime.replay_context), and compare with the stored state.
     `observe(event, loaded)` sees the replayed instance right after each event (to rebuild what
     was derived from it); the result's `loaded` is the replayed instance at the end."""
