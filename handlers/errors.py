@@ -41,6 +41,13 @@ class PermissionDenied(Refusal):
     status = 403
 
 
+class StateConflict(Refusal):
+    """What the request asks does not fit where the record stands now (409), e.g. a 督办 on a case
+    that is no longer being handled."""
+
+    status = 409
+
+
 class TooLarge(Invalid):
     """An upload over its size limit (413)."""
 

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 from engine import cli as engine_cli, sweep
 from engine.db import get_db
-from handlers.cases import service as cases
+from handlers.cases import service as cases, supervision
 from handlers.cases.forms import ReportSchema
 from handlers.cases.schemas import case_json
 from handlers.demo import tree
@@ -86,6 +86,11 @@ class City:
                                      task_id=task_id, data=form)
             return case.status
         return self.work(do)
+
+    def supervise(self, case_no, username, comment="请尽快处置"):
+        """Start a 督办 by hand; returns the unit pressed."""
+        return self.work(lambda s: supervision.start(s, self.runtime, self.directory, user=self.user(s, username),
+                                                     case=cases.get_by_no(s, case_no), data={"comment": comment}))
 
     def assign_down(self, case_no, *units):
         """Dispatch level by level from the center to the last unit; returns that unit's user."""

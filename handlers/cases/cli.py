@@ -1,5 +1,5 @@
-"""`cases report` and `cases show`: thin wrappers over `service.report` and the case JSON, one unit
-of work each. The command line is the operator's: it reports as any user, on any channel (the
+"""`cases report`, `cases show` and `cases supervise`: thin wrappers over `service.report`, the
+case JSON and `supervision.start`, one unit of work each. The command line is the operator's: it reports as any user, on any channel (the
 web UI and the API hold staff to their role's channels, `intake.channels`)."""
 import click
 from flask.cli import with_appcontext
@@ -8,6 +8,7 @@ from engine import instances
 
 from .. import commands
 from .forms import ReportSchema
+from . import supervision
 from .schemas import case_json
 from .service import get_by_no, report
 
@@ -54,5 +55,26 @@ def show_command(case_no, as_json):
             click.echo(f"{key}: {value}")
 
 
+def supervise_case(session, runtime, directory, *, username, case_no, comment):
+    """Start a 督办 on a case as a user; returns the unit pressed."""
+    case = get_by_no(session, case_no)
+    if case is None:
+        raise instances.NotFound(f"no case {case_no}")
+    return supervision.start(session, runtime, directory, user=commands.active_user(session, username), case=case,
+                             data={"comment": comment})
+
+
+@click.command("supervise")
+@with_appcontext
+@click.argument("case_no")
+@click.option("--user", "username", required=True, help="a shift lead or a supervisor")
+@click.option("--comment", required=True, help="督办意见")
+def supervise_command(case_no, username, comment):
+    """Start a 督办 on CASE_NO: it reaches the unit holding it, which must answer (supervise_reply)."""
+    unit = commands.run(lambda session, runtime: supervise_case(
+        session, runtime, commands.directory(), username=username, case_no=case_no, comment=comment))
+    click.echo(f"supervised: {unit}")
+
+
 def init_app(app):
-    commands.register(app, "cases", "Cases.", report_command, show_command)
+    commands.register(app, "cases", "Cases.", report_command, show_command, supervise_command)

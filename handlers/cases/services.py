@@ -1,8 +1,9 @@
 """The service tasks of the case process that belong to the case itself: merging a report into
-the open case it duplicates, and the yellow light's notice on the timeline. (Penalties are
+the open case it duplicates, the yellow light's notice on the timeline, and which unit a 督办 goes to. (Penalties are
 `penalties.record_penalty`, extensions `deadlines.make_extend_deadline`; `process.services`
 registers them all by name.)"""
 from .. import localtime
+from .penalties import current_holder
 from .service import open_duplicate
 
 
@@ -20,3 +21,11 @@ def notify(call, kind):
     at = localtime.isoformat(call.now)
     call.context.record("notified", {"kind": kind, "at": at})
     return {"kind": kind, "at": at}
+
+
+def holding_unit(call):
+    """Service `holding_unit`: {"unit": the unit holding the case now} (a 督办 goes to it)."""
+    unit = current_holder(call.task.workflow)
+    if unit is None:
+        raise ValueError("cannot tell which unit holds the case")
+    return {"unit": unit}

@@ -3,6 +3,8 @@ open step, see `process.contract`) and the ends (the end event the process finis
 
 OPEN_STATUSES = ("accepting", "verifying", "dispatching", "handling", "extension", "reviewing", "checking",
                  "closing")
+# 派遣处置: the statuses within the process's handling subprocess (its timers and 督办 wait there)
+IN_HANDLING = ("dispatching", "handling", "extension", "reviewing", "checking")
 # end event id -> case status
 END_STATUS = {"closed": "closed", "voided": "voided", "merged": "merged", "closed_on_spot": "closed_on_spot"}
 ENDED = tuple(END_STATUS.values())

@@ -21,6 +21,7 @@ from engine.models import Timer
 from engine.runtime import WorkflowCache
 from engine.scripting import FixedClock
 
+from .. import localtime
 from ..cases.forms import ReportSchema
 from ..cases.models import Case
 from ..cases.service import get_by_no, report
@@ -150,11 +151,16 @@ class History:
             tasks = [] if is_ended(case.status) else list(session.scalars(
                 select(OpenTask).where(OpenTask.case_id == case.id).order_by(OpenTask.created_at)))
             delay = None
-            for task in tasks:
-                form, delay = self.decide(session, case, task)
+            # the steps beside the main one first: the main step may end the case (and them with it)
+            for task in sorted(tasks, key=lambda t: t.step not in contract.PARALLEL_STEPS):
+                if session.scalar(select(OpenTask.task_id).where(OpenTask.task_id == task.task_id)) is None:
+                    continue                     # ended by a step completed just before
+                form, pause = self.decide(session, case, task)
                 complete(session, self.runtime, self.directory,
                          user=get_user_by_username(session, self.user_for(case, task)), task_id=task.task_id, data=form)
                 self.summary.steps += 1
+                if delay is None or task.step not in contract.PARALLEL_STEPS:   # the main step sets the pace
+                    delay = pause
             return delay
         delay = self.work(do)
         if delay is not None:
@@ -209,6 +215,9 @@ class History:
             return {"comment": "结案"}, (0.5, 3)
         if step == "supervise":
             return {"comment": "请尽快处置"}, (0.5, 4)
+        if step == "supervise_reply":
+            promised = localtime.local_date(self.clock.now()) + timedelta(days=self.random.choice((1, 2, 3)))
+            return {"plan": "已安排人员限期整改", "promised_by": promised.isoformat()}, (0.5, 4)
         raise ValueError(f"no demo decision for step {step}")
 
     def dispatch(self, session, case, task, r):

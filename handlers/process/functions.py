@@ -84,8 +84,9 @@ def build(*, calendar, directory):
         return directory.kind(unit) == "center"
 
     def role_of(unit):
-        """Who acts for a unit in dispatch and handling: the center's dispatcher, else an officer."""
-        return "dispatcher" if is_center(unit) else "officer"
+        """Who acts for a unit: the center's dispatcher, a grid's grid worker (a 督办 at the check),
+        else an officer."""
+        return "dispatcher" if is_center(unit) else "grid" if directory.kind(unit) == "grid" else "officer"
 
     def parent_unit(unit):
         return directory.parent(unit)

@@ -7,6 +7,7 @@ def registry(calendar):
     """{operator name: handler(call, **params)}, bound to the app's calendar."""
     return {
         "record_penalty": penalties.record_penalty,
+        "holding_unit": services.holding_unit,
         "merge_case": services.merge_case,
         "notify": services.notify,
         "extend_deadline": deadlines.make_extend_deadline(calendar),

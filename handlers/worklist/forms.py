@@ -6,6 +6,7 @@ A rule a schema cannot check alone, because it depends on where the case stands 
 below the holder, which cases are open), is the schema's `in_context` method, right beside its
 fields; the web form asks the same methods for its choices, so a rule is written once."""
 from dataclasses import dataclass
+from datetime import date
 
 from marshmallow import ValidationError, fields, validates_schema
 
@@ -199,6 +200,22 @@ class SuperviseSchema(StepSchema):
     outcome = staticmethod(lambda form: "supervised")
 
 
+def _date(value):
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationError("须为日期，如 2026-12-08") from None
+
+
+class SuperviseReplySchema(StepSchema):
+    """督办回复: the pressed unit says what it will do and by when."""
+
+    plan = fields.String(required=True, validate=length(min=1, max=1000))
+    promised_by = fields.String(required=True, validate=_date)
+
+    outcome = staticmethod(lambda form: "replied")
+
+
 FORMS = {
     "accept_report": AcceptReportSchema,
     "verify_report": VerifyReportSchema,
@@ -209,4 +226,5 @@ FORMS = {
     "check_result": CheckResultSchema,
     "close_case": CloseCaseSchema,
     "supervise": SuperviseSchema,
+    "supervise_reply": SuperviseReplySchema,
 }
