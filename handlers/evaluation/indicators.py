@@ -15,7 +15,11 @@ Handling (处置, a unit's own handling; a district or street answers for its su
 - 退回数: returns by the unit (of a dispatch, or of a case given it to handle) in the period;
 - 延期申请数 / 批准数: the unit's extension requests, and approvals of its requests, in the period;
 - 按期处置率 = 按期/应处置, 处置率 = 已处置/应处置, 返工率 = 返工/核查 (None with nothing to divide);
-- 扣分: the points of the penalties against the unit that fell due in the period.
+- 扣分: the points of the penalties against the unit that fell due in the period;
+- 督办数: 督办 that reached the unit in the period (after the overdue timer, or by hand); of them
+  督办回复数 answered by the end, 按时回复数 answered within the rules' reply limit (working hours
+  from the 督办 reaching the unit), 应回复数 answered by the end or past the limit then (a 督办 whose
+  case ended unanswered counts as not answered in time); 督办回复及时率 = 按时回复 / 应回复.
 
 Areas (区域, by where the case is, whoever handled it): 上报数 (reported), 立案数 (filed), 结案数
 (closed as 结案), 按期结案数 (of those, handled on time), 超期未结案数 (filed, not ended and past its
@@ -35,7 +39,7 @@ from datetime import timedelta
 from . import queries
 
 HANDLING = ("handled", "on_time", "late", "overdue_open", "rework", "returned", "extension_requests",
-            "extensions_approved")
+            "extensions_approved", "supervised", "replies", "replies_on_time", "replies_due")
 AREA = ("reported", "filed", "closed", "on_time_closed", "overdue_open", "on_spot", "voided", "merged")
 JOB = ("accepted", "filed", "voided", "merged", "verify_sent", "dispatched", "dispatch_returned",
        "extensions_decided", "extensions_approved", "extensions_refused", "supervised", "closed")
@@ -65,14 +69,30 @@ def judged_at(period, now):
     return min(period.end, now)
 
 
-def collect(session, period, *, now, center, calendar, check_hours, progress=None):
+def _within_limit(calendar, start, end, limit):
+    # working time never exceeds the time on the clock: only the longer spans need the calendar
+    return end - start <= limit or calendar.working_time_between(start, end) <= limit
+
+
+def _supervisions(found, session, period, judged, calendar, limit):
+    for unit, reached, answered in queries.supervisions(session, period, judged):
+        counts = found.handling[unit]
+        counts["supervised"] += 1
+        if answered is not None:
+            counts["replies"] += 1
+            counts["replies_on_time"] += _within_limit(calendar, reached, answered, limit)
+        if answered is not None or not _within_limit(calendar, reached, judged, limit):
+            counts["replies_due"] += 1
+
+
+def collect(session, period, *, now, center, calendar, check_hours, reply_hours, progress=None):
     """Every counter of the period, counted by the database (`queries`), and the timed ones.
     `progress(total)` (optional) returns a function called with 1 after each of `total` queries."""
     judged = judged_at(period, now)
     found = Collected()
     families = ((found.handling, queries.handling(period, judged)), (found.area, queries.area(period, judged)),
                 (found.jobs, queries.jobs(period, center)), (found.grid, queries.grid(period, judged)))
-    advance = progress(sum(len(tallies) for _, tallies in families) + 2) if progress else lambda n: None
+    advance = progress(sum(len(tallies) for _, tallies in families) + 3) if progress else lambda n: None
     for target, tallies in families:
         for tally in tallies:
             for key, counted in tally.count(session).items():
@@ -86,10 +106,10 @@ def collect(session, period, *, now, center, calendar, check_hours, progress=Non
             continue
         kind = "checks" if step == "check_result" else "verifications"
         found.grid[actor][kind] += 1
-        # working time never exceeds the time on the clock: only the longer ones need the calendar
-        if opened_at is not None and (done_at - opened_at <= limit
-                                      or calendar.working_time_between(opened_at, done_at) <= limit):
+        if opened_at is not None and _within_limit(calendar, opened_at, done_at, limit):
             found.grid[actor][f"{kind}_on_time"] += 1
+    advance(1)
+    _supervisions(found, session, period, judged, calendar, HOUR * reply_hours)
     advance(1)
     found.points = queries.points(session, period)
     advance(1)
@@ -111,9 +131,12 @@ def handling_figures(counts, points, weights, rules):
     rework_rate = _rate(rework, handled + rework)
     composite = weights.composite(on_time / due if due else None, handled / due if due else None,
                                   rework / (handled + rework) if handled + rework else None)
+    replies_due = counts["replies_due"]
     return dict(due=due, handled=handled, on_time=on_time, late=counts["late"], overdue_open=overdue_open,
                 rework=rework, returned=counts["returned"], extension_requests=counts["extension_requests"],
-                extensions_approved=counts["extensions_approved"], on_time_rate=on_time_rate,
+                extensions_approved=counts["extensions_approved"], supervised=counts["supervised"],
+                replies=counts["replies"], replies_on_time=counts["replies_on_time"], replies_due=replies_due,
+                reply_rate=_rate(counts["replies_on_time"], replies_due), on_time_rate=on_time_rate,
                 handled_rate=handled_rate, rework_rate=rework_rate, points=round(points, 2),
                 score=round(weights.base - points, 2), composite=composite, grade=rules.grade(composite))
 

@@ -3,7 +3,8 @@ period's case steps, cases or penalties. Counters over the same rows, counted by
 unit, a user), form a `Tally`: the database counts a tally in one pass (a GROUP BY with one sum per
 counter), and the same condition lists the cases behind a number (`Tally.cases`). Only the two
 figures that need the working-day calendar are computed in Python from the rows they stand on
-(`timed_steps`, which also gives the grid workers' checks and verifications).
+(`timed_steps`, which also gives the grid workers' checks and verifications, and `supervisions`,
+the 督办 each unit received and answered).
 
 `period.start`/`period.end` bound the period (half-open); `judged` is when "at the end" is: the
 period's end, or now while it has not ended."""
@@ -21,6 +22,7 @@ from ..cases.statuses import ENDED
 from .steps import CaseStep
 
 S, C, P = CaseStep.__table__, Case.__table__, Penalty.__table__
+REPLY = "supervise_reply"   # the pressed unit's answer to a 督办
 # The statuses in which a handling is open: a handler holds it (handling, an extension asked, its
 # result on the way up, or at the check).
 HANDLING_PHASE = ("handling", "extension", "reviewing", "checking")
@@ -221,3 +223,17 @@ def timed_steps(session, period):
     checks = select(S.c.actor, S.c.step, literal(None, UTCDateTime), S.c.opened_at, S.c.at).where(
         _within(S.c.at, period), S.c.step.in_(("check_result", "verify_report")))
     return session.execute(union_all(accepts, checks)).all()
+
+
+def supervisions(session, period, judged):
+    """(unit, reached at, answered at or None) of every 督办 that reached a unit in the period: the
+    `supervise` steps (the shift lead's after the overdue timer, or by hand), whose `target` is the
+    unit pressed, each with that unit's `supervise_reply` to it (opened in the same unit of work)
+    if given by the end (`judged`)."""
+    pressing, reply = S.alias("pressing"), S.alias("reply")
+    answered = and_(reply.c.case_id == pressing.c.case_id, reply.c.step == REPLY,
+                    reply.c.unit_code == pressing.c.target, reply.c.opened_at == pressing.c.at,
+                    reply.c.at < _instant(judged))
+    return session.execute(
+        select(pressing.c.target, pressing.c.at, reply.c.at).select_from(pressing.outerjoin(reply, answered))
+        .where(pressing.c.step == "supervise", pressing.c.target.is_not(None), _within(pressing.c.at, period))).all()

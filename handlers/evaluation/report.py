@@ -66,7 +66,8 @@ def compute(session, runtime, directory, calendar, period: Period, *, progress=N
     rules = rules_module.current(session, runtime)
     now, center = runtime.clock.now(), directory.center()
     collected = indicators.collect(session, period, now=now, center=center, calendar=calendar,
-                                   check_hours=rules.weights[rules_module.GRID].check_hours, progress=progress)
+                                   check_hours=rules.weights[rules_module.GRID].check_hours,
+                                   reply_hours=rules.weights[rules_module.HANDLING].reply_hours, progress=progress)
     units = [u for kind in UNIT_LEVELS.values() for u in directory.of_kind(kind)]
     handling_counts = _rollup(collected.handling, directory, units)
     area_counts = _rollup(collected.area, directory, [u for u in units if directory.kind(u) != "department"])

@@ -1,6 +1,6 @@
 """The scoring rules, as the process owners deploy them: `evaluation_weights.dmn` gives for each
 subject (handling units, areas, grid workers) the base score, the weights of the composite
-indicator (综合指标值) and the grid workers' time limit for checks; `evaluation_grades.dmn` the
+indicator (综合指标值), the grid workers' time limit for checks and the units' for answering a 督办; `evaluation_grades.dmn` the
 grade of a composite. Both are files of the case process's versions, edited in the modeller and
 checked when a version is deployed (`check_tables`); the evaluation reads the latest version's."""
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ from ..process.contract import PROCESS_ID
 WEIGHTS, GRADES = "evaluation_weights", "evaluation_grades"
 HANDLING, AREA, GRID = "handling", "area", "grid"
 SUBJECTS = (HANDLING, AREA, GRID)
-OUTPUTS = ("base", "on_time", "completion", "rework_free", "check_hours")
+OUTPUTS = ("base", "on_time", "completion", "rework_free", "check_hours", "reply_hours")
 # The composites a grade table must answer, each with exactly one grade.
 PROBES = (0, 30, 59.99, 60, 70, 79.99, 80, 85, 89.99, 90, 95, 100)
 
@@ -29,6 +29,7 @@ class Weights:
     completion: float      # weight of 处置率 (areas: 结案率)
     rework_free: float     # weight of 1 − 返工率
     check_hours: float     # grid workers: working hours in which a check or verification is on time
+    reply_hours: float     # handling units: working hours in which a 督办 is answered in time
 
     def composite(self, on_time_rate, completion_rate, rework_rate=None):
         """综合指标值, 0–100 (two decimals): None when there was nothing to rate (no denominator);
@@ -89,13 +90,15 @@ def check_tables(spec, tables):
             problems.append(Problem(None, WEIGHTS, None, f"decision table: {exc}"))
             break
         shares = (found.on_time, found.completion, found.rework_free)
-        if min(shares) < 0 or found.base <= 0 or found.check_hours < 0:
+        if min(shares) < 0 or found.base <= 0 or found.check_hours < 0 or found.reply_hours < 0:
             problems.append(Problem(None, WEIGHTS, None, f"subject {subject!r}: weights and base must not be negative"))
         elif subject != GRID and abs(sum(shares) - 1) > 1e-9:
             problems.append(Problem(None, WEIGHTS, None,
                                     f"subject {subject!r}: the weights add up to {sum(shares):g}, not 1"))
         elif subject == GRID and not found.check_hours:
             problems.append(Problem(None, WEIGHTS, None, "subject 'grid' needs a check time limit (check_hours)"))
+        elif subject == HANDLING and not found.reply_hours:
+            problems.append(Problem(None, WEIGHTS, None, "subject 'handling' needs a 督办 reply time limit (reply_hours)"))
     for composite in PROBES:
         try:
             grade = decisions.ask(grades, {"composite": composite}).get("grade")

@@ -1,6 +1,6 @@
 """The steps of a case as the evaluation reads them: one typed row per completed step (who did
-it, for which unit, what it decided, when the task had opened, the deadline right after it) and
-per deadline change, written by an engine listener from the events each save appends, in the same
+it, for which unit, what it decided, when the task had opened, the deadline right after it), per
+督办 started by hand and per deadline change, written by an engine listener from the events each save appends, in the same
 transaction. They are a projection of the case's hash-chained events: `expected` rebuilds them by
 replaying the case, and `audit verify` compares the two."""
 from dataclasses import asdict, dataclass
@@ -35,7 +35,7 @@ class CaseStep(Base):
     unit_code: Mapped[str | None] = mapped_column(String(30), index=True)   # the unit it was done for
     role: Mapped[str | None] = mapped_column(String(20))
     actor: Mapped[str | None] = mapped_column(String(100), index=True)
-    target: Mapped[str | None] = mapped_column(String(30))       # a dispatch's unit
+    target: Mapped[str | None] = mapped_column(String(30))       # a dispatch's unit; the unit a 督办 pressed
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # when its task became open
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)      # the case's deadline right after it
     handler: Mapped[str | None] = mapped_column(String(30))           # the case's handler right after it
@@ -62,11 +62,11 @@ class Step:
     status: str | None
 
 
-def step_of(event, *, due_at, handler, status, unit=None, role=None, opened_at=None) -> Step | None:
+def step_of(event, *, due_at, handler, status, holder=None, unit=None, role=None, opened_at=None) -> Step | None:
     """The step an event stands for (None for events that are not steps). `event` is an event row
     or the dict `instances.save` appended; the task's assignment comes from the event's `meta`,
-    else from `unit`, `role`, `opened_at` (a replay's); `due_at`, `handler` and `status` are the
-    case's right after the step."""
+    else from `unit`, `role`, `opened_at` (a replay's); `due_at`, `handler`, `status` and `holder`
+    are the case's right after the step (a 督办's target is the holder it pressed)."""
     get = event.get if isinstance(event, dict) else lambda key: getattr(event, key)
     data = get("data") or {}
     kind, at = get("kind"), get("at")
@@ -75,9 +75,14 @@ def step_of(event, *, due_at, handler, status, unit=None, role=None, opened_at=N
         outcome = FORMS[get("step")].outcome(form)
         return Step(seq=get("seq"), at=at, step=get("step"), outcome=outcome,
                     unit_code=meta.get("unit", unit), role=meta.get("role", role), actor=get("actor"),
-                    target=form.get("unit") if get("step") == "dispatch" and outcome == "assign" else None,
+                    target=form.get("unit") if get("step") == "dispatch" and outcome == "assign"
+                    else holder if get("step") == "supervise" else None,
                     opened_at=localtime.parse(meta["opened_at"]) if meta.get("opened_at") else opened_at,
                     due_at=due_at, handler=handler, status=status)
+    if kind == "message_received" and data.get("name") == contract.SUPERVISE_MESSAGE:
+        # a 督办 started by hand: the same step as the shift lead's after the overdue timer
+        return Step(seq=get("seq"), at=at, step="supervise", outcome="by_hand", unit_code=None, role=None,
+                    actor=get("actor"), target=holder, opened_at=None, due_at=due_at, handler=handler, status=status)
     if kind == "data_changed" and "due_at" in (data.get("after") or {}):
         return Step(seq=get("seq"), at=at, step=DEADLINE, outcome="recomputed" if data.get("external") else "extended",
                     unit_code=None, role=None, actor=get("actor"), target=None, opened_at=None,
@@ -90,8 +95,9 @@ def refresh(session, loaded):
     case = case_of(session, loaded)
     if case is None or not loaded.saved_events:
         return
-    handler = contract.read(loaded.main_task(exclude=contract.PARALLEL_STEPS).data).handler
-    found = [step_of(e, due_at=case.due_at, handler=handler, status=case.status) for e in loaded.saved_events]
+    state = contract.read(loaded.main_task(exclude=contract.PARALLEL_STEPS).data)
+    found = [step_of(e, due_at=case.due_at, handler=state.handler, status=case.status, holder=state.holder)
+             for e in loaded.saved_events]
     rows = [dict(case_id=case.id, **asdict(s)) for s in found if s is not None]
     if rows:
         session.connection().execute(insert(CaseStep.__table__), rows)
@@ -124,7 +130,7 @@ class Rebuilder:
             opened_at = self._opened.get(task_id)
         state = contract.read(loaded.main_task(exclude=contract.PARALLEL_STEPS).data)
         found = step_of(event, due_at=state.due_at, handler=state.handler, status=self.follower.row.status,
-                        unit=unit, role=role, opened_at=opened_at)
+                        holder=state.holder, unit=unit, role=role, opened_at=opened_at)
         if found is not None:
             self.steps.append(found)
         for task in loaded.ready_user_tasks():

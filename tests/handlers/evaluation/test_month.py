@@ -200,9 +200,18 @@ def month():
     for n, (holder, unit) in enumerate(zip([CENTER, *DOWN[LIANXIU]], DOWN[LIANXIU])):
         s.step("C10", f"2026-11-25 09:0{n + 1}", "dispatch", user_of(holder), action="assign", unit=unit)
     s.step("C10", "2026-11-25 09:05", "dispatch", user_of(LIANXIU), action="handle")
+    # ... and pressed by the city's supervisor at 14:30, answered Thu 09:00: 4 working hours, in time
+    # (the limit is 7). C3's 督办 (Tue 11-03 10:00) was never answered: past the limit Wed 10:00.
+    s.add("2026-11-25 14:30", lambda city: city.supervise(s.numbers["C10"], "supervisor-committee"))
+    s.step("C10", "2026-11-26 09:00", "supervise_reply", user_of(LIANXIU), plan="今日上门清理",
+           promised_by="2026-11-27")
     # C11: C filed Fri 11-27 09:00 (due Thu 12-03 09:00) at 湖滨, handled on time in December.
     s.handled("C11", report_at="2026-11-27 08:55", place=HUBIN, urgency="C", handler=HUBIN,
               handle_at="2026-12-02 10:00", check_at="2026-12-02 15:00", close_at="2026-12-02 16:00")
+    # ... pressed by 思明区's supervisor Fri 10:00, answered Mon 11-30 16:00: 5 + 6 working hours, late.
+    s.add("2026-11-27 10:00", lambda city: city.supervise(s.numbers["C11"], "supervisor-350203"))
+    s.step("C11", "2026-11-30 16:00", "supervise_reply", user_of(HUBIN), plan="周二前清理完毕",
+           promised_by="2026-12-01")
     return s
 
 
@@ -237,11 +246,13 @@ def test_handling_units_of_simings_communities(city, november):
     assert set(rows) == {YINGCUI, LIANXIU, HUALIN}
     yingcui = rows[YINGCUI]["handling"]
     assert yingcui == dict(due=6, handled=6, on_time=5, late=1, overdue_open=0, rework=1, returned=0,
-                           extension_requests=1, extensions_approved=1, on_time_rate=0.8333, handled_rate=1.0,
+                           extension_requests=1, extensions_approved=1, supervised=0, replies=0, replies_on_time=0,
+                           replies_due=0, reply_rate=None, on_time_rate=0.8333, handled_rate=1.0,
                            rework_rate=0.1429, points=1.5, score=98.5, composite=87.14, grade="良")
     assert rows[LIANXIU]["handling"] == dict(due=2, handled=1, on_time=0, late=1, overdue_open=1, rework=0,
                                              returned=0, extension_requests=0, extensions_approved=0,
-                                             on_time_rate=0.0, handled_rate=0.5, rework_rate=0.0, points=4.5,
+                                             supervised=2, replies=1, replies_on_time=1, replies_due=2,
+                                             reply_rate=0.5, on_time_rate=0.0, handled_rate=0.5, rework_rate=0.0, points=4.5,
                                              score=95.5, composite=30.0, grade="差")
     hualin = rows[HUALIN]["handling"]
     assert (hualin["due"], hualin["returned"], hualin["composite"], hualin["grade"], hualin["score"]) ==         (0, 1, None, None, 100.0)
@@ -253,16 +264,22 @@ def test_streets_and_districts_answer_for_their_subtree(city, november):
     streets = by_unit(evaluate(city, "street", unit=SIMING))
     assert streets[JIALIAN]["handling"] == dict(
         due=9, handled=8, on_time=6, late=2, overdue_open=1, rework=1, returned=1, extension_requests=1,
-        extensions_approved=1, on_time_rate=0.6667, handled_rate=0.8889, rework_rate=0.1111, points=6.0,
+        extensions_approved=1, supervised=2, replies=1, replies_on_time=1, replies_due=2, reply_rate=0.5,
+        on_time_rate=0.6667, handled_rate=0.8889, rework_rate=0.1111, points=6.0,
         score=94.0, composite=75.56, grade="中")
     assert (streets[YUNDANG]["handling"]["composite"], streets[YUNDANG]["rank_text"],
             streets[JIALIAN]["rank_text"]) == (100.0, "1 / 2", "2 / 2")
+    yundang = streets[YUNDANG]["handling"]
+    assert [yundang[k] for k in ("supervised", "replies", "replies_on_time", "replies_due", "reply_rate")] == \
+        [1, 1, 0, 1, 0.0]
     districts = by_unit(evaluate(city, "district"))
     assert len(districts) == 6
     siming = districts[SIMING]["handling"]
     assert (siming["due"], siming["handled"], siming["on_time"], siming["overdue_open"], siming["rework"],
             siming["points"], siming["score"], siming["on_time_rate"], siming["handled_rate"], siming["rework_rate"],
             siming["composite"], siming["grade"]) == (10, 9, 7, 1, 1, 6.0, 94.0, 0.7, 0.9, 0.1, 78.0, "中")
+    assert [siming[k] for k in ("supervised", "replies", "replies_on_time", "replies_due", "reply_rate")] == \
+        [3, 2, 1, 3, 0.3333]
     huli = districts[HULI]["handling"]
     assert (huli["due"], huli["handled"], huli["returned"], huli["composite"], huli["grade"]) == (1, 1, 1, 100.0, "优")
     assert {u: r["rank_text"] for u, r in districts.items()} == {
