@@ -1,12 +1,16 @@
 """Cases: the list and search (the command center sees all, others their subtree), the case page
-(fields, photos, deadline, penalties, timeline, the diagram with the path taken) and its photos."""
+(fields, photos, deadline, penalties, timeline, the diagram with the path taken), its photos, and
+督办 by hand from the case page."""
 from datetime import date
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 
-from engine.db import get_session
-from handlers.cases import attachments, history, penalties, photos, search
+from engine import instances
+from engine.db import discard, get_session
+from handlers import errors as refusals
+from handlers.cases import attachments, history, penalties, photos, search, supervision
+from handlers.process import contract
 from handlers.cases.visibility import subtree
 from handlers.worklist import service as worklist
 
@@ -52,10 +56,12 @@ def index():
                            statuses=labels.STATUS, catalogue=common.catalogue())
 
 
-@bp.get("/cases/<case_no>")
-@login_required
-def show(case_no):
-    case = common.load_case_or_404(case_no)
+def _may_press(case):
+    """Whether the case page offers the 督办 form: the user may, and the case is being handled."""
+    return supervision.may_supervise(common.directory(), common.me(), case) and case.status in supervision.PRESSABLE
+
+
+def _render_case(case, *, supervise_values=None, supervise_errors=None, status=200):
     session = get_session()
     directory, user = common.directory(), common.me()
     open_tasks = [task for task, _ in worklist.list_tasks(session, directory, case_no=case.case_no)]
@@ -64,7 +70,38 @@ def show(case_no):
         photos=attachments.for_case(session, case.id), penalties=penalties.for_case(session, case.id),
         entries=timeline.entries(session, case),
         open_tasks=[(t, worklist.may_complete(directory, user, t)) for t in open_tasks],
-    )
+        may_press=_may_press(case), supervise_values=supervise_values or {}, supervise_errors=supervise_errors or {},
+    ), status
+
+
+@bp.get("/cases/<case_no>")
+@login_required
+def show(case_no):
+    return _render_case(common.load_case_or_404(case_no))
+
+
+@bp.post("/cases/<case_no>/supervise")
+@login_required
+def supervise(case_no):
+    """督办 by hand: the comment goes to the unit holding the case as a step it must answer."""
+    case = common.load_case_or_404(case_no)
+    data = {"comment": request.form.get("comment", "")}
+    try:
+        unit = supervision.start(get_session(), common.runtime(), common.directory(), user=common.me(), case=case,
+                                 data=data)
+    except refusals.REFUSALS as exc:
+        refused = refusals.classify(exc)
+        if refused is None:
+            raise
+        discard()
+        if refused.status == 403:
+            abort(403)
+        if refused.status == 422:
+            return _render_case(case, supervise_values=data, supervise_errors=refused.errors, status=422)
+        flash("案件已变化，请查看最新状态后重试", "error")
+        return redirect(url_for("cases.show", case_no=case.case_no), 303)
+    flash(f"已督办：案件 {case.case_no} 已送达 {common.unit_name(unit)}，待其回复", "success")
+    return redirect(url_for("cases.show", case_no=case.case_no), 303)
 
 
 @bp.get("/cases/<case_no>/diagram.json")

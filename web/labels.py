@@ -10,11 +10,12 @@ URGENCY = {"A": "A 紧急", "B": "B 重要", "C": "C 普通"}
 STEP = {
     "accept_report": "受理审核", "verify_report": "核实", "dispatch": "派遣", "handle": "处置",
     "approve_extension": "延期审批", "review": "审核", "check_result": "核查", "close_case": "结案",
-    "supervise": "督办",
+    "supervise": "督办", "supervise_reply": "督办回复",
 }
 ROLE = {
     "intake": "受理员", "dispatcher": "派遣员", "shiftlead": "值班长", "officer": "单位工作人员",
     "grid": "网格员", "owner": "流程管理员", "auditor": "审计员", "admin": "系统管理员",
+    "supervisor": "督查员",
 }
 CHANNEL = {
     "grid": "网格员上报", "hotline12345": "12345热线", "transfer110": "110转办", "wechat": "微信公众号",
@@ -23,7 +24,7 @@ CHANNEL = {
 EVENT = {
     "started": "案件上报", "task_completed": "办理", "timers_fired": "计时器到期", "penalty": "扣分",
     "merged": "并案", "notified": "黄灯预警", "data_changed": "数据变更", "photos_added": "上传照片",
-    "video_detected": "视频识别", "migrated": "迁移流程版本",
+    "video_detected": "视频识别", "migrated": "迁移流程版本", "message_received": "督办",
     # the system log
     "deployed": "部署新版本", "clock_changed": "调整时钟",
 }
@@ -52,6 +53,8 @@ STEP_FIELD = {
     ("check_result", "note"): "核查说明",
     ("close_case", "comment"): "结案意见",
     ("supervise", "comment"): "督办意见",
+    ("supervise_reply", "plan"): "整改措施",
+    ("supervise_reply", "promised_by"): "承诺完成日期",
 }
 CHOICES = {
     ("accept_report", "decision"): {"file": "立案", "void": "作废", "merge": "并案", "verify": "派网格员核实"},

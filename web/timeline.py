@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from handlers import localtime
 from handlers.cases import history
+from handlers.process import contract
 from handlers.org.service import display_names
 
 from . import common, labels
@@ -87,6 +88,10 @@ def describe(event, names, people=None):
     elif event.kind == "video_detected":
         title = "视频识别" + ("并立案" if data.get("filed") else "（同一违规再次识别）")
         details = [f"摄像头 {data.get('camera')}：{data.get('violation_name') or data.get('violation')}"]
+    elif event.kind == "message_received" and data.get("name") == contract.SUPERVISE_MESSAGE:
+        payload = data.get("payload") or {}
+        title = "督办（人工发起）"
+        details = [f"督办意见：{payload.get('comment', '')}"]
     elif event.kind == "migrated":
         title = labels.EVENT["migrated"]
         details = [f"版本 {data.get('from')} → 版本 {data.get('to')}（{str(data.get('to_hash') or '')[:12]}）"]

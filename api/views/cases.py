@@ -1,8 +1,8 @@
 """Cases: a staff member's report (JSON, or a form with photos), the case list of the caller's
-unit subtree, one case, its timeline, its photos."""
+unit subtree, one case, its timeline, its photos, and 督办 by hand."""
 from flask import jsonify, send_file, url_for
 
-from handlers.cases import attachments, history, photos, search
+from handlers.cases import attachments, history, photos, search, supervision
 from handlers.cases.forms import ReportSchema
 from handlers.cases.schemas import case_json
 from handlers.intake import channels
@@ -135,3 +135,17 @@ def photo_file(case_no, photo_id):
     if path is None or not path.is_file():
         raise ApiError(404, "照片不存在")
     return send_file(path, mimetype=found.content_type, max_age=3600)
+
+
+@bp.post("/cases/<case_no>/supervise")
+@doc("Start a 督办 on a case", tags=["cases"],
+     description="`shiftlead` (any case) or `supervisor` (a case of their subtree): the comment reaches the unit "
+                 "holding the case as its `supervise_reply` step. 409 when the case is not being dispatched or "
+                 "handled (nothing waits for a 督办).",
+     json=supervision.SuperviseFormSchema, responses={200: CaseSchema}, errors=(409,))
+@requires(USER)
+def supervise_case(case_no):
+    case = lookups.case_or_404(caller(), case_no)
+    supervision.start(context.session(), context.runtime(), context.directory(), user=caller().user, case=case,
+                      data=inputs.read_json())
+    return jsonify(case_json(context.session(), context.runtime(), context.directory(), case))

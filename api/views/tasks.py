@@ -15,7 +15,7 @@ from ..errors import ApiError
 from ..schemas import CaseSchema, TaskQuerySchema, TaskSchema
 
 FORM_NOTE = ("The body is the form of the task's step (README, published contract): accept_report, verify_report, "
-             "dispatch, handle, approve_extension, review, check_result, close_case, supervise. Unknown fields "
+             "dispatch, handle, approve_extension, review, check_result, close_case, supervise, supervise_reply. Unknown fields "
              "and bad values are 422 with field messages; a task completed meanwhile is 409.")
 
 

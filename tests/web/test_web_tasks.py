@@ -149,7 +149,9 @@ def test_supervise_form_after_the_overdue_timer(city, browse):
     tid, _ = open_form(shiftlead, city, case_no, "supervise")
     assert field_error(submit(shiftlead, tid, comment=""), "comment") == "必填"
     done(submit(shiftlead, tid, comment="请尽快派遣"))
-    assert [t["step"] for t in city.open_tasks(case_no)] == ["dispatch"]
+    # the 督办 reaches the holder (the center's dispatcher), who must answer it
+    assert [(t["step"], t["role"]) for t in city.open_tasks(case_no)] == [("dispatch", "dispatcher"),
+                                                                          ("supervise_reply", "dispatcher")]
 
 
 def test_inbox_filters_by_urgency_and_status(city, browse):
