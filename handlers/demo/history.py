@@ -25,7 +25,8 @@ from .. import localtime
 from ..cases.forms import ReportSchema
 from ..cases.models import Case
 from ..cases.service import get_by_no, report
-from ..cases.statuses import is_ended
+from ..cases import supervision
+from ..cases.statuses import IN_HANDLING, is_ended
 from ..org.service import get_user_by_username
 from ..process import contract, decisions
 from ..worklist.models import OpenTask
@@ -38,6 +39,7 @@ PACE = {"350203": 0.45, "350205": 0.7, "350206": 1.35, "350211": 0.9, "350212": 
 CATEGORIES = ("200115", "200509", "200301", "100102", "200506", "200601", "100401", "200201", "100302", "200110")
 HOTLINE = ("hotline12345", "transfer110", "wechat")
 CASES_PER_MONTH = 70
+PRESSED_SHARE = 0.015   # of the steps of a case being handled, those after which someone presses it
 
 
 class HistoryClock(FixedClock):
@@ -63,6 +65,8 @@ class History:
         self.runtime.workflows = WorkflowCache(2000)
         self.end = end
         self.random = random.Random(seed)
+        # 督办 by hand from a stream of its own, so that the rest of the story is the same with or without it
+        self.pressing = random.Random(seed + 1)
         self.queue, self.order = [], itertools.count()
         self.summary = Summary()
         self.grids = directory.of_kind("grid")
@@ -161,10 +165,20 @@ class History:
                 self.summary.steps += 1
                 if delay is None or task.step not in contract.PARALLEL_STEPS:   # the main step sets the pace
                     delay = pause
+            self.press(session, case)
             return delay
         delay = self.work(do)
         if delay is not None:
             self.plan(self.later(self.clock.now(), *delay), self.act, case_no)
+
+    def press(self, session, case):
+        """Now and then the shift lead or the district's supervisor presses a case being handled."""
+        if case.status not in IN_HANDLING or self.pressing.random() >= PRESSED_SHARE:
+            return
+        district = next(u for u in self.directory.ancestors(case.community) if self.directory.kind(u) == "district")
+        username = self.pressing.choice(("shiftlead", f"supervisor-{district}"))
+        supervision.start(session, self.runtime, self.directory, user=get_user_by_username(session, username),
+                          case=case, data={"comment": "群众反映强烈，请加快处置"})
 
     def user_for(self, case, task):
         if task.role in ("intake", "shiftlead", "dispatcher") and task.unit_code == self.directory.center():

@@ -25,10 +25,11 @@ START_DATA = REPORT_FIELDS + ("case_no", "center", "reported_at", "reporter")
 # The properties of a user step: its form (`worklist.forms.FORMS`), who may complete it (a role
 # and a unit expression) and the case status while it is open.
 STEP_PROPERTIES = ("form", "role", "unit", "status")
-# Steps open beside the main path (the shift lead's 督办, the pressed unit's reply to a 督办 by hand
-# or after the overdue timer), by BPMN id: they never say where the case stands.
-PARALLEL_STEPS = ("supervise", "supervise_reply", "overdue_supervise_reply")
-# The message that starts a 督办 by hand (`cases.supervision`); its payload lands in `supervision`.
+# Steps open beside the main path (the shift lead's 督办, the pressed unit's reply), by BPMN id: they
+# never say where the case stands.
+PARALLEL_STEPS = ("supervise", "supervise_reply")
+# The message of a 督办 (sent by hand by `cases.supervision`, thrown by the diagram after the shift
+# lead's overdue 督办); its payload lands in `supervision`.
 SUPERVISE_MESSAGE = "supervise"
 
 
