@@ -65,7 +65,7 @@ class History:
         self.runtime.workflows = WorkflowCache(2000)
         self.end = end
         self.random = random.Random(seed)
-        # 督办 by hand from a stream of its own, so that the rest of the story is the same with or without it
+        # 督办 (by hand, and the replies) from a stream of its own: the rest of the story is the same with or without it
         self.pressing = random.Random(seed + 1)
         self.queue, self.order = [], itertools.count()
         self.summary = Summary()
@@ -196,7 +196,8 @@ class History:
 
     def decide(self, session, case, task):
         """(the form of the step, (low, high) working hours until the case's next step)."""
-        r, step = self.random.random(), task.step
+        step = task.step
+        r = (self.pressing if step in contract.PARALLEL_STEPS else self.random).random()
         if step == "accept_report":
             duplicate = self.open_duplicate(session, case)
             if r < 0.07:
@@ -230,7 +231,7 @@ class History:
         if step == "supervise":
             return {"comment": "请尽快处置"}, (0.5, 4)
         if step == "supervise_reply":
-            promised = localtime.local_date(self.clock.now()) + timedelta(days=self.random.choice((1, 2, 3)))
+            promised = localtime.local_date(self.clock.now()) + timedelta(days=self.pressing.choice((1, 2, 3)))
             return {"plan": "已安排人员限期整改", "promised_by": promised.isoformat()}, (0.5, 4)
         raise ValueError(f"no demo decision for step {step}")
 
