@@ -9,6 +9,7 @@ from .. import localtime
 from ..cases.models import Case
 from ..cases.service import case_of
 from ..errors import PermissionDenied
+from ..org.models import User
 from ..process import contract
 from .forms import FORMS, StepContext
 from .models import OpenTask
@@ -23,25 +24,32 @@ def assignment(workflow, task):
     return props.get("form", task.task_spec.bpmn_id), role, unit
 
 
+OPENED, CLOSED = "worklist.opened", "worklist.closed"   # what `refresh` leaves in loaded.scratch
+
+
 def refresh(session, loaded):
-    """Listener: make the open_tasks rows match the instance's READY user tasks."""
+    """Listener: make the open_tasks rows match the instance's READY user tasks. The rows it added
+    and removed stay in `loaded.scratch` (OPENED, CLOSED) for the listeners after it."""
     case = case_of(session, loaded)
     if case is None:
         return
     ready = {str(t.id): t for t in loaded.ready_user_tasks()}
     table, connection = OpenTask.__table__, session.connection()   # plain Core: no ORM objects needed
-    existing = set(connection.execute(select(table.c.task_id).where(table.c.instance_id == loaded.id)).scalars())
-    gone = existing - set(ready)
+    existing = {row.task_id: row for row in connection.execute(
+        select(table.c.task_id, table.c.step, table.c.role, table.c.unit_code).where(table.c.instance_id == loaded.id))}
+    gone = set(existing) - set(ready)
     if gone:
         connection.execute(delete(table).where(table.c.task_id.in_(gone)))
     now = loaded.workflow.script_engine.now()
     added = []
-    for task_id in sorted(set(ready) - existing):
+    for task_id in sorted(set(ready) - set(existing)):
         step, role, unit = assignment(loaded.workflow, ready[task_id])
         added.append(dict(task_id=task_id, instance_id=loaded.id, case_id=case.id, step=step, role=role,
                           unit_code=unit, created_at=now))
     if added:
         connection.execute(insert(table), added)
+    loaded.scratch[OPENED] = added
+    loaded.scratch[CLOSED] = [existing[task_id] for task_id in sorted(gone)]
 
 
 def assigned_to(row):
@@ -57,6 +65,16 @@ def units_acting_for(directory, user):
     if user.role == "grid" and directory.parent(user.unit_code):
         units.append(directory.parent(user.unit_code))
     return units
+
+
+def users_acting_for(session, directory, *, unit, role):
+    """The active users who may complete a task of `unit` and `role` (the converse of
+    `units_acting_for`: the unit's own users, and for a community's grid task its grid workers)."""
+    units = [unit]
+    if role == "grid":
+        units += [code for code in directory.children(unit) if directory.kind(code) == "grid"]
+    return list(session.scalars(select(User).where(User.role == role, User.unit_code.in_(units),
+                                                   User.active.is_(True)).order_by(User.id)))
 
 
 def may_complete(directory, user, task):
