@@ -37,6 +37,33 @@ def unknown_form():
                          '<spiffworkflow:property name="form" value="no_such_form"/>')
 
 
+SUPERVISE_REPLY = """<bpmn:userTask id="supervise_reply" name="督办回复">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="form" value="supervise"/>
+          <spiffworkflow:property name="role" value="role_of(holder)"/>
+          <spiffworkflow:property name="unit" value="holder"/>
+          <spiffworkflow:property name="status" value="dispatching"/>
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+      <bpmn:incoming>flow_supervise_to_supervised</bpmn:incoming>
+      <bpmn:outgoing>flow_supervise_reply_to_supervised</bpmn:outgoing>
+    </bpmn:userTask>
+    """
+
+
+def supervision_reply():
+    """The shift lead's 督办 goes on to the unit holding the case: a `supervise_reply` step for its
+    officers (with the 督办 form) between the shift lead's `supervise` and its end."""
+    files = bpmn_replaced('<bpmn:endEvent id="supervised" name="已督办">\n      <bpmn:incoming>flow_supervise_to_supervised',
+                          SUPERVISE_REPLY + '<bpmn:endEvent id="supervised" name="已督办">\n      '
+                          '<bpmn:incoming>flow_supervise_reply_to_supervised')
+    return bpmn_replaced('<bpmn:sequenceFlow id="flow_supervise_to_supervised" sourceRef="supervise" targetRef="supervised"/>',
+                         '<bpmn:sequenceFlow id="flow_supervise_to_supervised" sourceRef="supervise" '
+                         'targetRef="supervise_reply"/>\n    <bpmn:sequenceFlow id="flow_supervise_reply_to_supervised" '
+                         'sourceRef="supervise_reply" targetRef="supervised"/>', files)
+
+
 def script(code):
     """The on-the-spot script task running `code` instead."""
     return bpmn_replaced("<bpmn:script>closed_at = now()</bpmn:script>", f"<bpmn:script>{code}</bpmn:script>")

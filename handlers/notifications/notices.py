@@ -89,17 +89,14 @@ def _task_text(kind, *, case, step_name, bpmn_id, directory, returned, failed_ch
     return f"新待办「{step_name}」：案件 {no}，{_brief(case)}"
 
 
-def of_unit_of_work(loaded, case, directory, *, opened, closed):
+def of_unit_of_work(loaded, case, directory, *, opened):
     """The notices of one saved unit of work: its appended events (`loaded.saved_events`) and the
-    open-task rows the worklist just added (`opened`) and removed (`closed`)."""
+    open-task rows the worklist just added (`opened`; a task keeps its id while it is open, also
+    across a migration to another version, so each is news once)."""
     events = loaded.saved_events or []
     completed = _completed(events)
     returned = next((e for e in completed if e["step"] in RETURN_STEPS and _form(e).get("action") == "return"), None)
     failed_check = next((e for e in completed if e["step"] == CHECK_STEP and _form(e).get("passed") is False), None)
-    # A migration re-creates the waiting tasks on the new diagram: the same step for the same people
-    # is not news.
-    carried = ({(r.step, r.role, r.unit_code) for r in closed}
-               if any(e["kind"] == "migrated" for e in events) else set())
     found = []
     for event in events:
         data = event.get("data") or {}
@@ -114,7 +111,7 @@ def of_unit_of_work(loaded, case, directory, *, opened, closed):
                                      f"{directory.name(data['unit'])}被扣 {data.get('points', 0):g} 分，请立即处置"))
     ready = {str(t.id): t for t in loaded.ready_user_tasks()}
     for row in opened:
-        if (row["step"], row["role"], row["unit_code"]) in carried or row["unit_code"] is None:
+        if row["unit_code"] is None:
             continue
         spec = ready[row["task_id"]].task_spec if row["task_id"] in ready else None
         bpmn_id = spec.bpmn_id if spec is not None else row["step"]

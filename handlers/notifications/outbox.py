@@ -229,7 +229,7 @@ def attempts_of(session, message_id):
 def retry(session, message_id, now):
     """Put a dead letter back in the queue, due now, with a fresh round of attempts (its earlier
     attempts stay recorded). Raises NotDead (409) for any other message, instances.NotFound (404)."""
-    message = session.get(OutboxMessage, message_id)
+    message = session.get(OutboxMessage, message_id) if 0 < message_id < 2**31 else None
     if message is None:
         raise instances.NotFound(f"没有消息 {message_id}")
     if message.status != DEAD:

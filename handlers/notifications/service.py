@@ -81,7 +81,7 @@ def create(session, directory, policy, *, case, found, now):
 
 
 def make_refresh(*, directory, policy):
-    """The engine listener (after `worklist.service.refresh`, whose opened and closed rows it reads):
+    """The engine listener (after `worklist.service.refresh`, whose opened rows it reads):
     the notifications of what the unit of work just did, in its transaction."""
     def refresh(session, loaded):
         opened = loaded.scratch.get(worklist.OPENED) or []
@@ -90,8 +90,7 @@ def make_refresh(*, directory, policy):
         case = case_of(session, loaded)
         if case is None:
             return
-        found = notices.of_unit_of_work(loaded, case, directory, opened=opened,
-                                        closed=loaded.scratch.get(worklist.CLOSED) or [])
+        found = notices.of_unit_of_work(loaded, case, directory, opened=opened)
         if found:
             create(session, directory, policy, case=case, found=found, now=loaded.context.at)
     return refresh
@@ -140,7 +139,8 @@ def page_for(session, user, *, unread_only=False, page=1, per_page=20) -> Page:
 
 def get_own(session, user, notification_id):
     """The user's notification; instances.NotFound (404) for anyone else's, as if it did not exist."""
-    found = session.get(Notification, notification_id)
+    # beyond the integer column: cannot exist (and PostgreSQL would refuse the query)
+    found = session.get(Notification, notification_id) if 0 < notification_id < 2**31 else None
     if found is None or found.user_id != user.id:
         raise instances.NotFound(f"没有通知 {notification_id}")
     return found

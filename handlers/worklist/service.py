@@ -24,32 +24,30 @@ def assignment(workflow, task):
     return props.get("form", task.task_spec.bpmn_id), role, unit
 
 
-OPENED, CLOSED = "worklist.opened", "worklist.closed"   # what `refresh` leaves in loaded.scratch
+OPENED = "worklist.opened"   # where `refresh` leaves the rows it added, in loaded.scratch
 
 
 def refresh(session, loaded):
     """Listener: make the open_tasks rows match the instance's READY user tasks. The rows it added
-    and removed stay in `loaded.scratch` (OPENED, CLOSED) for the listeners after it."""
+    stay in `loaded.scratch[OPENED]` for the listeners after it."""
     case = case_of(session, loaded)
     if case is None:
         return
     ready = {str(t.id): t for t in loaded.ready_user_tasks()}
     table, connection = OpenTask.__table__, session.connection()   # plain Core: no ORM objects needed
-    existing = {row.task_id: row for row in connection.execute(
-        select(table.c.task_id, table.c.step, table.c.role, table.c.unit_code).where(table.c.instance_id == loaded.id))}
-    gone = set(existing) - set(ready)
+    existing = set(connection.execute(select(table.c.task_id).where(table.c.instance_id == loaded.id)).scalars())
+    gone = existing - set(ready)
     if gone:
         connection.execute(delete(table).where(table.c.task_id.in_(gone)))
     now = loaded.workflow.script_engine.now()
     added = []
-    for task_id in sorted(set(ready) - set(existing)):
+    for task_id in sorted(set(ready) - existing):
         step, role, unit = assignment(loaded.workflow, ready[task_id])
         added.append(dict(task_id=task_id, instance_id=loaded.id, case_id=case.id, step=step, role=role,
                           unit_code=unit, created_at=now))
     if added:
         connection.execute(insert(table), added)
     loaded.scratch[OPENED] = added
-    loaded.scratch[CLOSED] = [existing[task_id] for task_id in sorted(gone)]
 
 
 def assigned_to(row):
