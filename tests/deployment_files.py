@@ -55,13 +55,13 @@ SUPERVISE_REPLY = """<bpmn:userTask id="supervise_reply" name="督办回复">
 def supervision_reply():
     """The shift lead's 督办 goes on to the unit holding the case: a `supervise_reply` step for its
     officers (with the 督办 form) between the shift lead's `supervise` and its end."""
-    files = bpmn_replaced('<bpmn:endEvent id="supervised" name="已督办">\n      <bpmn:incoming>flow_supervise_to_supervised',
-                          SUPERVISE_REPLY + '<bpmn:endEvent id="supervised" name="已督办">\n      '
-                          '<bpmn:incoming>flow_supervise_reply_to_supervised')
-    return bpmn_replaced('<bpmn:sequenceFlow id="flow_supervise_to_supervised" sourceRef="supervise" targetRef="supervised"/>',
-                         '<bpmn:sequenceFlow id="flow_supervise_to_supervised" sourceRef="supervise" '
-                         'targetRef="supervise_reply"/>\n    <bpmn:sequenceFlow id="flow_supervise_reply_to_supervised" '
-                         'sourceRef="supervise_reply" targetRef="supervised"/>', files)
+    end = '<bpmn:endEvent id="supervised" name="已督办">\n      <bpmn:incoming>'
+    files = bpmn_replaced(end + "flow_supervise_to_supervised",
+                          SUPERVISE_REPLY + end + "flow_supervise_reply_to_supervised")
+    flow = '<bpmn:sequenceFlow id="flow_supervise_to_supervised" sourceRef="supervise" targetRef="supervised"/>'
+    return bpmn_replaced(flow, flow.replace('targetRef="supervised"', 'targetRef="supervise_reply"')
+                         + '\n    <bpmn:sequenceFlow id="flow_supervise_reply_to_supervised" '
+                           'sourceRef="supervise_reply" targetRef="supervised"/>', files)
 
 
 def script(code):
