@@ -9,7 +9,9 @@ unique key the database enforces."""
 from dataclasses import dataclass
 from math import ceil
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine import instances
 
@@ -65,16 +67,14 @@ def create(session, directory, policy, *, case, found, now):
                              read_at=None))
     if not rows:
         return 0
+    # Once per cause and recipient, by the unique key: a row that exists already is skipped, never
+    # an error that would refuse the step it came with.
     table = Notification.__table__
-    existing = set(session.execute(select(table.c.source, table.c.user_id).where(
-        tuple_(table.c.source, table.c.user_id).in_([(r["source"], r["user_id"]) for r in rows]))).all())
-    rows = [r for r in rows if (r["source"], r["user_id"]) not in existing]
-    if not rows:
-        return 0
-    ids = session.connection().execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                       rows).scalars().all()
-    for row, new_id in zip(rows, ids):
-        row["id"] = new_id
+    dialect_insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = (dialect_insert(table).on_conflict_do_nothing(index_elements=["source", "user_id"])
+                 .returning(table.c.id, table.c.source, table.c.user_id))
+    written = {(source, user_id): new_id for new_id, source, user_id in session.connection().execute(statement, rows)}
+    rows = [r | {"id": written[(r["source"], r["user_id"])]} for r in rows if (r["source"], r["user_id"]) in written]
     outbox.queue(session, [r for r in rows if r["kind"] in policy.kinds], users=users, directory=directory,
                  link_of=lambda r: link_of(task_id=r["task_id"], case_no=r["case_no"]))
     return len(rows)

@@ -194,3 +194,23 @@ def test_a_migration_to_another_version_tells_no_one_again(city):
     assert told(city) == [("intake", "new_task")]
     city.complete(case_no, "accept_report", "intake", decision="file", urgency="B")
     assert told(city) == [("intake", "new_task"), ("dispatcher", "new_task")]
+
+
+def test_the_same_cause_written_again_adds_nothing_and_refuses_nothing(city):
+    """The unique key on cause and recipient: writing a notice again (as a re-run would) skips the
+    rows that exist, writes the missing ones, and queues no second message."""
+    from handlers.cases import service as cases
+    from handlers.notifications import notices, outbox
+    case_no = file_case(city)
+    policy = outbox.Policy(kinds=frozenset({"overdue"}))
+    notice = notices.Notice(kind="overdue", source="event:test:1", text="超期：测试", holder=CENTER)
+
+    def write(session):
+        case = cases.get_by_no(session, case_no)
+        return service.create(session, city.directory, policy, case=case, found=[notice], now=city.runtime.clock.now())
+    assert city.work(write) == 1                             # the dispatcher holds the case at the center
+    assert city.work(write) == 0
+    city.work(lambda s: create_user(s, username="dispatcher-2", role="dispatcher", unit_code=CENTER, password="x"))
+    assert city.work(write) == 1                             # only the new dispatcher's is missing
+    assert [name for name, kind in told(city) if kind == "overdue"] == ["dispatcher", "dispatcher-2"]
+    assert count(city, OutboxMessage) == 2

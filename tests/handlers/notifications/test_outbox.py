@@ -195,3 +195,15 @@ def test_the_logging_gateway_is_the_default(city, caplog):
     assert len(logged) == 2 and all(case_no in line for line in logged)
     assert any("to shiftlead" in line and "督办" in line for line in logged)
     assert {m.status for m in messages(city)} == {"sent"}
+
+
+def test_serve_runs_the_delivery_sweep_beside_the_timer_sweep(city):
+    from engine import scheduler
+    from handlers.notifications import scheduled
+    city.app.config["CITYGRID_SWEEP_SECONDS"] = 3600                     # (neither runs during the test)
+    running = scheduler.start(city.app)
+    try:
+        jobs = {job.id: job.trigger.interval for job in running.get_jobs()}
+    finally:
+        running.shutdown(wait=False)
+    assert jobs == {"timers.sweep": timedelta(hours=1), scheduled.JOB_ID: timedelta(seconds=10)}
