@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,15 @@ class DeliveryFailed(Exception):
         self.response_code = response_code
 
 
+class Gateway(Protocol):
+    """The port: take one message or raise DeliveryFailed (it is then tried again later)."""
+
+    name: str
+
+    def send(self, message: Outgoing, *, now: datetime) -> Delivered:
+        ...
+
+
 class LoggingGateway:
     """Writes each message to the log and takes it: the default, for demos and development."""
 
@@ -57,11 +67,6 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     """The signature header's value for a body sent at `timestamp`."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
-
-
-def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
-    """What a receiver checks (constant-time)."""
-    return hmac.compare_digest(sign(secret, timestamp, body), signature or "")
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -101,8 +106,9 @@ class WebhookGateway:
             raise DeliveryFailed(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}") from None
 
 
-def from_config(config):
-    """The gateway the configuration names (CITYGRID_NOTIFY_GATEWAY: log or webhook)."""
+def from_config(config) -> Gateway:
+    """The gateway the configuration names (CITYGRID_NOTIFY_GATEWAY: log or webhook); ValueError
+    for an unknown one or a webhook without its URL or secret."""
     kind = config.get("CITYGRID_NOTIFY_GATEWAY", "log")
     if kind == "log":
         return LoggingGateway()

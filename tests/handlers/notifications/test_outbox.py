@@ -4,6 +4,7 @@ once after the backoff, every attempt signed and carrying the same idempotency k
 down loses nothing and ends in the dead letters, which go out again when retried; two sweepers at
 once never send one message twice; the logging gateway is the default."""
 import logging
+import re
 import threading
 from datetime import timedelta
 
@@ -207,3 +208,16 @@ def test_serve_runs_the_delivery_sweep_beside_the_timer_sweep(city):
     finally:
         running.shutdown(wait=False)
     assert jobs == {"timers.sweep": timedelta(hours=1), scheduled.JOB_ID: timedelta(seconds=10)}
+
+
+@pytest.mark.parametrize("config, says", [
+    ({"CITYGRID_NOTIFY_GATEWAY": "webhook", "CITYGRID_NOTIFY_WEBHOOK_URL": "https://gw.example/hook"},
+     "CITYGRID_NOTIFY_WEBHOOK_SECRET"),
+    ({"CITYGRID_NOTIFY_GATEWAY": "webhook", "CITYGRID_NOTIFY_WEBHOOK_URL": "file:///etc/passwd",
+      "CITYGRID_NOTIFY_WEBHOOK_SECRET": "x"}, "http(s)"),
+    ({"CITYGRID_NOTIFY_GATEWAY": "sms"}, "CITYGRID_NOTIFY_GATEWAY"),
+    ({"CITYGRID_NOTIFY_OUTBOUND": "overdue,everything"}, "everything"),
+])
+def test_a_gateway_configured_wrongly_stops_the_app_at_start(tmp_path, config, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        make_app(f"sqlite:///{tmp_path / 'x.db'}", **config)
