@@ -164,6 +164,20 @@ def test_a_handler_that_returns_the_case_tells_the_unit_above(city):
         f"退回：案件 {case_no} 被嘉莲街道退回，请重新派遣。理由：应由市政园林局处理")
 
 
+def test_a_yellow_light_while_an_extension_waits_reaches_the_holding_units_officers(city):
+    """No open task at the unit holding the case (the shift lead has its extension request): the
+    unit's users who work tasks are told, not its district supervisor."""
+    case_no = file_case(city)
+    city.dispatch_down(case_no, SIMING)
+    city.complete(case_no, "handle", f"officer-{SIMING}", action="extend", working_days=2, reason="需协调市政")
+    assert city.show(case_no)["holder_unit"] == SIMING
+    assert [t["step"] for t in city.open_tasks(case_no)] == ["approve_extension"]
+    mark = len(told(city))
+    city.set_clock("2026-03-03 14:46")
+    city.sweep()
+    assert new_since(city, mark) == [(f"officer-{SIMING}", "warning")]
+
+
 def test_a_supervision_step_for_the_holding_unit_is_told_as_supervision(city):
     """A version whose 督办 goes on to the unit holding the case (a `supervise_reply` step after the
     shift lead's, here while the center still holds it): its dispatcher is told 督办, not 新待办."""
