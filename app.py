@@ -34,6 +34,17 @@ def load_config(environ, instance_path):
         "CITYGRID_API_TOKEN_HOURS": int(environ.get("CITYGRID_API_TOKEN_HOURS", "720")),
         "CITYGRID_VIOLATIONS": environ.get("CITYGRID_VIOLATIONS",
                                            str(ROOT / "handlers" / "intake" / "violations.toml")),
+        # notifications: how often an open page asks for the unread count; the outbound gateway
+        # (log or webhook), which kinds go out, its retries and the delivery sweep's interval
+        "CITYGRID_NOTIFY_POLL_SECONDS": float(environ.get("CITYGRID_NOTIFY_POLL_SECONDS", "20")),
+        "CITYGRID_NOTIFY_GATEWAY": environ.get("CITYGRID_NOTIFY_GATEWAY", "log"),
+        "CITYGRID_NOTIFY_WEBHOOK_URL": environ.get("CITYGRID_NOTIFY_WEBHOOK_URL", ""),
+        "CITYGRID_NOTIFY_WEBHOOK_SECRET": environ.get("CITYGRID_NOTIFY_WEBHOOK_SECRET", ""),
+        "CITYGRID_NOTIFY_TIMEOUT_SECONDS": float(environ.get("CITYGRID_NOTIFY_TIMEOUT_SECONDS", "10")),
+        "CITYGRID_NOTIFY_OUTBOUND": environ.get("CITYGRID_NOTIFY_OUTBOUND", "overdue,supervision"),
+        "CITYGRID_NOTIFY_MAX_ATTEMPTS": int(environ.get("CITYGRID_NOTIFY_MAX_ATTEMPTS", "8")),
+        "CITYGRID_NOTIFY_RETRY_SECONDS": float(environ.get("CITYGRID_NOTIFY_RETRY_SECONDS", "60")),
+        "CITYGRID_DELIVERY_SECONDS": float(environ.get("CITYGRID_DELIVERY_SECONDS", "10")),
     }
 
 
@@ -65,6 +76,8 @@ def create_app(test_config=None):
     from handlers.demo import cli as demo_cli
     from handlers.evaluation import cli as evaluation_cli, rules as evaluation_rules, steps as evaluation_steps
     from handlers.intake import cli as intake_cli
+    from handlers.notifications import cli as notifications_cli, gateways, outbox, scheduled as delivery
+    from handlers.notifications import service as notifications
     from handlers.org import cli as org_cli
     from handlers.org.directory import Directory
     from handlers.process import functions, lint, services
@@ -81,17 +94,24 @@ def create_app(test_config=None):
         functions=functions.build(calendar=calendar, directory=directory),
         services=services.registry(calendar),
     )
-    runtime.listeners += [summary.refresh, evaluation_steps.refresh, worklist.refresh]
+    notify_policy = outbox.policy_from_config(app.config)
+    runtime.listeners += [summary.refresh, evaluation_steps.refresh, worklist.refresh,
+                          notifications.make_refresh(directory=directory, policy=notify_policy)]
     runtime.replay_context = calendar.replay_context
     runtime.linters += [lint.check_user_tasks, lint.check_decision_tables, lint.check_contract]
     runtime.decision_linters += [evaluation_rules.check_tables]
     app.extensions["citygrid.runtime"] = runtime
     app.extensions["citygrid.directory"] = directory
+    app.extensions["citygrid.notify_policy"] = notify_policy
+    app.extensions["citygrid.notify_gateway"] = gateways.from_config(app.config)
+    # beside the timer sweep in `serve`'s scheduler (cron: `notifications deliver`)
+    app.extensions["citygrid.jobs"] = [(delivery.JOB_ID, lambda: delivery.deliver(app),
+                                        app.config["CITYGRID_DELIVERY_SECONDS"])]
     # after `db upgrade`: the steps of cases recorded before the steps table existed
     app.extensions["citygrid.after_upgrade"] = [evaluation_steps.rebuild_missing]
 
     for commands in (engine_cli, calendar_cli, cases_cli, worklist_cli, audit_cli, demo_cli, org_cli, intake_cli,
-                     evaluation_cli):
+                     evaluation_cli, notifications_cli):
         commands.init_app(app)
 
     import api
@@ -111,14 +131,15 @@ def create_app(test_config=None):
 @click.option("--port", default=lambda: int(os.environ.get("CITYGRID_PORT", "5000")), type=int, show_default="5000")
 @with_appcontext
 def serve(host, port):
-    """Serve the web app with the in-process timer scheduler (CITYGRID_SCHEDULER=off to disable)."""
+    """Serve the web app with the in-process timer and delivery sweeps (CITYGRID_SCHEDULER=off to disable)."""
     from werkzeug.serving import run_simple
     from engine import scheduler
 
     app = current_app._get_current_object()
     if app.config["CITYGRID_SCHEDULER"] == "on":
         scheduler.start(app)
-        click.echo(f"timer sweep every {app.config['CITYGRID_SWEEP_SECONDS']:g} s")
+        click.echo(f"timer sweep every {app.config['CITYGRID_SWEEP_SECONDS']:g} s, notification delivery "
+                   f"every {app.config['CITYGRID_DELIVERY_SECONDS']:g} s ({app.config['CITYGRID_NOTIFY_GATEWAY']})")
     click.echo(f"clock: {app.config['CITYGRID_CLOCK']}; database: {app.config['DATABASE_URL']}")
     click.echo("demo logins (password demo): intake, dispatcher, shiftlead, officer-350203011003, "
                "grid-35020301100301, owner, auditor, admin")

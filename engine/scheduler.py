@@ -1,4 +1,5 @@
-"""The in-process scheduler: APScheduler runs the timer sweep every few seconds."""
+"""The in-process scheduler: APScheduler runs the timer sweep every few seconds, and the other
+periodic jobs app.py registers in `app.extensions["citygrid.jobs"]` ((id, fn(), seconds) each)."""
 import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -10,7 +11,8 @@ log = logging.getLogger(__name__)
 
 
 def start(app):
-    """Start sweeping every CITYGRID_SWEEP_SECONDS; returns the scheduler (call .shutdown() to stop)."""
+    """Start sweeping every CITYGRID_SWEEP_SECONDS, and the registered jobs; returns the scheduler
+    (call .shutdown() to stop). A job that raises is logged by APScheduler and runs again next time."""
     database, runtime = get_db(app), app.extensions["citygrid.runtime"]
 
     def sweep():
@@ -23,5 +25,7 @@ def start(app):
     # One sweep at a time per process; a late one is coalesced, never queued up.
     scheduler.add_job(sweep, "interval", seconds=app.config["CITYGRID_SWEEP_SECONDS"], id="timers.sweep",
                       max_instances=1, coalesce=True)
+    for job_id, job, seconds in app.extensions.get("citygrid.jobs", ()):
+        scheduler.add_job(job, "interval", seconds=seconds, id=job_id, max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler

@@ -8,3 +8,4 @@ from .worklist.models import OpenTask  # noqa: F401
 from .evaluation.steps import CaseStep  # noqa: F401
 from .intake.cameras import Camera  # noqa: F401
 from .intake.video import VideoDetection  # noqa: F401
+from .notifications.models import Notification, OutboxAttempt, OutboxMessage  # noqa: F401

@@ -25,6 +25,8 @@ CAPABILITIES = {
     "evaluate_all": frozenset({"intake", "dispatcher", "shiftlead", "owner", "auditor", "admin"}),
     # start a 督办 on an open case by hand (supervisors: on the cases of their subtree)
     "supervise": frozenset({"shiftlead", "supervisor"}),
+    # the outbound notifications' dead letters: see them, queue them again
+    "manage_delivery": frozenset({"admin"}),
 }
 
 # The channels a staff role may report on; the first is its default. Intake operators key in what

@@ -9,6 +9,7 @@ from .. import localtime
 from ..cases.models import Case
 from ..cases.service import case_of
 from ..errors import PermissionDenied
+from ..org.models import User
 from ..process import contract
 from .forms import FORMS, StepContext
 from .models import OpenTask
@@ -23,8 +24,12 @@ def assignment(workflow, task):
     return props.get("form", task.task_spec.bpmn_id), role, unit
 
 
+OPENED = "worklist.opened"   # where `refresh` leaves the rows it added, in loaded.scratch
+
+
 def refresh(session, loaded):
-    """Listener: make the open_tasks rows match the instance's READY user tasks."""
+    """Listener: make the open_tasks rows match the instance's READY user tasks. The rows it added
+    stay in `loaded.scratch[OPENED]` for the listeners after it."""
     case = case_of(session, loaded)
     if case is None:
         return
@@ -42,6 +47,7 @@ def refresh(session, loaded):
                           unit_code=unit, created_at=now))
     if added:
         connection.execute(insert(table), added)
+    loaded.scratch[OPENED] = added
 
 
 def assigned_to(row):
@@ -57,6 +63,16 @@ def units_acting_for(directory, user):
     if user.role == "grid" and directory.parent(user.unit_code):
         units.append(directory.parent(user.unit_code))
     return units
+
+
+def users_acting_for(session, directory, *, unit, role):
+    """The active users who may complete a task of `unit` and `role` (the converse of
+    `units_acting_for`: the unit's own users, and for a community's grid task its grid workers)."""
+    units = [unit]
+    if role == "grid":
+        units += [code for code in directory.children(unit) if directory.kind(code) == "grid"]
+    return list(session.scalars(select(User).where(User.role == role, User.unit_code.in_(units),
+                                                   User.active.is_(True)).order_by(User.id)))
 
 
 def may_complete(directory, user, task):

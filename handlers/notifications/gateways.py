@@ -1,0 +1,119 @@
+"""The outbound port: what an SMS or app-push gateway must do (`send` one message, or raise
+`DeliveryFailed`), a logging gateway (the default: nothing leaves the machine) and an HTTP webhook.
+
+The webhook POSTs the message as JSON with three headers: `Idempotency-Key` (the same on every
+attempt of one message: the receiver drops repeats by it), `X-Citygrid-Timestamp` (Unix seconds on
+the project's clock) and `X-Citygrid-Signature: sha256=<hex>`, the HMAC-SHA256 with the shared
+secret of `<timestamp>.<body>` (the exact bytes sent), so the receiver can check both who sent it
+and that it is not an old one replayed."""
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER, TIMESTAMP_HEADER, KEY_HEADER = "X-Citygrid-Signature", "X-Citygrid-Timestamp", "Idempotency-Key"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message as a gateway sends it."""
+
+    idempotency_key: str
+    recipient: str
+    payload: dict
+
+
+@dataclass(frozen=True)
+class Delivered:
+    response_code: int | None = None
+
+
+class DeliveryFailed(Exception):
+    """The gateway did not take the message (it will be tried again); `response_code` if it answered."""
+
+    def __init__(self, message, response_code=None):
+        super().__init__(message)
+        self.response_code = response_code
+
+
+class Gateway(Protocol):
+    """The port: take one message or raise DeliveryFailed (it is then tried again later)."""
+
+    name: str
+
+    def send(self, message: Outgoing, *, now: datetime) -> Delivered:
+        ...
+
+
+class LoggingGateway:
+    """Writes each message to the log and takes it: the default, for demos and development."""
+
+    name = "log"
+
+    def send(self, message: Outgoing, *, now: datetime) -> Delivered:
+        log.info("notification to %s [%s]: %s", message.recipient, message.idempotency_key,
+                 message.payload.get("text"))
+        return Delivered()
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header's value for a body sent at `timestamp`."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer like any other non-2xx: followed, a POST would become a GET."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+class WebhookGateway:
+    """POSTs each message to one URL, signed; any 2xx answer takes it, anything else fails."""
+
+    name = "webhook"
+
+    def __init__(self, url: str, secret: str, *, timeout: float = 10):
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"the webhook URL must be http(s): {url!r}")
+        if not secret:
+            raise ValueError("the webhook needs a secret to sign with (CITYGRID_NOTIFY_WEBHOOK_SECRET)")
+        self.url, self.secret, self.timeout = url, secret, timeout
+        self._opener = urllib.request.build_opener(_NoRedirects)
+
+    def send(self, message: Outgoing, *, now: datetime) -> Delivered:
+        body = json.dumps(message.payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        timestamp = str(int(now.timestamp()))
+        request = urllib.request.Request(self.url, data=body, method="POST", headers={
+            "Content-Type": "application/json; charset=utf-8", KEY_HEADER: message.idempotency_key,
+            TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(self.secret, timestamp, body)})
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                if not 200 <= response.status < 300:
+                    raise DeliveryFailed(f"HTTP {response.status}", response.status)
+                return Delivered(response.status)
+        except urllib.error.HTTPError as exc:
+            raise DeliveryFailed(f"HTTP {exc.code} {exc.reason}", exc.code) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise DeliveryFailed(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}") from None
+
+
+def from_config(config) -> Gateway:
+    """The gateway the configuration names (CITYGRID_NOTIFY_GATEWAY: log or webhook); ValueError
+    for an unknown one or a webhook without its URL or secret."""
+    kind = config.get("CITYGRID_NOTIFY_GATEWAY", "log")
+    if kind == "log":
+        return LoggingGateway()
+    if kind == "webhook":
+        return WebhookGateway(config.get("CITYGRID_NOTIFY_WEBHOOK_URL") or "",
+                              config.get("CITYGRID_NOTIFY_WEBHOOK_SECRET") or "",
+                              timeout=float(config.get("CITYGRID_NOTIFY_TIMEOUT_SECONDS", 10)))
+    raise ValueError(f"CITYGRID_NOTIFY_GATEWAY must be 'log' or 'webhook', not {kind!r}")
