@@ -12,24 +12,24 @@ def _nullable(field_class, **kwargs):
     return field_class(allow_none=True, **kwargs)
 
 
-class PeriodSchema(Schema):
+class MapPeriodSchema(Schema):
     label = fields.String(metadata={"description": "2026-11, 2026-Q4, 2026 or 2026-11-03..2026-11-20"})
     title = fields.String(metadata={"description": "in Chinese, e.g. 2026年11月"})
     first = fields.Date(data_key="from")
     last = fields.Date(data_key="to")
 
 
-class FiltersSchema(Schema):
+class MapFiltersSchema(Schema):
     """The filters as applied."""
 
     status = fields.String(attribute="effective_status",
                            metadata={"description": "`open`, a status, or empty (every status in the period)"})
     category = fields.String()
     urgency = fields.String()
-    period = fields.Nested(PeriodSchema, allow_none=True, metadata={"description": "null: the open cases, any time"})
+    period = fields.Nested(MapPeriodSchema, allow_none=True, metadata={"description": "null: the open cases, any time"})
 
 
-class PointSchema(Schema):
+class MapPointSchema(Schema):
     """A case on the map."""
 
     case_no = fields.String()
@@ -58,7 +58,7 @@ class PointSchema(Schema):
     due_provisional = fields.Boolean()
 
 
-class AreaSchema(Schema):
+class MapAreaSchema(Schema):
     """A district's (or street's) cases."""
 
     code = fields.String()
@@ -67,18 +67,18 @@ class AreaSchema(Schema):
     overdue = fields.Integer(metadata={"description": "of those, overdue now (or ended after the deadline)"})
 
 
-class StreetSchema(AreaSchema):
+class MapStreetSchema(MapAreaSchema):
     district = _nullable(fields.String)
     lng = _nullable(fields.Float, metadata={"description": "the street's centre point"})
     lat = _nullable(fields.Float)
 
 
-class AreasSchema(Schema):
-    districts = fields.List(fields.Nested(AreaSchema))
-    streets = fields.List(fields.Nested(StreetSchema))
+class MapAreasSchema(Schema):
+    districts = fields.List(fields.Nested(MapAreaSchema))
+    streets = fields.List(fields.Nested(MapStreetSchema))
 
 
-class DetectionSchema(Schema):
+class MapDetectionSchema(Schema):
     detected_at = Instant()
     violation = fields.String()
     violation_name = fields.String()
@@ -87,7 +87,7 @@ class DetectionSchema(Schema):
     filed = fields.Boolean(metadata={"description": "true: this detection filed the case"})
 
 
-class CameraSchema(Schema):
+class MapCameraSchema(Schema):
     code = fields.String()
     name = fields.String()
     grid = fields.String()
@@ -98,11 +98,11 @@ class CameraSchema(Schema):
     active = fields.Boolean()
     last_detection_at = _nullable(Instant)
     detections_total = fields.Integer()
-    detections = fields.List(fields.Nested(DetectionSchema), metadata={"description": "the latest, newest first"})
+    detections = fields.List(fields.Nested(MapDetectionSchema), metadata={"description": "the latest, newest first"})
     open_cases = fields.List(fields.String(), metadata={"description": "open cases this camera filed"})
 
 
-class SummarySchema(Schema):
+class MapSummarySchema(Schema):
     total = fields.Integer(metadata={"description": "cases matching the filters"})
     shown = fields.Integer(metadata={"description": "points drawn (the newest, at most 5,000)"})
     reported = fields.Integer(metadata={"description": "placed at their reported coordinates"})
@@ -119,8 +119,8 @@ class MapSchema(Schema):
     street, and the cameras on grids they see."""
 
     now = Instant()
-    filters = fields.Nested(FiltersSchema)
-    summary = fields.Nested(SummarySchema)
-    points = fields.List(fields.Nested(PointSchema))
-    areas = fields.Nested(AreasSchema)
-    cameras = fields.List(fields.Nested(CameraSchema))
+    filters = fields.Nested(MapFiltersSchema)
+    summary = fields.Nested(MapSummarySchema)
+    points = fields.List(fields.Nested(MapPointSchema))
+    areas = fields.Nested(MapAreasSchema)
+    cameras = fields.List(fields.Nested(MapCameraSchema))
