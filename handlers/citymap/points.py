@@ -28,6 +28,7 @@ class Point:
     lat: float
     placed: str                # REPORTED or UNIT
     placed_at: str | None      # the unit whose centre it is placed at (UNIT)
+    placed_at_name: str | None
     community: str | None
     grid: str | None
     district: str | None
@@ -46,11 +47,11 @@ def place(directory, row):
     if row.lat is not None and row.lng is not None:
         return row.lng, row.lat, REPORTED, None
     unit = row.grid or row.community
-    centre = directory.centre(unit) if unit else None
-    if centre is None:
+    placed_at = directory.centre_unit(unit) if unit else None
+    if placed_at is None:
         return None
-    placed_at = next(u for u in directory.ancestors(unit) if directory.centre(u) == centre)
-    return centre[0], centre[1], UNIT, placed_at
+    lng, lat = directory.centre(placed_at)
+    return lng, lat, UNIT, placed_at
 
 
 def points(session, directory, catalogue, *, where, now, limit) -> list:
@@ -69,7 +70,8 @@ def points(session, directory, catalogue, *, where, now, limit) -> list:
         found.append(Point(
             case_no=row.case_no, category=row.category, category_name=catalogue.name(row.category),
             status=row.status, urgency=row.urgency, light=deadlines.colour(row, now), lng=lng, lat=lat,
-            placed=placed, placed_at=placed_at, community=row.community, grid=row.grid, district=district,
+            placed=placed, placed_at=placed_at, placed_at_name=directory.name(placed_at) if placed_at else None,
+            community=row.community, grid=row.grid, district=district,
             district_name=directory.name(district) if district else None, holder_unit=row.holder_unit,
             holder_name=directory.name(row.holder_unit) if row.holder_unit else None, channel=row.channel,
             address=row.address or "", reported_at=row.reported_at, due_at=row.due_at,

@@ -45,6 +45,7 @@ class MapPointSchema(Schema):
                                      "was reported with; unit: none were given, placed at the centre of placed_at"})
     placed_at = _nullable(fields.String, metadata={"description": "the grid or community (or the nearest unit above "
                                                                   "with a centre) it is placed at"})
+    placed_at_name = _nullable(fields.String)
     community = _nullable(fields.String)
     grid = _nullable(fields.String)
     district = _nullable(fields.String, metadata={"description": "the district it lies in"})

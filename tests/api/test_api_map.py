@@ -4,8 +4,8 @@ from tests.api.httpapi import assert_error
 from tests.handlers.citymap.scenario import PHONE, SIMING, TANGBIAN, scenario
 
 POINT_KEYS = {"case_no", "category", "category_name", "status", "urgency", "light", "lng", "lat", "placed",
-              "placed_at", "community", "grid", "district", "district_name", "holder_unit", "holder_name",
-              "channel", "address", "reported_at", "due_at", "due_provisional"}
+              "placed_at", "placed_at_name", "community", "grid", "district", "district_name", "holder_unit",
+              "holder_name", "channel", "address", "reported_at", "due_at", "due_provisional"}
 
 
 def test_the_map_of_the_city_and_of_a_district(api):
@@ -29,8 +29,8 @@ def test_the_map_of_the_city_and_of_a_district(api):
     assert ((placed["lng"], placed["lat"]), placed["placed"], placed["light"], placed["urgency"]) == (
         PHONE["placed"], "reported", "green", "A")
     assert (placed["due_at"], placed["reported_at"]) == ("2026-03-03T09:05:00+08:00", "2026-03-02T09:00:00+08:00")
-    assert (points["hotline"]["placed"], points["hotline"]["placed_at"], points["hotline"]["light"]) == (
-        "unit", TANGBIAN, None)
+    assert (points["hotline"]["placed"], points["hotline"]["placed_at"], points["hotline"]["placed_at_name"],
+            points["hotline"]["light"]) == ("unit", TANGBIAN, "塘边社区", None)
     districts = {d["name"]: d["count"] for d in body["areas"]["districts"]}
     assert districts == {"思明区": 2, "海沧区": 0, "湖里区": 1, "集美区": 0, "同安区": 1, "翔安区": 0}
     assert {s["name"]: s["count"] for s in body["areas"]["streets"]} == {"嘉莲街道": 2, "湖里街道": 1, "大同街道": 1}

@@ -7,7 +7,7 @@ from handlers.cases import deadlines, search, service as cases, visibility
 from handlers.cases.models import Case
 from handlers.demo import tree
 from handlers.org.models import Unit, User
-from tests.handlers.citymap.scenario import PHONE, TANGBIAN, by_name, city_map, scenario
+from tests.handlers.citymap.scenario import PHONE, TANGBIAN, YINGCUI, by_name, city_map, scenario
 
 OPEN = {"placed", "grid_centre", "hotline", "tongan"}
 
@@ -24,7 +24,8 @@ def test_points_where_reported_or_at_their_units_centre(city):
     assert (grid_centre.placed, grid_centre.placed_at) == ("unit", "35020301100302")
     assert (grid_centre.lng, grid_centre.lat) == demo_centres["35020301100302"]
     hotline = points["hotline"]                                  # a call names the community only
-    assert (hotline.placed, hotline.placed_at, hotline.grid) == ("unit", TANGBIAN, None)
+    assert (hotline.placed, hotline.placed_at, hotline.placed_at_name, hotline.grid) == ("unit", TANGBIAN, "塘边社区",
+                                                                                          None)
     assert (hotline.lng, hotline.lat) == demo_centres[TANGBIAN]
     assert points["tongan"].placed == "reported" and (points["tongan"].lng, points["tongan"].lat) == PHONE["tongan"]
     assert {n: (p.urgency, p.light, p.district, p.district_name) for n, p in points.items()} == {
@@ -103,15 +104,21 @@ def test_only_the_newest_are_drawn_beyond_the_limit(city):
     assert (found.summary.total, found.summary.shown, found.summary.truncated) == (4, 2, True)
 
 
-def test_a_case_with_no_place_up_the_tree_is_counted_not_drawn(city):
+def test_a_grid_without_a_centre_places_at_its_community_and_no_place_at_all_is_counted_not_drawn(city):
     numbers = scenario(city)
 
-    def no_centres(session):       # 塘边社区 and everything above it lose their centre points
-        for code in city.directory.ancestors(TANGBIAN):
-            unit = session.get(Unit, code)
-            unit.lng = unit.lat = None
-    city.work(no_centres)
-    city.directory.invalidate()
+    def no_centres(*codes):
+        def clear(session):
+            for code in codes:
+                unit = session.get(Unit, code)
+                unit.lng = unit.lat = None
+        city.work(clear)
+        city.directory.invalidate()
+    no_centres("35020301100302")                 # the grid only: its community's centre instead
+    grid_centre = by_name(numbers, city_map(city, "supervisor-committee"))["grid_centre"]
+    assert (grid_centre.placed, grid_centre.placed_at, grid_centre.placed_at_name) == ("unit", YINGCUI, "盈翠社区")
+    assert (grid_centre.lng, grid_centre.lat) == tree.centres()[YINGCUI]
+    no_centres(*city.directory.ancestors(TANGBIAN))      # 塘边社区 and everything above it, the city too
     found = city_map(city, "supervisor-committee")
     assert numbers["hotline"] not in {p.case_no for p in found.points}
     assert (found.summary.total, found.summary.unit, found.summary.unplaced) == (4, 1, 1)
