@@ -106,7 +106,7 @@
       data: data.cameras.map(function (c) {
         return { name: c.name, value: [c.lng, c.lat], camera: c, itemStyle: { color: c.active ? "#37474f" : "#b0bec5" } };
       }),
-      itemStyle: { borderColor: "#fff", borderWidth: 1 }
+      itemStyle: { color: "#37474f", borderColor: "#fff", borderWidth: 1 }
     });
     return list;
   }
@@ -197,8 +197,8 @@
     tbody.textContent = "";
     areas.forEach(function (a) {
       tbody.appendChild(h("tr", { "data-code": a.code }, [
-        h("td", { text: a.name }), h("td", { className: "num count", text: String(a.count) }),
-        h("td", { className: "num overdue" + (a.overdue ? " late" : ""), text: String(a.overdue) })]));
+        h("td", { text: a.name }), h("td", { className: "num n-count", text: String(a.count) }),
+        h("td", { className: "num n-overdue" + (a.overdue ? " late" : ""), text: String(a.overdue) })]));
     });
     if (!areas.length) tbody.appendChild(h("tr", {}, [h("td", { colspan: "3", className: "muted", text: "无" })]));
   }
@@ -222,6 +222,18 @@
       if (!radio.checked || !chart) return;
       shade = radio.value;
       chart.setOption({ visualMap: visualMap(), series: [{ data: districtData() }] });
+    });
+  });
+
+  // The whole city, or Xiamen island (思明、湖里: where most cases are) at a readable scale.
+  var VIEWS = { city: { center: null, zoom: 1 }, island: { center: [118.125, 24.485], zoom: 3.4 } };
+  document.querySelectorAll("#map-tools button[data-view]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      if (!chart) return;
+      chart.setOption({ geo: VIEWS[button.dataset.view] });
+      document.querySelectorAll("#map-tools button[data-view]").forEach(function (b) {
+        b.setAttribute("aria-pressed", String(b === button));
+      });
     });
   });
 
