@@ -40,6 +40,10 @@ DRAWN = """() => {
 }"""
 
 
+SHADED = """() => echarts.getInstanceByDom(document.getElementById('city-map')).getOption().series[0].data
+  .map(d => [d.name, d.value])"""
+
+
 def api_map(city, username):
     token = requests.post(f"{city.url}/api/v1/auth/token", json={"username": username, "password": "demo"},
                           timeout=30).json()["token"]
@@ -158,6 +162,11 @@ def test_the_map_as_the_city_a_district_and_a_community_see_it(live, browser, db
                 else:
                     assert {p["district"] for p in points} == {"350203", "350206", "350212"}
                 assert detected in {p["case_no"] for p in points}
+                for shade in ("overdue", "none", "count"):       # the districts shaded by the chosen figure
+                    page.check(f'#map-tools input[name=shade][value={shade}]')
+                    shaded = dict(page.evaluate(SHADED))
+                    assert shaded == {d["name"]: None if shade == "none" else d[shade]
+                                      for d in expected["areas"]["districts"]}, shade
                 if db == "sqlite":
                     web.shot(f"map-{username}-{device}")
                 by_no = {p["case_no"]: p for p in expected["points"]}

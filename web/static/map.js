@@ -64,10 +64,9 @@
   }
 
   // --- the chart ---
-  function districtData() {
-    if (shade === "none") return [];
+  function districtData() {      // no value: the region keeps the plain colour of the map
     return data.areas.districts.map(function (d) {
-      return { name: d.name, value: d[shade], code: d.code, count: d.count, overdue: d.overdue };
+      return { name: d.name, value: shade === "none" ? null : d[shade], code: d.code, count: d.count, overdue: d.overdue };
     });
   }
   function visualMap() {
