@@ -10,10 +10,10 @@ from engine.models import UTCDateTime
 from .. import localtime
 from .deadlines import overdue_clause as overdue_clause_at
 from .models import Case
-from .statuses import ENDED
+from .statuses import OPEN_STATUSES
 from .visibility import subtree, visible_clause
 
-OPEN = "open"   # pseudo-status: every status that is not an end
+OPEN = "open"   # pseudo-status: every open status (IN on the status index, not NOT IN the ends: a scan)
 
 
 @dataclass
@@ -52,7 +52,7 @@ def conditions(directory, *, user, filters: Filters, now) -> list:
     if filters.case_no:
         found.append(Case.case_no.contains(filters.case_no.strip(), autoescape=True))
     if filters.status == OPEN:
-        found.append(Case.status.not_in(ENDED))
+        found.append(Case.status.in_(OPEN_STATUSES))
     elif filters.status:
         found.append(Case.status == filters.status)
     if filters.category:
