@@ -42,38 +42,44 @@ class Point:
     due_provisional: bool
 
 
-def place(directory, row):
-    """(lng, lat, placed, unit) of a case row, or None when neither it nor its units have a place."""
+def place(directory, row, centres=None):
+    """(lng, lat, placed, unit) of a case row, or None when neither it nor its units have a place.
+    `centres` remembers each unit's placement over one map (a few hundred units, thousands of cases)."""
     if row.lat is not None and row.lng is not None:
         return row.lng, row.lat, REPORTED, None
     unit = row.grid or row.community
-    placed_at = directory.centre_unit(unit) if unit else None
-    if placed_at is None:
-        return None
-    lng, lat = directory.centre(placed_at)
-    return lng, lat, UNIT, placed_at
+    centres = {} if centres is None else centres
+    if unit not in centres:
+        placed_at = directory.centre_unit(unit) if unit else None
+        centres[unit] = (*directory.centre(placed_at), UNIT, placed_at) if placed_at else None
+    return centres[unit]
 
 
 def points(session, directory, catalogue, *, where, now, limit) -> list:
     """The points of the newest `limit` cases matching `where` (`cases.search.conditions`)."""
     rows = session.execute(select(*COLUMNS).where(*where)
                            .order_by(Case.reported_at.desc(), Case.id.desc()).limit(limit))
-    found, districts = [], {}
+    found, centres, districts, names, categories = [], {}, {}, {None: None}, {}
+
+    def name(unit):
+        if unit not in names:
+            names[unit] = directory.name(unit)
+        return names[unit]
     for row in rows:
-        where_it_is = place(directory, row)
+        where_it_is = place(directory, row, centres)
         if where_it_is is None:
             continue
         lng, lat, placed, placed_at = where_it_is
         if row.community not in districts:
             districts[row.community] = kind_above(directory, row.community, "district")
+        if row.category not in categories:
+            categories[row.category] = catalogue.name(row.category)
         district = districts[row.community]
         found.append(Point(
-            case_no=row.case_no, category=row.category, category_name=catalogue.name(row.category),
+            case_no=row.case_no, category=row.category, category_name=categories[row.category],
             status=row.status, urgency=row.urgency, light=deadlines.colour(row, now), lng=lng, lat=lat,
-            placed=placed, placed_at=placed_at, placed_at_name=directory.name(placed_at) if placed_at else None,
-            community=row.community, grid=row.grid, district=district,
-            district_name=directory.name(district) if district else None, holder_unit=row.holder_unit,
-            holder_name=directory.name(row.holder_unit) if row.holder_unit else None, channel=row.channel,
-            address=row.address or "", reported_at=row.reported_at, due_at=row.due_at,
-            due_provisional=bool(row.due_provisional)))
+            placed=placed, placed_at=placed_at, placed_at_name=name(placed_at), community=row.community,
+            grid=row.grid, district=district, district_name=name(district), holder_unit=row.holder_unit,
+            holder_name=name(row.holder_unit), channel=row.channel, address=row.address or "",
+            reported_at=row.reported_at, due_at=row.due_at, due_provisional=bool(row.due_provisional)))
     return found
