@@ -39,6 +39,12 @@ def test_the_page_and_its_data(city, browse):
     assert {names[p["case_no"]] for p in everything["points"]} == {"placed", "grid_centre"}
     assert {p["district"] for p in everything["points"]} == {SIMING}
     assert {d["name"]: d["count"] for d in everything["areas"]["districts"] if d["count"]} == {"思明区": 2}
+    ranged = text(browser.get("/map?from=2026-03-01&to=2026-03-31&status=&category="))
+    source = re.search(r'id="city-map"[^>]*data-src="([^"]+)"', ranged)[1].replace("&amp;", "&")
+    assert source == "/map/data.json?from=2026-03-01&to=2026-03-31"
+    month = browser.get(source).json
+    assert {names[p["case_no"]] for p in month["points"]} == {"placed", "grid_centre", "voided", "closed"}
+    assert month["filters"]["period"]["title"] == "2026-03-01 至 2026-03-31"
     city_wide = browse("supervisor-committee").get("/map/data.json").json
     assert city_wide["summary"]["total"] == 4 and "全市案件分布" in text(browse("supervisor-committee").get("/map"))
     assert set(city_wide) == set(body) == {"now", "filters", "summary", "points", "areas", "cameras"}
