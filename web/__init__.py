@@ -1,7 +1,7 @@
 """The staff web UI (server-rendered, Simplified Chinese, usable on a phone): login, 我的待办,
-上报, task forms, the case page with its diagram, the case list, 通知 (web/notifications.py); the
-process owners' modeller, versions and migration (web/process.py) and the auditors' pages
-(web/audit.py). Views are thin: they parse the
+上报, task forms, the case page with its diagram, the case list, 一张图 (web/citymap.py), 通知
+(web/notifications.py); the process owners' modeller, versions and migration (web/process.py)
+and the auditors' pages (web/audit.py). Views are thin: they parse the
 form, call one service of handlers/ and render; the request's one unit of work (engine.db) commits
 after a success and rolls back after any error.
 
@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from handlers import errors
 
-from . import audit, auth, cases, common, labels, notifications, process, report, tasks
+from . import audit, auth, cases, citymap, common, labels, notifications, process, report, tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = {
@@ -88,7 +88,7 @@ def vendor(package, filename):
     return send_from_directory(folder, filename, max_age=86400)
 
 
-BLUEPRINTS = (ui, auth.bp, tasks.bp, report.bp, cases.bp, process.bp, audit.bp, notifications.bp)
+BLUEPRINTS = (ui, auth.bp, tasks.bp, report.bp, cases.bp, citymap.bp, process.bp, audit.bp, notifications.bp)
 for _blueprint in BLUEPRINTS:
     # Per blueprint, since the API answers HTTP errors app-wide (JSON under /api/).
     _blueprint.register_error_handler(HTTPException, _error_page)

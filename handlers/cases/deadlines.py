@@ -58,21 +58,29 @@ class Light:
     late_by: timedelta     # working time past the deadline (zero when not late)
 
 
-def light(case, now, calendar) -> Light | None:
-    """The light of a case at `now`: None until it is filed."""
+def colour(case, now) -> str | None:
+    """The colour of a case's light at `now` (None until it is filed): green, yellow once the warning
+    instant passed, red overdue; done or done-late once it ended. No calendar needed, so a map of
+    thousands of cases asks it for each."""
     if not case.due_at or not case.filed_at:
+        return None
+    if case.closed_at:
+        return "done-late" if is_overdue(case.due_at, case.closed_at) else "done"
+    if is_overdue(case.due_at, now):
+        return "red"
+    return "yellow" if case.warn_at is not None and now >= case.warn_at else "green"
+
+
+def light(case, now, calendar) -> Light | None:
+    """The light of a case at `now` (`colour`, with the working time left or past): None until it is filed."""
+    found = colour(case, now)
+    if found is None:
         return None
     end = case.closed_at or now
     late = is_overdue(case.due_at, end)
     late_by = calendar.working_time_between(case.due_at, end) if late else timedelta(0)
     remaining = timedelta(0) if late else calendar.working_time_between(end, case.due_at)
-    if case.closed_at:
-        colour = "done-late" if late else "done"
-    elif late:
-        colour = "red"
-    else:
-        colour = "yellow" if case.warn_at is not None and now >= case.warn_at else "green"
-    return Light(colour, case.due_at, case.due_provisional, remaining, late_by)
+    return Light(found, case.due_at, case.due_provisional, remaining, late_by)
 
 
 def recomputed(calendar, state: contract.CaseState, extra_days=0) -> dict:

@@ -7,7 +7,8 @@ that has returned a case still sees it.
 The rule is written twice, on purpose and side by side: in Python for one case (`can_see`) and as
 an SQL predicate for lists (`visible_clause`, an indexed EXISTS on `case_units`). Both read the
 same units (`units_of`, stored on the row and indexed by `summary.refresh`); a test keeps them in
-agreement."""
+agreement. What belongs to a place rather than to a case (a camera on its grid) is seen by the same
+rule applied to that one unit (`sees_unit`)."""
 from sqlalchemy import exists, false, select, true
 
 from ..org import capabilities
@@ -41,6 +42,12 @@ def can_see(directory, user, case) -> bool:
     if capabilities.can(user, "see_all_cases"):
         return True
     return any(directory.is_within(unit, user.unit_code) for unit in units_of(case))
+
+
+def sees_unit(directory, user, unit) -> bool:
+    """Whether `unit` lies within what `user` sees (everything, or their subtree): for what belongs to
+    one place rather than to a case, e.g. a camera watching a grid. A case at that place is seen."""
+    return capabilities.can(user, "see_all_cases") or directory.is_within(unit, user.unit_code)
 
 
 def visible_clause(directory, user):

@@ -1,9 +1,10 @@
 """Demo history: some hundreds of cases over the last months, played in simulated time through the
-real services and engine, so that the evaluation and the dashboards have realistic differences
-to show: reports from grid workers and the hotline, accepts (a few voided, merged or verified
-first), dispatches down the levels (a few wrong and returned), handling by units that are punctual
-or late, extensions, reviews, failed checks and rework, 督办, and the timer sweeps at every due
-instant on the way (so every warning and penalty falls when it would have).
+real services and engine, so that the evaluation, the dashboards and the map have realistic
+differences to show: reports from grid workers (most with their phone's position near the grid) and
+the hotline (mostly without: the map places those at their community's centre), accepts (a few
+voided, merged or verified first), dispatches down the levels (a few wrong and returned), handling
+by units that are punctual or late, extensions, reviews, failed checks and rework, 督办, and the
+timer sweeps at every due instant on the way (so every warning and penalty falls when it would have).
 
 The history runs on a clock of its own that ends at the app's now: the app's clock (real or
 simulated) is not moved. Deterministic for a seed: the same seed on the same database gives the
@@ -40,6 +41,10 @@ CATEGORIES = ("200115", "200509", "200301", "100102", "200506", "200601", "10040
 HOTLINE = ("hotline12345", "transfer110", "wechat")
 CASES_PER_MONTH = 70
 PRESSED_SHARE = 0.015   # of the steps of a case being handled, those after which someone presses it
+# How often a report carries the reporter's position: a grid worker's phone nearly always; a WeChat
+# report when the citizen shares it; a phone call to 12345 or a 110 transfer gives an address only.
+POSITION_SHARE = {"grid": 0.9, "wechat": 0.5, "hotline12345": 0.0, "transfer110": 0.0}
+NEAR = {"grid": 0.0015, "community": 0.003}    # degrees around the unit's centre (about 150 m / 300 m)
 
 
 class HistoryClock(FixedClock):
@@ -67,6 +72,8 @@ class History:
         self.random = random.Random(seed)
         # 督办 (by hand, and the replies) from a stream of its own: the rest of the story is the same with or without it
         self.pressing = random.Random(seed + 1)
+        # Where reporters stood: a stream of its own, so the story is the same with or without positions.
+        self.places = random.Random(f"{seed}/places")
         self.queue, self.order = [], itertools.count()
         self.summary = Summary()
         self.grids = directory.of_kind("grid")
@@ -135,6 +142,8 @@ class History:
         else:
             data["community"] = self.directory.parent(grid)
             data["external_ref"] = f"demo-{next(self.order)}"
+        if self.places.random() < POSITION_SHARE[data["channel"]]:
+            data.update(self.position(grid if by_grid else data["community"]))
         username = f"grid-{grid}" if by_grid else "intake"
 
         def do(session):
@@ -145,6 +154,15 @@ class History:
         self.summary.cases += 1
         if not is_ended(status):
             self.plan(self.later(self.clock.now(), 0.2, 2), self.act, case_no)
+
+    def position(self, unit):
+        """{lat, lng} somewhere near the unit's centre (a grid's or a community's), or {} without one."""
+        centre = self.directory.centre(unit)
+        if centre is None:
+            return {}
+        spread = NEAR[self.directory.kind(unit)]
+        return {"lng": round(centre[0] + self.places.uniform(-spread, spread), 6),
+                "lat": round(centre[1] + self.places.uniform(-spread, spread), 6)}
 
     # --- steps ---
 

@@ -58,8 +58,13 @@ class Directory:
     def centre(self, code):
         """(lng, lat) of the unit's own centre point, else of its nearest ancestor that has one (None
         when none has): where the map places what has no coordinates of its own."""
+        unit = self.centre_unit(code)
+        return self._loaded()[1][unit] if unit else None
+
+    def centre_unit(self, code):
+        """The unit whose centre point `centre(code)` is: the unit itself or its nearest ancestor with one."""
         centres = self._loaded()[1]
-        return next((centres[unit] for unit in self.ancestors(code) if unit in centres), None)
+        return next((unit for unit in self.ancestors(code) if unit in centres), None)
 
     def center(self):
         return next(c for c, (_, kind, _) in self._load().items() if kind == "center")

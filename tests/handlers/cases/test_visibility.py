@@ -44,7 +44,7 @@ def seen_both_ways(city, username):
 def test_python_and_sql_agree_for_every_user(city):
     varied_cases(city)
     usernames = city.work(lambda s: list(s.scalars(select(User.username).order_by(User.username))))
-    assert len(usernames) == 78
+    assert len(usernames) == 78     # 70, and the supervisors: two at the center, one per district
     for username in usernames:
         in_python, in_sql = seen_both_ways(city, username)
         assert in_python == in_sql, username
@@ -95,3 +95,18 @@ def test_search_lists_and_counts_only_what_the_user_sees(city):
     total, items = page(f"officer-{HULI}")
     assert total == len(items) == 1
     assert page("intake")[0] == 4
+
+
+def test_a_place_is_seen_by_whoever_sees_a_case_reported_there(city):
+    """`sees_unit` (a camera on its grid) is the case rule for one unit: for every user and every grid
+    it agrees with `can_see` on a case just reported there."""
+    def read(session):
+        users = session.scalars(select(User).order_by(User.username)).all()
+        disagree, grids = [], city.directory.of_kind("grid")
+        for grid in grids:
+            reported = Case(community=city.directory.parent(grid), grid=grid, reached=[])
+            disagree += [(u.username, grid) for u in users if visibility.sees_unit(city.directory, u, grid)
+                         != visibility.can_see(city.directory, u, reported)]
+        return disagree, len(grids) * len(users)
+    disagree, pairs = city.work(read)
+    assert pairs > 1000 and disagree == []

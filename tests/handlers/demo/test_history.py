@@ -1,14 +1,15 @@
 """handlers.demo.history: months of cases played through the real services in simulated time,
 the same for the same seed, with what the evaluation needs to tell units apart (late and punctual
-handlings, returns, reworks, extensions, voided and merged reports, penalties), and a history that
-verifies: every case's chain, replay and derived rows."""
+handlings, returns, reworks, extensions, voided and merged reports, penalties), reports placed as
+phones would place them (for the map), and a history that verifies: every case's chain, replay and
+derived rows."""
 from sqlalchemy import func, select
 
 from engine.db import get_db
 from handlers.audit import verify
 from handlers.cases.models import Case
 from handlers.cases.penalties import Penalty
-from handlers.demo import history
+from handlers.demo import history, tree
 from handlers.evaluation.steps import CaseStep
 from handlers.workcalendar.worktime import get_calendar
 from tests.conftest import make_app
@@ -24,7 +25,8 @@ def played(tmp_path, name, seed, per_month=14):
 
     def read(session):
         cases = [tuple(r) for r in session.execute(select(Case.case_no, Case.status, Case.urgency, Case.due_at,
-                                                          Case.handler_unit, Case.closed_at).order_by(Case.id))]
+                                                          Case.handler_unit, Case.closed_at, Case.channel, Case.grid,
+                                                          Case.community, Case.lng, Case.lat).order_by(Case.id))]
         points = session.scalar(select(func.sum(Penalty.points)))
         outcomes = {(s, o): n for s, o, n in session.execute(
             select(CaseStep.step, CaseStep.outcome, func.count()).group_by(CaseStep.step, CaseStep.outcome))}
@@ -68,5 +70,20 @@ def test_a_history_with_the_ups_and_downs_of_a_real_one_and_it_verifies(tmp_path
         def check(session):
             return [r for r in (verify.verify_case(session, city.runtime, no) for no, *_ in cases) if not r.ok]
         assert city.work(check) == []
+    finally:
+        city.app.extensions["citygrid.db"].dispose()
+
+
+def test_grid_workers_report_with_their_position_callers_mostly_without(tmp_path):
+    city, _, (cases, _, _) = played(tmp_path, "e.db", seed=2026, per_month=40)
+    try:
+        centres = tree.centres()
+        grid = [(g, lng, lat) for _, _, _, _, _, _, channel, g, _, lng, lat in cases if channel == "grid"]
+        placed = [(g, lng, lat) for g, lng, lat in grid if lng is not None]
+        assert len(grid) > 10 and 0.75 * len(grid) <= len(placed) < len(grid)
+        for g, lng, lat in placed:         # near the grid's centre (within 150 m or so)
+            assert abs(lng - centres[g][0]) <= 0.0015 and abs(lat - centres[g][1]) <= 0.0015, (g, lng, lat)
+        calls = [c for c in cases if c[6] in ("hotline12345", "transfer110")]
+        assert calls and all(c[9] is None and c[10] is None and c[7] is None for c in calls)
     finally:
         city.app.extensions["citygrid.db"].dispose()
