@@ -93,6 +93,15 @@ class EvaluationQuerySchema(PeriodQuerySchema):
                          metadata={"description": "only the units or people within this unit"})
 
 
+class DashboardQuerySchema(forms.FormSchema):
+    """Which dashboard: a month and a unit of the caller's subtree."""
+
+    period = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-\d{2}$", error="须为月份，如 2026-11"),
+                           metadata={"description": "a month (default: this one); today's figures are always today's"})
+    unit = fields.String(load_default=None, validate=validate.Regexp(r"^\d{1,20}$", error="单位代码为数字"),
+                         metadata={"description": "a unit of the caller's subtree (default: the caller's own)"})
+
+
 class EvaluationExportQuerySchema(EvaluationQuerySchema):
     format = fields.String(required=True, validate=forms.one_of(("csv", "xlsx")),
                            metadata={"description": "csv (UTF-8 with BOM) or xlsx"})
