@@ -21,6 +21,7 @@ CHANNEL = {
     "web": "网站", "video": "视频智能识别", "intake": "受理员录入",
 }
 LIGHT = {"green": "绿灯（未到预警）", "yellow": "黄灯（已预警）", "red": "红灯（已超期）"}
+LIGHT_SHORT = {"green": "绿灯", "yellow": "黄灯", "red": "红灯"}
 DATED = {"reported": "上报", "filed": "立案", "closed": "结案"}
 EVENT = {
     "started": "案件上报", "task_completed": "办理", "timers_fired": "计时器到期", "penalty": "扣分",

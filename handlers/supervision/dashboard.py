@@ -92,7 +92,8 @@ def flows(counter, evaluation, unit, period, period_query, level):
     by_channel = counter.count_by(Case.channel, **dates)
     return dict(
         reported=counter.figure("reported", area["reported"] if area else None, **dates),
-        channels=[counter.figure(channel, by_channel.get(channel, 0), channel=channel, **dates) for channel in CHANNELS],
+        channels=[counter.figure(channel, by_channel.get(channel, 0), channel=channel, **dates)
+                  for channel in CHANNELS],
         filed=counter.figure("filed", area["filed"] if area else None, dated="filed", **dates),
         closed=counter.figure("closed", area["closed"] if area else None, status="closed", dated="closed", **dates),
         on_time_rate=_rate(evaluation, unit, level, period_query))
@@ -168,15 +169,20 @@ def ranking(session, directory, evaluation, *, viewer, unit):
     return dict(levels=levels, level_names=[LEVEL_NAMES[level] for level in levels], rows=rows), standing
 
 
+def chosen(runtime, directory, *, viewer, period=None, unit=None):
+    """(the month, the scope unit) a dashboard is asked for; raises Invalid or NotFound as `dashboard`."""
+    month = periods.parse(period, today=report.today_of(runtime))
+    if not periods.MONTH.match(month.label):
+        raise Invalid("须为月份，如 2026-11", "period")
+    return month, scope.resolve(directory, viewer, unit)
+
+
 def dashboard(session, runtime, directory, calendar, catalogue, *, viewer, period=None, unit=None):
     """The dashboard of `unit` (default: the viewer's own) for the month `period` (default: this one)
     and today, as `viewer` may see it. Raises Invalid (period), NotFound (a unit outside the viewer's
     subtree, or unknown)."""
     today = report.today_of(runtime)
-    month = periods.parse(period, today=today)
-    if not periods.MONTH.match(month.label):
-        raise Invalid("须为月份，如 2026-11", "period")
-    code = scope.resolve(directory, viewer, unit)
+    month, code = chosen(runtime, directory, viewer=viewer, period=period, unit=unit)
     now = runtime.clock.now()
     day = periods.parse(date_from=today, date_to=today, today=today)
     month_evaluation = report.compute(session, runtime, directory, calendar, month)

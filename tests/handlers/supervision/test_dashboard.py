@@ -112,12 +112,14 @@ def test_a_district_today_this_month_and_now(city, played):
     assert (today["date"], today["reported"]["value"], today["filed"]["value"], today["closed"]["value"]) == (
         "2026-11-26", 2, 1, 0)
     assert {k: v for k, v in values(today["channels"]).items() if v} == {"grid": 1, "hotline12345": 1}
-    assert (today["on_time_rate"]["value"], today["on_time_rate"]["on_time"], today["on_time_rate"]["due"]) == (0.0, 0, 2)
+    rate = today["on_time_rate"]
+    assert (rate["value"], rate["on_time"], rate["due"]) == (0.0, 0, 2)
     # the month: reported D1 D11 D7 D8 D2 D5 D4 D3 D6 (D10 in October), filed all but D7 and D6,
     # closed D1 D11 D8; handled D1 D8 on time, D11 late, D2 and D10 overdue open: 2 of 5 on time
     assert (month["reported"]["value"], month["filed"]["value"], month["closed"]["value"]) == (9, 7, 3)
     assert {k: v for k, v in values(month["channels"]).items() if v} == {"grid": 7, "wechat": 1, "hotline12345": 1}
-    assert (month["on_time_rate"]["value"], month["on_time_rate"]["on_time"], month["on_time_rate"]["due"]) == (0.4, 2, 5)
+    rate = month["on_time_rate"]
+    assert (rate["value"], rate["on_time"], rate["due"]) == (0.4, 2, 5)
     assert {f["key"]: (f["label"], f["value"]) for f in month["categories"]} == {
         "2001": ("事件 · 市容环境", 7), "2005": ("事件 · 街面秩序", 1), "1001": ("部件 · 公用设施", 1)}
     daily = {d["date"]: (d["reported"]["value"], d["closed"]["value"]) for d in month["daily"]}
