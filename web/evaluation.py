@@ -22,11 +22,20 @@ CHARTED = ("composite", "on_time_rate", "on_time_close_rate", "accepted", "dispa
 RATED = ("composite", "on_time_rate", "on_time_close_rate")
 
 
+# the level a viewer starts on: the one below their unit
+FIRST_LEVEL = {"center": "district", "district": "street", "street": "community", "community": "community",
+               "department": "department", "grid": "grid"}
+
+
 def _asked():
-    """The report asked for: level, period (or from/to), unit, as given (the service checks them)."""
-    args = request.args
-    return dict(level=args.get("level") or "district", period=args.get("period") or None,
-                date_from=args.get("from") or None, date_to=args.get("to") or None, unit=args.get("unit") or None)
+    """The report asked for: level, period (or from/to), unit, as given (the service checks them).
+    The page shows who does not read everything the rows within their own subtree (by default, and
+    it offers no wider choice), so a district sees its own units only, with their ranks among peers."""
+    args, user = request.args, common.me()
+    own = None if common.can("evaluate_all") else user.unit_code
+    return dict(level=args.get("level") or FIRST_LEVEL.get(common.directory().kind(user.unit_code), "district"),
+                period=args.get("period") or None, date_from=args.get("from") or None,
+                date_to=args.get("to") or None, unit=args.get("unit") or own)
 
 
 def _document(asked):
@@ -71,12 +80,13 @@ def index():
                     for row, cells in sheet.rows]
             sheets.append(dict(heading=sheet.heading, names=sheet.names, column_keys=sheet.keys, charted=charted,
                                rows=rows))
-    downloads = {fmt: {**{k: v for k, v in request.args.items() if v and k != "format"}, "format": fmt}
-                 for fmt in FORMATS}
+    names = {"date_from": "from", "date_to": "to"}
+    shown = {names.get(k, k): v for k, v in asked.items() if v}        # the files of exactly what is shown
+    downloads = {fmt: {**shown, "format": fmt} for fmt in FORMATS}
     return render_template(
         "evaluation.html", asked=asked, document=document, sheets=sheets, error=error, downloads=downloads,
         levels=[(level, export.LEVEL_NAMES[level]) for level in report.readable_levels(user)],
-        choices=scope.choices(common.directory(), user),
+        choices=scope.choices(common.directory(), user), everything=common.can("evaluate_all"),
         title=export.title(document) if document else None), status
 
 
