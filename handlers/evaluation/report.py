@@ -61,12 +61,15 @@ def _group(directory, unit):
     return (kind, directory.parent(unit)) if kind in ("street", "community") else (kind, None)
 
 
-def compute(session, runtime, directory, calendar, period: Period, *, progress=None) -> Evaluation:
-    """The whole evaluation of a period, from the recorded facts (`progress`: see `indicators.collect`)."""
+def compute(session, runtime, directory, calendar, period: Period, *, progress=None,
+            subjects=indicators.SUBJECTS) -> Evaluation:
+    """The whole evaluation of a period, from the recorded facts (`progress`: see `indicators.collect`);
+    `subjects` limits what is counted (the dashboard reads only the units' and areas' figures)."""
     rules = rules_module.current(session, runtime)
     now, center = runtime.clock.now(), directory.center()
     collected = indicators.collect(session, period, now=now, center=center, calendar=calendar,
-                                   check_hours=rules.weights[rules_module.GRID].check_hours, progress=progress)
+                                   check_hours=rules.weights[rules_module.GRID].check_hours, progress=progress,
+                                   subjects=subjects)
     units = [u for kind in UNIT_LEVELS.values() for u in directory.of_kind(kind)]
     # the city's totals too (the dashboard's city figures), counted like any unit's but never ranked
     counted = [*units, center]
@@ -80,7 +83,8 @@ def compute(session, runtime, directory, calendar, period: Period, *, progress=N
     handling_weights, area_weights = rules.weights[rules_module.HANDLING], rules.weights[rules_module.AREA]
     handling = {u: indicators.handling_figures(handling_counts[u], points[u], handling_weights, rules) for u in counted}
     area = {u: indicators.area_figures(c, area_weights, rules) for u, c in area_counts.items()}
-    users = dict(session.execute(select(User.username, User.role).where(User.role.in_((*JOB_ROLES, "grid")))).all())
+    people = (*(JOB_ROLES if "jobs" in subjects else ()), *(("grid",) if "grid" in subjects else ()))
+    users = dict(session.execute(select(User.username, User.role).where(User.role.in_(people))).all()) if people else {}
     jobs = {name: indicators.job_figures(collected.jobs.get(name, indicators.Counts()))
             for name, role in users.items() if role in JOB_ROLES}
     grid = {name: indicators.grid_figures(collected.grid.get(name, indicators.Counts()))

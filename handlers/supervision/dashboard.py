@@ -32,6 +32,7 @@ from ..evaluation.export import LEVEL_NAMES
 from . import scope
 
 CASE_LIST, EVALUATION = "/cases", "/evaluation"   # the web pages the links open
+UNITS = ("handling", "area")    # the evaluation's subjects the dashboard reads (not the posts, not the people)
 # open cases by age: (key, fewest days since the report, most days; None: no bound)
 AGES = (("today", 0, 0), ("1-2", 1, 2), ("3-6", 3, 6), ("7-29", 7, 29), ("30+", 30, None))
 
@@ -185,8 +186,8 @@ def dashboard(session, runtime, directory, calendar, catalogue, *, viewer, perio
     month, code = chosen(runtime, directory, viewer=viewer, period=period, unit=unit)
     now = runtime.clock.now()
     day = periods.parse(date_from=today, date_to=today, today=today)
-    month_evaluation = report.compute(session, runtime, directory, calendar, month)
-    today_evaluation = report.compute(session, runtime, directory, calendar, day)
+    month_evaluation = report.compute(session, runtime, directory, calendar, month, subjects=UNITS)
+    today_evaluation = report.compute(session, runtime, directory, calendar, day, subjects=UNITS)
     counter = Counter(session, directory, viewer=viewer, unit=code, now=now)
     level = _level_of(directory, code)
     rows, standing = ranking(session, directory, month_evaluation, viewer=viewer, unit=code)

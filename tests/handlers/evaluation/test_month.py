@@ -359,6 +359,13 @@ def test_the_city_totals_are_its_districts_and_departments(city, november):
     assert (evaluation.area[CENTER]["reported"], evaluation.area[CENTER]["closed"]) == (18, 14)
     assert CENTER not in evaluation.ranks
     assert CENTER not in by_unit(evaluate(city, "district"))
+    # the units and areas alone (what the dashboard reads): the same figures, no posts and people counted
+    units_only = city.work(lambda session: report.compute(
+        session, city.runtime, city.directory, get_calendar(city.app),
+        periods.parse("2026-11", today=at("2026-11-30 12:00").date()), subjects=("handling", "area")))
+    assert (units_only.handling, units_only.area, units_only.ranks) == (evaluation.handling, evaluation.area,
+                                                                       evaluation.ranks)
+    assert units_only.jobs == {} and units_only.grid == {} and evaluation.jobs["intake"]["accepted"] == 17
 
 
 def test_the_terminal_table_has_the_handling_and_the_area_sheets(city, november):
