@@ -185,3 +185,31 @@ def test_the_city_drills_down_to_a_communitys_cases(live, browser, played):
         assert not web.errors, web.errors
     finally:
         web.close()
+
+
+def test_the_wall_screen_refreshes_itself(live, browser, played):
+    """Left open, the page fetches its figures again every 2 minutes (the browser's clock is
+    Playwright's, moved on here): a report filed meanwhile shows, the charts are redrawn and the old
+    ones freed."""
+    web = Web(browser, live.url, "wall", viewport={"width": 1920, "height": 1080}, locale="zh-CN",
+              timezone_id="Asia/Shanghai")
+    try:
+        web.page.clock.install()
+        web.login("supervisor-350203")
+        page = open_dashboard(web)
+        before = int(page.locator('[data-figure="current.open"]').get_attribute("data-value"))
+        page.evaluate("window.oldChart = document.getElementById('chart-daily')")
+        assert page.evaluate("!!echarts.getInstanceByDom(window.oldChart)")
+        live.set_clock("2026-11-26 15:30")
+        live.report(grid="35020301100301", description="又一处污水")
+        page.clock.run_for(121_000)
+        page.wait_for_selector('#dashboard[data-loaded^="2026-11-26T15:30"]')
+        assert int(page.locator('[data-figure="current.open"]').get_attribute("data-value")) == before + 1
+        charts = page.evaluate("Array.from(document.querySelectorAll('.chart')).filter("
+                               "b => echarts.getInstanceByDom(b)).length")
+        assert charts == page.locator(".chart").count() == 5
+        assert page.evaluate("!echarts.getInstanceByDom(window.oldChart)")       # the old ones freed
+        web.shot("dashboard-district-wall")
+        assert not web.errors, web.errors
+    finally:
+        web.close()

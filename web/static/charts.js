@@ -39,5 +39,12 @@
 
   function narrow() { return window.matchMedia("(max-width: 700px)").matches; }
 
-  window.cgCharts = { chart: chart, percent: percent, narrow: narrow };
+  // Before a redraw replaces them: free the charts inside `node` (a wall screen redraws all day).
+  function disposeWithin(node) {
+    if (!window.echarts) return;
+    made.forEach(function (c) { if (!c.isDisposed() && node.contains(c.getDom())) c.dispose(); });
+    made = made.filter(function (c) { return !c.isDisposed(); });
+  }
+
+  window.cgCharts = { chart: chart, percent: percent, narrow: narrow, disposeWithin: disposeWithin };
 })();

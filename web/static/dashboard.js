@@ -260,6 +260,7 @@
 
   function render(doc) {
     var at = doc.now.slice(0, 16).replace("T", " ");
+    charts.disposeWithin(root);
     root.textContent = "";
     root.dataset.loaded = doc.now;
     root.appendChild(el("p", { cls: "hint stamp", id: "dash-stamp", text: (KIND[doc.unit.kind] || "") + " · " +
