@@ -9,7 +9,7 @@ from flask_login import login_required
 
 from engine.db import get_session
 from handlers import errors as refusals
-from handlers.evaluation import export, report
+from handlers.evaluation import export, periods, report
 from handlers.supervision import scope
 
 from . import common
@@ -83,11 +83,13 @@ def index():
     names = {"date_from": "from", "date_to": "to"}
     shown = {names.get(k, k): v for k, v in asked.items() if v}        # the files of exactly what is shown
     downloads = {fmt: {**shown, "format": fmt} for fmt in FORMATS}
+    label = document["period"]["label"] if document else ""
     return render_template(
         "evaluation.html", asked=asked, document=document, sheets=sheets, error=error, downloads=downloads,
         levels=[(level, export.LEVEL_NAMES[level]) for level in report.readable_levels(user)],
         choices=scope.choices(common.directory(), user), everything=common.can("evaluate_all"),
-        title=export.title(document) if document else None), status
+        title=export.title(document) if document else None,
+        month=label if periods.MONTH.match(label) else None), status    # a row's dashboard: of a month only
 
 
 @bp.get("/evaluation/export")

@@ -100,3 +100,8 @@ def test_who_reads_what(city, browse, november):
                         ("/evaluation?unit=999", 422)):
         answer = browse("auditor").get(url)
         assert answer.status_code == status and 'id="evaluation-error"' in text(answer), url
+
+
+def test_a_quarters_rows_open_the_dashboard_of_this_month(city, browse, november):
+    page = text(browse("auditor").get(f"/evaluation?level=street&period=2026-Q4&unit={SIMING}"))
+    assert "2026年第4季度" in page and f'<a href="/dashboard?unit={JIALIAN}">嘉莲街道</a>' in page
