@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from handlers import forms, localtime
 from handlers.cases import photos, search
+from handlers.cases.deadlines import LIGHTS
 from handlers.cases.forms import CHANNELS, ReportSchema
 from handlers.cases.schemas import CaseSchema, Instant
 from handlers.cases.statuses import STATUSES
@@ -44,9 +45,23 @@ class CaseQuerySchema(forms.FormSchema):
                          metadata={"description": "cases located in, held by or handled in this unit's subtree"})
     overdue = fields.Boolean(load_default=False, metadata={"description": "true: only overdue cases"})
     date_from = fields.Date(data_key="from", load_default=None, validate=DATES,
-                            metadata={"description": "reported on or after this Beijing date"})
+                            metadata={"description": "reported (or as `dated` says) on or after this Beijing date"})
     date_to = fields.Date(data_key="to", load_default=None, validate=DATES,
-                          metadata={"description": "reported on or before this Beijing date"})
+                          metadata={"description": "reported (or as `dated` says) on or before this Beijing date"})
+    dated = fields.String(load_default="reported", validate=forms.one_of(search.DATED),
+                          metadata={"description": "which instant from/to bound: the report (default), the filing "
+                                                   "or the closing"})
+    area = fields.String(load_default="", validate=validate.Regexp(r"^\d{0,20}$", error="单位代码为数字"),
+                         metadata={"description": "cases located in this unit's subtree (their community or grid)"})
+    channel = fields.String(load_default="", validate=forms.one_of(("", *CHANNELS)),
+                            metadata={"description": "the report's channel"})
+    urgency = fields.String(load_default="", validate=forms.one_of(("", *search.URGENCIES)),
+                            metadata={"description": "A, B, C, or `none` (not graded yet)"})
+    light = fields.String(load_default="", validate=forms.one_of(("", *LIGHTS)),
+                          metadata={"description": "the deadline light of an open case now: green, yellow (past "
+                                                   "its warning), red (overdue)"})
+    due = fields.Date(load_default=None, validate=DATES,
+                      metadata={"description": "the deadline falls on this Beijing date"})
     q = fields.String(load_default="", validate=validate.Regexp(r"^\d{0,20}$", error="案件编号为数字"),
                       metadata={"description": "part of the case number"})
     page = fields.Integer(load_default=1, validate=forms.between(1, 100000))
@@ -76,6 +91,15 @@ class EvaluationQuerySchema(PeriodQuerySchema):
     level = fields.String(load_default="district", validate=forms.one_of(evaluation_report.LEVELS))
     unit = fields.String(load_default=None, validate=validate.Regexp(r"^\d{1,20}$", error="单位代码为数字"),
                          metadata={"description": "only the units or people within this unit"})
+
+
+class DashboardQuerySchema(forms.FormSchema):
+    """Which dashboard: a month and a unit of the caller's subtree."""
+
+    period = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-\d{2}$", error="须为月份，如 2026-11"),
+                           metadata={"description": "a month (default: this one); today's figures are always today's"})
+    unit = fields.String(load_default=None, validate=validate.Regexp(r"^\d{1,20}$", error="单位代码为数字"),
+                         metadata={"description": "a unit of the caller's subtree (default: the caller's own)"})
 
 
 class EvaluationExportQuerySchema(EvaluationQuerySchema):

@@ -6,11 +6,9 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 
-from engine import instances
 from engine.db import discard, get_session
 from handlers import errors as refusals
-from handlers.cases import attachments, history, penalties, photos, search, supervision
-from handlers.process import contract
+from handlers.cases import attachments, deadlines, history, penalties, photos, search, supervision
 from handlers.cases.visibility import subtree
 from handlers.worklist import service as worklist
 
@@ -35,25 +33,38 @@ def _unit_choices(user, directory):
     return [(u, directory.name(u)) for u in sorted(units)]
 
 
+def _choice(value, choices):
+    return value if value in choices else ""
+
+
+def _filters(args):
+    """The list's filters from its query string (search.to_query's names); what does not parse is
+    ignored, never an error."""
+    return search.Filters(
+        case_no=args.get("case_no", "").strip()[:30], status=args.get("status", ""),
+        category=args.get("category", "").strip()[:6], unit=args.get("unit", ""),
+        overdue=args.get("overdue") in ("1", "true"), date_from=_date(args.get("from")), date_to=_date(args.get("to")),
+        dated=_choice(args.get("dated"), search.DATED) or "reported", area=args.get("area", ""),
+        channel=_choice(args.get("channel"), labels.CHANNEL), urgency=_choice(args.get("urgency"), search.URGENCIES),
+        light=_choice(args.get("light"), deadlines.LIGHTS), due_on=_date(args.get("due")),
+    )
+
+
 @bp.get("/cases")
 @login_required
 def index():
-    args = request.args
-    filters = search.Filters(
-        case_no=args.get("case_no", "").strip()[:30], status=args.get("status", ""),
-        category=args.get("category", "").strip()[:6], unit=args.get("unit", ""),
-        overdue=args.get("overdue") == "1", date_from=_date(args.get("from")), date_to=_date(args.get("to")),
-    )
-    page_no = args.get("page", "1")
+    filters = _filters(request.args)
+    page_no = request.args.get("page", "1")
     page_no = int(page_no) if page_no.isdigit() else 1
     now = common.runtime().clock.now()
     page = search.search(get_session(), common.directory(), user=common.me(), filters=filters, now=now,
                          page=page_no, per_page=PER_PAGE)
     items = [(case, common.deadline(case, now)) for case in page.items]
-    query = {k: v for k, v in args.items() if k != "page" and v}
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("cases.html", page=page, items=items, filters=filters, query=query,
                            units=_unit_choices(common.me(), common.directory()),
-                           statuses=labels.STATUS, catalogue=common.catalogue())
+                           statuses=labels.STATUS, catalogue=common.catalogue(), channels=labels.CHANNEL,
+                           urgencies=labels.URGENCY, lights=labels.LIGHT)
 
 
 def _may_press(case):

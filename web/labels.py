@@ -14,13 +14,15 @@ STEP = {
 }
 ROLE = {
     "intake": "受理员", "dispatcher": "派遣员", "shiftlead": "值班长", "officer": "单位工作人员",
-    "grid": "网格员", "owner": "流程管理员", "auditor": "审计员", "admin": "系统管理员",
-    "supervisor": "督查员",
+    "grid": "网格员", "owner": "流程管理员", "auditor": "审计员", "admin": "系统管理员", "supervisor": "督查员",
 }
 CHANNEL = {
     "grid": "网格员上报", "hotline12345": "12345热线", "transfer110": "110转办", "wechat": "微信公众号",
     "web": "网站", "video": "视频智能识别", "intake": "受理员录入",
 }
+LIGHT = {"green": "绿灯（未到预警）", "yellow": "黄灯（已预警）", "red": "红灯（已超期）"}
+LIGHT_SHORT = {"green": "绿灯", "yellow": "黄灯", "red": "红灯"}
+DATED = {"reported": "上报", "filed": "立案", "closed": "结案"}
 EVENT = {
     "started": "案件上报", "task_completed": "办理", "timers_fired": "计时器到期", "penalty": "扣分",
     "merged": "并案", "notified": "黄灯预警", "data_changed": "数据变更", "photos_added": "上传照片",

@@ -19,13 +19,19 @@ bp.before_request(common.sync_clock)
 @bp.get("/")
 @login_required
 def home():
-    """Who works tasks lands on the inbox; the read-only roles on the case list."""
-    return redirect(url_for("tasks.inbox" if common.can("work_tasks") else "cases.index"))
+    """Who works tasks lands on the inbox, the supervising levels on the dashboard, the other
+    read-only roles on the case list."""
+    if common.can("work_tasks"):
+        return redirect(url_for("tasks.inbox"))
+    return redirect(url_for("dashboard.page" if common.can("supervise") else "cases.index"))
 
 
 @bp.get("/tasks")
 @login_required
 def inbox():
+    if not common.can("work_tasks"):        # a read-only role (a supervisor, an auditor) holds no tasks
+        flash(f"{labels.ROLE.get(common.me().role, common.me().role)}没有待办任务", "info")
+        return redirect(url_for("tasks.home"), 303)
     session = get_session()
     urgency, status = request.args.get("urgency", ""), request.args.get("status", "")
     rows = worklist.list_tasks(session, common.directory(), user=common.me())

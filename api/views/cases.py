@@ -67,11 +67,14 @@ def report_case():
 @requires(USER)
 def list_cases():
     query = inputs.query(CaseQuerySchema())
-    if query["unit"] and not context.directory().exists(query["unit"]):
-        raise ApiError(422, errors={"unit": [f"未知单位 {query['unit']}"]})
+    for name in ("unit", "area"):
+        if query[name] and not context.directory().exists(query[name]):
+            raise ApiError(422, errors={name: [f"未知单位 {query[name]}"]})
     filters = search.Filters(case_no=query["q"], status=query["status"], category=query["category"],
                              unit=query["unit"], overdue=query["overdue"], date_from=query["date_from"],
-                             date_to=query["date_to"])
+                             date_to=query["date_to"], dated=query["dated"], area=query["area"],
+                             channel=query["channel"], urgency=query["urgency"], light=query["light"],
+                             due_on=query["due"])
     session, runtime, directory = context.session(), context.runtime(), context.directory()
     page = search.search(session, directory, user=caller().user, filters=filters, now=context.now(),
                          page=query["page"], per_page=query["per_page"])

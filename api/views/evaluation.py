@@ -41,9 +41,8 @@ def evaluation():
 @requires(USER)
 def evaluation_export():
     query = inputs.query(EvaluationExportQuerySchema())
-    document = _document(query)
-    name = f"考评-{document['period']['label']}-{query['level']}.{query['format']}"
-    response = Response(export.FORMATS[query["format"]](document), mimetype=export.CONTENT_TYPES[query["format"]])
+    name, content_type, body = export.download(_document(query), query["format"])
+    response = Response(body, mimetype=content_type)
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return response
 

@@ -1,6 +1,7 @@
 """Deadlines, defined once: a case's deadline and warning instant from its filing time, its limit
 (the time-limit decision table of its own version) and the working-day calendar; when a case is
-overdue; its light (green, yellow, red); extensions approved by the shift lead; and recomputing
+overdue; its light (green, yellow, red; in Python for one case and in SQL for lists, side by side);
+extensions approved by the shift lead; and recomputing
 the deadlines that were provisional once official calendar data arrives for their year.
 
 `compute` is what the diagram calls (the `case_deadline` script function) and what extensions and
@@ -9,9 +10,10 @@ computed (the case row's due_at and warn_at)."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, literal, not_, select
 
 from engine import instances
+from engine.models import UTCDateTime
 
 from .. import localtime
 from ..process import contract
@@ -81,6 +83,25 @@ def light(case, now, calendar) -> Light | None:
     late_by = calendar.working_time_between(case.due_at, end) if late else timedelta(0)
     remaining = timedelta(0) if late else calendar.working_time_between(end, case.due_at)
     return Light(found, case.due_at, case.due_provisional, remaining, late_by)
+
+
+LIGHTS = ("green", "yellow", "red")     # the lights of an open case
+
+
+def light_clause(colour, now):
+    """`light` in SQL (for lists and counts): the cases whose light at `now` is `colour`, one of
+    LIGHTS (an open filed case: not closed, with a deadline). The same three conditions as `light`."""
+    at = literal(now, UTCDateTime)
+    lit = and_(Case.filed_at.is_not(None), Case.due_at.is_not(None), Case.closed_at.is_(None))
+    red = overdue_clause(Case.due_at, at)
+    if colour == "red":
+        return and_(lit, red)
+    warned = and_(Case.warn_at.is_not(None), at >= Case.warn_at)
+    if colour == "yellow":
+        return and_(lit, not_(red), warned)
+    if colour == "green":
+        return and_(lit, not_(red), not_(warned))
+    raise ValueError(f"unknown light {colour!r}")
 
 
 def recomputed(calendar, state: contract.CaseState, extra_days=0) -> dict:

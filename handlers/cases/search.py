@@ -1,6 +1,12 @@
-"""Case search (案件查询): the filters of the case list (and of the map), limited to the cases the
-user may see (`visibility.visible_clause`, so paging counts only those), newest report first."""
-from dataclasses import dataclass
+"""Case search (案件查询): the filters of the case list, limited to the cases the user may see
+(`visibility.visible_clause`, so paging counts only those), newest report first.
+
+The filters are one set of conditions (`conditions`) shared by the list (`search`), its counts
+(`count`, `count_by`), the instants of its cases (`instants`) and the map, so that a number computed
+from filters (the dashboard's, the map's) is exactly the number of rows the case list shows for the
+same filters; `to_query` writes filters as the list's query string (the names the web list and the
+API read)."""
+from dataclasses import dataclass, fields
 from datetime import date
 
 from sqlalchemy import and_, func, literal, or_, select
@@ -8,12 +14,15 @@ from sqlalchemy import and_, func, literal, or_, select
 from engine.models import UTCDateTime
 
 from .. import localtime
-from .deadlines import overdue_clause as overdue_clause_at
+from .deadlines import LIGHTS, light_clause, overdue_clause as overdue_clause_at
 from .models import Case
 from .statuses import OPEN_STATUSES
 from .visibility import subtree, visible_clause
 
 OPEN = "open"   # pseudo-status: every open status (IN on the status index, not NOT IN the ends: a scan)
+UNGRADED = "none"   # pseudo-urgency: not graded yet (not filed)
+URGENCIES = ("A", "B", "C", UNGRADED)
+DATED = ("reported", "filed", "closed")   # which instant from/to bound
 
 
 @dataclass
@@ -21,11 +30,16 @@ class Filters:
     case_no: str = ""
     status: str = ""            # a case status, OPEN, or "" for all
     category: str = ""          # a full code, or a prefix (e.g. 2001 for one major class)
-    urgency: str = ""           # A, B or C (as graded when filed)
     unit: str = ""              # cases located in, held by or handled within this unit's subtree
     overdue: bool = False
-    date_from: date | None = None   # reported on or after (Beijing date)
-    date_to: date | None = None     # reported on or before (Beijing date)
+    date_from: date | None = None   # on or after (Beijing date) ...
+    date_to: date | None = None     # ... on or before, of the instant `dated` names
+    dated: str = "reported"     # reported, filed or closed: which instant date_from/date_to bound
+    area: str = ""              # cases located in this unit's subtree (their community or grid)
+    channel: str = ""           # the report's channel
+    urgency: str = ""           # A, B, C, or UNGRADED
+    light: str = ""             # green, yellow, red: the deadline light of an open case now
+    due_on: date | None = None  # the deadline falls on this Beijing date
 
 
 @dataclass
@@ -46,8 +60,13 @@ def overdue_clause(now):
                overdue_clause_at(Case.due_at, Case.closed_at))
 
 
+def _instant(dated):
+    return {"reported": Case.reported_at, "filed": Case.filed_at, "closed": Case.closed_at}[dated]
+
+
 def conditions(directory, *, user, filters: Filters, now) -> list:
-    """The SQL conditions on `cases` of what `user` may see and `filters` ask (for lists, counts, the map)."""
+    """The SQL conditions on `cases` of the cases `user` may see that match `filters`. Filters
+    naming an unknown unit, channel or value are ignored (the API refuses them before)."""
     found = [visible_clause(directory, user)]
     if filters.case_no:
         found.append(Case.case_no.contains(filters.case_no.strip(), autoescape=True))
@@ -57,17 +76,30 @@ def conditions(directory, *, user, filters: Filters, now) -> list:
         found.append(Case.status == filters.status)
     if filters.category:
         found.append(Case.category.startswith(filters.category.strip(), autoescape=True))
-    if filters.urgency:
-        found.append(Case.urgency == filters.urgency)
     if filters.unit and directory.exists(filters.unit):
         units = subtree(directory, filters.unit)
         found.append(or_(Case.community.in_(units), Case.holder_unit.in_(units), Case.handler_unit.in_(units)))
+    if filters.area and directory.exists(filters.area):
+        units = subtree(directory, filters.area)
+        found.append(or_(Case.community.in_(units), Case.grid.in_(units)))
     if filters.overdue:
         found.append(overdue_clause(now))
+    instant = _instant(filters.dated if filters.dated in DATED else "reported")
     if filters.date_from:
-        found.append(Case.reported_at >= localtime.day_start(filters.date_from))
+        found.append(instant >= localtime.day_start(filters.date_from))
     if filters.date_to:
-        found.append(Case.reported_at < localtime.day_end(filters.date_to))
+        found.append(instant < localtime.day_end(filters.date_to))
+    if filters.channel:
+        found.append(Case.channel == filters.channel)
+    if filters.urgency == UNGRADED:
+        found.append(Case.urgency.is_(None))
+    elif filters.urgency:
+        found.append(Case.urgency == filters.urgency)
+    if filters.light in LIGHTS:
+        found.append(light_clause(filters.light, now))
+    if filters.due_on:
+        found.append(and_(Case.due_at >= localtime.day_start(filters.due_on),
+                          Case.due_at < localtime.day_end(filters.due_on)))
     return found
 
 
@@ -79,3 +111,41 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     rows = session.scalars(query.order_by(Case.reported_at.desc(), Case.id.desc())
                            .limit(per_page).offset((page - 1) * per_page))
     return Page(items=list(rows), total=total, page=page, per_page=per_page)
+
+
+def count(session, directory, *, user, filters: Filters, now) -> int:
+    """How many cases the list shows for these filters (its `total`)."""
+    return session.scalar(select(func.count(Case.id)).where(*conditions(directory, user=user, filters=filters,
+                                                                        now=now)))
+
+
+def count_by(session, directory, key, *, user, filters: Filters, now) -> dict:
+    """{value of `key` (a column or expression of `cases`): how many cases the list shows for these
+    filters with that value} (values without cases left out)."""
+    return dict(session.execute(select(key, func.count(Case.id))
+                                .where(*conditions(directory, user=user, filters=filters, now=now))
+                                .group_by(key)).all())
+
+
+def instants(session, directory, column, *, user, filters: Filters, now) -> list:
+    """The values of an instant column (e.g. Case.reported_at) of the cases the list shows for these
+    filters, for bucketing by Beijing date (SQL has no portable way to)."""
+    return list(session.scalars(select(column).where(*conditions(directory, user=user, filters=filters, now=now))))
+
+
+QUERY_NAMES = {"case_no": "case_no", "date_from": "from", "date_to": "to", "due_on": "due"}
+
+
+def to_query(filters: Filters) -> dict:
+    """The filters as the case list's query string ({name: text}, only those set): the names the web
+    list (`/cases`) and `GET /api/v1/cases` read (the API calls the number `q`)."""
+    found = {}
+    for item in fields(Filters):
+        value = getattr(filters, item.name)
+        if item.name == "dated" and value == "reported":
+            continue
+        if value in ("", None, False):
+            continue
+        found[QUERY_NAMES.get(item.name, item.name)] = ("1" if value is True else
+                                                        value.isoformat() if isinstance(value, date) else str(value))
+    return found

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import unicodedata
+from dataclasses import dataclass
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -89,7 +90,8 @@ def title(report):
             f" · 计算于 {report['computed_at']}")
 
 
-def _text(value, key):
+def cell_text(value, key):
+    """A cell as text: rates as percentages, empty for nothing (the CSV's, the table's, the web page's)."""
     if value is None:
         return ""
     if key in RATES:
@@ -108,7 +110,7 @@ def to_csv(report) -> bytes:
     writer.writerow(header(report["level"]))
     keys = [k for k, _ in _leading(report["level"])] + [k for _, k, _ in columns(report["level"])]
     for row in report["rows"]:
-        writer.writerow([_text(v, k) for v, k in zip(values(row, report["level"]), keys)])
+        writer.writerow([cell_text(v, k) for v, k in zip(values(row, report["level"]), keys)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -148,23 +150,41 @@ def _aligned(head, lines):
             for line in [head, *lines]]
 
 
-def to_table(report) -> str:
-    """A readable table for the terminal: the title, then aligned columns (Chinese counts double);
-    for districts, streets and communities the handling sheet, then the area sheet."""
+@dataclass
+class Sheet:
+    """One table of a report as people read it: a heading (处置考评, 区域评价, or none), the column
+    names and keys, and per row the row itself and its cells (as the API gives them)."""
+
+    heading: str
+    names: list
+    keys: list
+    rows: list     # [(row, [cell values])]
+
+
+def sheets(report) -> list[Sheet]:
+    """The report's tables: for districts, streets and communities the handling sheet, then the area
+    sheet; one table for the other levels. The leading columns (rank, name, ...) in each."""
     level = report["level"]
     lead = _leading(level)
     blocks = [("", columns(level))]
     if level in ("district", "street", "community"):
         cols = columns(level)
         blocks = [("处置考评", [c for c in cols if c[0] == "handling"]), ("区域评价", [c for c in cols if c[0] == "area"])]
+    return [Sheet(heading, [n for _, n in lead] + [n for _, _, n in cols], [k for k, _ in lead] + [k for _, k, _ in cols],
+                  [(row, [row.get(k) for k, _ in lead] + [_value(row, s, k) for s, k, _ in cols])
+                   for row in report["rows"]])
+            for heading, cols in blocks]
+
+
+def to_table(report) -> str:
+    """A readable table for the terminal: the title, then aligned columns (Chinese counts double);
+    for districts, streets and communities the handling sheet, then the area sheet."""
     text = [title(report)]
-    for heading, cols in blocks:
-        head = [n for _, n in lead] + [n for _, _, n in cols]
-        lines = [[_text(row.get(k), k) for k, _ in lead] + [_text(_value(row, s, k), k) for s, k, _ in cols]
-                 for row in report["rows"]]
-        if heading:
-            text.append(f"【{heading}】")
-        text.extend(_aligned(head, lines))
+    for sheet in sheets(report):
+        lines = [[cell_text(v, k) for v, k in zip(cells, sheet.keys)] for _, cells in sheet.rows]
+        if sheet.heading:
+            text.append(f"【{sheet.heading}】")
+        text.extend(_aligned(sheet.names, lines))
     return "\n".join(text)
 
 
@@ -172,3 +192,9 @@ FORMATS = {"csv": to_csv, "xlsx": to_xlsx, "json": to_json}
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  "json": "application/json"}
+
+
+def download(report, fmt):
+    """(file name, content type, bytes) of a report as a file to download (the API's and the web UI's)."""
+    name = f"考评-{report['period']['label']}-{report['level']}.{fmt}"
+    return name, CONTENT_TYPES[fmt], FORMATS[fmt](report)

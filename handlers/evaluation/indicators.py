@@ -45,6 +45,7 @@ JOB = ("accepted", "filed", "voided", "merged", "verify_sent", "dispatched", "di
        "extensions_decided", "extensions_approved", "extensions_refused", "supervised", "closed")
 GRID = ("reported", "valid", "on_spot", "checks", "checks_on_time", "verifications", "verifications_on_time")
 HOUR, MINUTE = timedelta(hours=1), timedelta(minutes=1)
+SUBJECTS = ("handling", "area", "jobs", "grid")     # what is counted: units, areas, center posts, grid workers
 
 
 class Counts(Counter):
@@ -85,14 +86,19 @@ def _supervisions(found, session, period, judged, calendar, limit):
             counts["replies_due"] += 1
 
 
-def collect(session, period, *, now, center, calendar, check_hours, reply_hours, progress=None):
-    """Every counter of the period, counted by the database (`queries`), and the timed ones.
-    `progress(total)` (optional) returns a function called with 1 after each of `total` queries."""
+def collect(session, period, *, now, center, calendar, check_hours, reply_hours, progress=None,
+            subjects=SUBJECTS):
+    """Every counter of the period, counted by the database (`queries`), and the timed ones; only
+    those of `subjects` (some of SUBJECTS: the others stay empty). `progress(total)` (optional)
+    returns a function called with 1 after each of `total` queries."""
     judged = judged_at(period, now)
     found = Collected()
-    families = ((found.handling, queries.handling(period, judged)), (found.area, queries.area(period, judged)),
-                (found.jobs, queries.jobs(period, center)), (found.grid, queries.grid(period, judged)))
-    advance = progress(sum(len(tallies) for _, tallies in families) + 3) if progress else lambda n: None
+    families = [(found.handling, queries.handling(period, judged)), (found.area, queries.area(period, judged)),
+                (found.jobs, queries.jobs(period, center)), (found.grid, queries.grid(period, judged))]
+    families = [family for subject, family in zip(SUBJECTS, families) if subject in subjects]
+    timed, handling = "jobs" in subjects or "grid" in subjects, "handling" in subjects
+    advance = progress(sum(len(tallies) for _, tallies in families) + timed + handling + 1) if progress \
+        else lambda n: None
     for target, tallies in families:
         for tally in tallies:
             for key, counted in tally.count(session).items():
@@ -100,7 +106,7 @@ def collect(session, period, *, now, center, calendar, check_hours, reply_hours,
                     target[key].update(counted)
             advance(1)
     limit = HOUR * check_hours
-    for actor, step, reported_at, opened_at, done_at in queries.timed_steps(session, period):
+    for actor, step, reported_at, opened_at, done_at in (queries.timed_steps(session, period) if timed else ()):
         if step == "accept_report":
             found.jobs[actor].minutes.append(calendar.working_time_between(reported_at, done_at) / MINUTE)
             continue
@@ -108,10 +114,12 @@ def collect(session, period, *, now, center, calendar, check_hours, reply_hours,
         found.grid[actor][kind] += 1
         if opened_at is not None and _within_limit(calendar, opened_at, done_at, limit):
             found.grid[actor][f"{kind}_on_time"] += 1
-    advance(1)
-    _supervisions(found, session, period, judged, calendar, HOUR * reply_hours)
-    advance(1)
-    found.points = queries.points(session, period)
+    if timed:
+        advance(1)
+    if handling:
+        _supervisions(found, session, period, judged, calendar, HOUR * reply_hours)
+        advance(1)
+        found.points = queries.points(session, period)
     advance(1)
     return found
 

@@ -37,8 +37,8 @@ class Evaluation:
     center: str
     rules: rules_module.Rules
     computed_at: datetime
-    handling: dict            # unit -> figures (own and subtree)
-    area: dict                # unit -> figures (districts, streets, communities)
+    handling: dict            # unit -> figures (own and subtree; the center: the whole city's)
+    area: dict                # unit -> figures (districts, streets, communities; the center: the city)
     jobs: dict                # username -> figures
     grid: dict                # username -> figures
     ranks: dict = field(default_factory=dict)        # unit -> (rank, of) by the handling composite
@@ -61,25 +61,31 @@ def _group(directory, unit):
     return (kind, directory.parent(unit)) if kind in ("street", "community") else (kind, None)
 
 
-def compute(session, runtime, directory, calendar, period: Period, *, progress=None) -> Evaluation:
-    """The whole evaluation of a period, from the recorded facts (`progress`: see `indicators.collect`)."""
+def compute(session, runtime, directory, calendar, period: Period, *, progress=None,
+            subjects=indicators.SUBJECTS) -> Evaluation:
+    """The whole evaluation of a period, from the recorded facts (`progress`: see `indicators.collect`);
+    `subjects` limits what is counted (the dashboard reads only the units' and areas' figures)."""
     rules = rules_module.current(session, runtime)
     now, center = runtime.clock.now(), directory.center()
     collected = indicators.collect(session, period, now=now, center=center, calendar=calendar,
                                    check_hours=rules.weights[rules_module.GRID].check_hours,
-                                   reply_hours=rules.weights[rules_module.HANDLING].reply_hours, progress=progress)
+                                   reply_hours=rules.weights[rules_module.HANDLING].reply_hours, progress=progress,
+                                   subjects=subjects)
     units = [u for kind in UNIT_LEVELS.values() for u in directory.of_kind(kind)]
-    handling_counts = _rollup(collected.handling, directory, units)
-    area_counts = _rollup(collected.area, directory, [u for u in units if directory.kind(u) != "department"])
-    points = {u: 0.0 for u in units}
+    # the city's totals too (the dashboard's city figures), counted like any unit's but never ranked
+    counted = [*units, center]
+    handling_counts = _rollup(collected.handling, directory, counted)
+    area_counts = _rollup(collected.area, directory, [u for u in counted if directory.kind(u) != "department"])
+    points = {u: 0.0 for u in counted}
     for unit, value in collected.points.items():
         for ancestor in directory.ancestors(unit):
             if ancestor in points:
                 points[ancestor] += value
     handling_weights, area_weights = rules.weights[rules_module.HANDLING], rules.weights[rules_module.AREA]
-    handling = {u: indicators.handling_figures(handling_counts[u], points[u], handling_weights, rules) for u in units}
+    handling = {u: indicators.handling_figures(handling_counts[u], points[u], handling_weights, rules) for u in counted}
     area = {u: indicators.area_figures(c, area_weights, rules) for u, c in area_counts.items()}
-    users = dict(session.execute(select(User.username, User.role).where(User.role.in_((*JOB_ROLES, "grid")))).all())
+    people = (*(JOB_ROLES if "jobs" in subjects else ()), *(("grid",) if "grid" in subjects else ()))
+    users = dict(session.execute(select(User.username, User.role).where(User.role.in_(people))).all()) if people else {}
     jobs = {name: indicators.job_figures(collected.jobs.get(name, indicators.Counts()))
             for name, role in users.items() if role in JOB_ROLES}
     grid = {name: indicators.grid_figures(collected.grid.get(name, indicators.Counts()))
@@ -153,6 +159,11 @@ def rows(session, evaluation, directory, *, level, viewer, unit=None):
         result.append(dict(user=name, name=user.display_name or name, role=user.role, unit=user.unit_code,
                            unit_name=directory.name(user.unit_code), figures=figures[name]))
     return result
+
+
+def readable_levels(viewer):
+    """The levels whose rows the viewer may read (the command-center posts only for who reads everything)."""
+    return LEVELS if _sees_all(viewer) else tuple(level for level in LEVELS if level != "job")
 
 
 def _users(session, directory, viewer, level):

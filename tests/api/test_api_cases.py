@@ -2,6 +2,7 @@
 list's filters and pages, and the JSON shapes the OpenAPI document promises."""
 from tests.api.httpapi import assert_error
 from tests.helpers import CASE_KEYS, SEWAGE, TASK_KEYS
+from tests.web.test_web_cases import NEW_FILTERS, a_varied_monday
 
 SIMING_GRID, HULI_GRID = "grid-35020301100301", "grid-35020600100101"
 
@@ -83,3 +84,18 @@ def test_case_list_filters_and_pages(api):
                           ({"colour": "red"}, "colour"), ({"q": "1\x00"}, "q")):
         assert field in assert_error(intake.get("/api/v1/cases", params=params), 422)["errors"], params
     assert_error(api.anonymous().get("/api/v1/cases"), 401)
+
+
+def test_the_new_filters_list_what_the_web_list_lists(api):
+    """The same query strings as the web list (tests/web/test_web_cases.py), the same cases."""
+    cases = a_varied_monday(api.city)
+    api.city.set_clock("2026-03-02 17:30")
+    intake = api.as_user("intake")
+    for query, expected in NEW_FILTERS:
+        listed = intake.get("/api/v1/cases", params=query)
+        assert numbers(listed) == [cases[k] for k in expected] and listed.json()["total"] == len(expected), query
+    assert numbers(intake.get("/api/v1/cases", params={"overdue": "1"})) == []
+    for params, field in (({"light": "blue"}, "light"), ({"urgency": "D"}, "urgency"), ({"due": "soon"}, "due"),
+                          ({"dated": "handled"}, "dated"), ({"channel": "fax"}, "channel"), ({"area": "x"}, "area"),
+                          ({"area": "999"}, "area")):
+        assert field in assert_error(intake.get("/api/v1/cases", params=params), 422)["errors"], params

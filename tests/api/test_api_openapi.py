@@ -29,7 +29,8 @@ def test_document_page_shapes_and_json_errors(api):
     paths = document["paths"]
     assert {"/api/v1/cases", "/api/v1/cases/{case_no}", "/api/v1/cases/{case_no}/events", "/api/v1/tasks",
             "/api/v1/tasks/{task_id}/complete", "/api/v1/intake/{channel}", "/api/v1/intake/video",
-            "/api/v1/auth/token", "/api/v1/calendar/deadline", "/api/v1/cases/{case_no}/photos"} <= set(paths)
+            "/api/v1/auth/token", "/api/v1/calendar/deadline", "/api/v1/cases/{case_no}/photos",
+            "/api/v1/dashboard"} <= set(paths)
     assert set(paths["/api/v1/cases"]) == {"get", "post"}
     schemas = document["components"]["schemas"]
     # From the marshmallow schemas: the report form's fields and rules, every task form, the error shape.

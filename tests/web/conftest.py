@@ -33,7 +33,7 @@ class Browser:
         self.get("/login")
         response = self.post("/login", {"username": username, "password": password})
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-        self.get("/tasks")          # a fresh token for the new session
+        self.get("/", follow_redirects=True)      # the landing page: a fresh token for the new session
         return self
 
 

@@ -105,3 +105,51 @@ def test_case_list_filters_and_pages(city, browse):
     # 集美区 sees only its own case
     jimei = text(browse("officer-350211").get("/cases"))
     assert '<span class="count">1</span>' in jimei and other in jimei
+
+
+def a_varied_monday(city):
+    """Mon 2026-03-02: an A case of 盈翠's grid filed 09:05 (warns 17:11, due Tue 09:05), a hotline C
+    case at 叶厝 filed 09:15 (due Fri 09:15), a grid report not yet filed, and a B case closed."""
+    city.set_clock("2026-03-02 09:00")
+    grid_a = city.report(description="污水")
+    city.set_clock("2026-03-02 09:05")
+    city.complete(grid_a, "accept_report", "intake", decision="file", urgency="A")
+    city.set_clock("2026-03-02 09:10")
+    hotline = city.report("intake", channel="hotline12345", grid=None, community="350211002003", category="200509",
+                          description="叶厝菜市场占道经营", external_ref="12345-1")
+    city.set_clock("2026-03-02 09:15")
+    city.complete(hotline, "accept_report", "intake", decision="file", urgency="C")
+    city.set_clock("2026-03-02 09:20")
+    unfiled = city.report(description="尚未受理")
+    voided = city.report(description="重复")
+    city.complete(voided, "accept_report", "intake", decision="void", reason="重复上报")
+    return dict(grid_a=grid_a, hotline=hotline, unfiled=unfiled, voided=voided)
+
+
+# query -> the cases of `a_varied_monday` it lists at Mon 17:30 (the A case's light is yellow then)
+NEW_FILTERS = [
+    ({"channel": "hotline12345"}, ["hotline"]),
+    ({"urgency": "A"}, ["grid_a"]), ({"urgency": "none"}, ["voided", "unfiled"]),
+    ({"urgency": "none", "status": "open"}, ["unfiled"]),
+    ({"light": "yellow"}, ["grid_a"]), ({"light": "green"}, ["hotline"]), ({"light": "red"}, []),
+    ({"due": "2026-03-03"}, ["grid_a"]), ({"due": "2026-03-06"}, ["hotline"]), ({"due": "2026-03-02"}, []),
+    ({"dated": "filed", "from": "2026-03-02", "to": "2026-03-02"}, ["hotline", "grid_a"]),
+    ({"dated": "closed", "from": "2026-03-02", "to": "2026-03-02"}, ["voided"]),
+    ({"dated": "closed", "from": "2026-03-03"}, []),
+    ({"area": "350211"}, ["hotline"]), ({"area": "35020301100301"}, ["voided", "unfiled", "grid_a"]),
+    ({"area": "350203", "channel": "grid", "status": "open"}, ["unfiled", "grid_a"]),
+]
+
+
+def test_case_list_filters_by_channel_urgency_light_deadline_area_and_date_kind(city, browse):
+    cases = a_varied_monday(city)
+    city.set_clock("2026-03-02 17:30")
+    intake = browse("intake")
+    for query, expected in NEW_FILTERS:
+        page = text(intake.get("/cases", query_string=query))
+        assert re.findall(r'data-case="(\d+)"', page) == [cases[k] for k in expected], query
+        assert f'<span class="count">{len(expected)}</span>' in page, query
+    city.set_clock("2026-03-03 09:05")                     # the A case's deadline: red from its instant on
+    assert re.findall(r'data-case="(\d+)"', text(intake.get("/cases?light=red"))) == [cases["grid_a"]]
+    # garbage is ignored, never an error
+    assert intake.get("/cases?light=blue&urgency=Z&due=soon&dated=x&channel=fax&area=nowhere").status_code == 200

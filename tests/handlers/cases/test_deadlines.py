@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from engine.models import Timer
 from handlers.cases import deadlines, search, service as cases
+from handlers.cases.models import Case
 from handlers.org.models import User
 from handlers.workcalendar.worktime import get_calendar
 from tests import deployment_files
@@ -91,3 +92,37 @@ def test_the_light_of_a_closed_case(city):
     assert (on_time.colour, on_time.late_by) == ("done", timedelta(0))
     late = light_closed(timedelta(hours=1))      # Tue 17:10: one office hour past 16:10
     assert (late.colour, late.late_by) == ("done-late", timedelta(hours=1))
+
+
+def test_the_light_in_sql_is_the_light_in_python(city):
+    """`light_clause` (lists and counts) and `light` (one case) give every case the same colour, at
+    instants around the warnings and deadlines of an A, a B and a C case, an unfiled one and a closed one."""
+    numbers = [file_case(city, urgency) for urgency in "ABC"]
+    city.set_clock("2026-03-02 16:20")
+    unfiled = city.report(description="尚未受理")
+    closed = file_case(city, "B", reported="2026-03-02 16:30", filed="2026-03-02 16:31")
+    city.work(lambda s: setattr(cases.get_by_no(s, closed), "closed_at", at("2026-03-03 09:00")))
+    calendar = get_calendar(city.app)
+
+    def both_ways(now):
+        def lit(case):         # the light of an open case; None before filing and once closed (done)
+            found = deadlines.light(case, now, calendar)
+            return found.colour if found and found.colour in deadlines.LIGHTS else None
+
+        def read(session):
+            in_python = {c.case_no: lit(c) for c in session.scalars(select(Case))}
+            in_sql = dict.fromkeys(in_python)
+            for colour in deadlines.LIGHTS:
+                for no in session.scalars(select(Case.case_no).where(deadlines.light_clause(colour, now))):
+                    assert in_sql[no] is None, (no, colour)       # one light at most
+                    in_sql[no] = colour
+            return in_python, in_sql
+        return city.work(read)
+    seen = set()
+    due = city.work(lambda s: [(c.warn_at, c.due_at) for c in s.scalars(select(Case).where(Case.due_at.is_not(None)))])
+    for instant in sorted({t + d for pair in due for t in pair for d in (timedelta(minutes=-1), timedelta(0))}):
+        in_python, in_sql = both_ways(instant)
+        assert in_python == in_sql, instant
+        seen |= set(in_python.values())
+        assert in_python[unfiled] is None and in_python[closed] is None
+    assert seen == {"green", "yellow", "red", None} and len(numbers) == 3

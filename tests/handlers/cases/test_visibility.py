@@ -44,7 +44,7 @@ def seen_both_ways(city, username):
 def test_python_and_sql_agree_for_every_user(city):
     varied_cases(city)
     usernames = city.work(lambda s: list(s.scalars(select(User.username).order_by(User.username))))
-    assert len(usernames) == 78     # 70, and the supervisors: two at the center, one per district
+    assert len(usernames) == 78 and "supervisor-350203" in usernames      # with the eight supervisors
     for username in usernames:
         in_python, in_sql = seen_both_ways(city, username)
         assert in_python == in_sql, username
@@ -65,6 +65,8 @@ def test_who_sees_what(city):
     assert seen("officer-350205") == {"unfiled"}                    # 海沧区: where it was reported
     assert seen("officer-350212") == {"department"}                 # 同安区: in its territory
     assert seen("officer-350213") == set()                          # 翔安区: nothing of its own
+    assert seen("supervisor-committee") == set(numbers)             # 市城管委: the whole city, by its unit
+    assert seen(f"supervisor-{SIMING}") == seen(f"officer-{SIMING}")  # 区政府: its district's subtree
 
 
 def test_the_case_units_index_is_the_case_rows_units(city):

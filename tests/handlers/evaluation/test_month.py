@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from handlers.evaluation import report
+from handlers.evaluation import periods, report
 from handlers.workcalendar.worktime import get_calendar
 from tests.helpers import at
 
@@ -355,3 +355,40 @@ def test_a_penalty_counts_in_the_month_it_fell_due_not_when_the_sweep_recorded_i
     city.set_clock("2026-12-01 09:00")      # December's first further day
     sweep_all(city)
     assert by_unit(evaluate(city, "community", period="2026-12", unit=JIALIAN))[LIANXIU]["handling"]["points"] == 0.5
+
+
+def test_the_city_totals_are_its_districts_and_departments(city, november):
+    """The center's figures (the dashboard's city) are counted like a unit's, never ranked: here,
+    where the center handled nothing itself, the sums of the districts' and departments'."""
+    def compute(session):
+        return report.compute(session, city.runtime, city.directory, get_calendar(city.app),
+                              periods.parse("2026-11", today=at("2026-11-30 12:00").date()))
+    evaluation = city.work(compute)
+    below = [*city.directory.of_kind("district"), *city.directory.of_kind("department")]
+    for key in ("due", "handled", "on_time", "late", "overdue_open", "rework", "returned", "points"):
+        assert evaluation.handling[CENTER][key] == sum(evaluation.handling[u][key] for u in below), key
+    # 思明 10 due (7 on time), 湖里 1 (1), the two departments 2 each (1 each)
+    assert (evaluation.handling[CENTER]["due"], evaluation.handling[CENTER]["on_time"]) == (15, 10)
+    assert evaluation.handling[CENTER]["on_time_rate"] == 0.6667
+    for key in ("reported", "filed", "closed", "on_time_closed", "overdue_open", "on_spot", "voided", "merged"):
+        assert evaluation.area[CENTER][key] == sum(evaluation.area[u][key] for u in city.directory.of_kind("district"))
+    # reported: 思明 13, 湖里 1 (C14), 同安 4 (C12, C13, C18, C19); closed: 9, 1, 4
+    assert (evaluation.area[CENTER]["reported"], evaluation.area[CENTER]["closed"]) == (18, 14)
+    assert CENTER not in evaluation.ranks
+    assert CENTER not in by_unit(evaluate(city, "district"))
+    # the units and areas alone (what the dashboard reads): the same figures, no posts and people counted
+    units_only = city.work(lambda session: report.compute(
+        session, city.runtime, city.directory, get_calendar(city.app),
+        periods.parse("2026-11", today=at("2026-11-30 12:00").date()), subjects=("handling", "area")))
+    assert (units_only.handling, units_only.area, units_only.ranks) == (evaluation.handling, evaluation.area,
+                                                                       evaluation.ranks)
+    assert units_only.jobs == {} and units_only.grid == {} and evaluation.jobs["intake"]["accepted"] == 17
+
+
+def test_the_terminal_table_has_the_handling_and_the_area_sheets(city, november):
+    from handlers.evaluation import export
+    table = export.to_table(evaluate(city, "street", unit=SIMING))
+    assert "【处置考评】" in table and "【区域评价】" in table
+    handling = table.splitlines()[2]
+    assert handling.split()[:4] == ["排名", "单位", "代码", "上级单位"] and "按期处置率" in handling
+    assert any(line.startswith("1 / 2") and "筼筜街道" in line for line in table.splitlines())
