@@ -47,7 +47,7 @@ class Server:
             try:
                 if requests.get(self.base + "/healthz", timeout=2).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:   # not listening yet, or still booting its workers
                 pass
             time.sleep(0.1)   # waiting for a process to start, not for time to pass in the product
         raise RuntimeError(f"server not up after {START_SECONDS} s: {self.log_path.read_text()[-3000:]}")
