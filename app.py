@@ -198,6 +198,8 @@ def _gunicorn(app, host, port, workers):
                f"{app.config['CITYGRID_CLOCK']}; database: "
                f"{make_url(app.config['DATABASE_URL']).render_as_string(hide_password=True)}")
     # SWEEPER (issue 11): the web workers run no timer sweep; see README "Production" for the sweeper.
+    click.echo("no timer sweep or notification delivery in the web workers: run the sweeper beside them "
+               "(README: Production)")
     sys.stdout.flush()
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
                               "--workers", str(workers), "--bind", f"{host}:{port}"])

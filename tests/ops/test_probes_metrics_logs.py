@@ -158,3 +158,15 @@ def test_every_request_writes_one_json_line_with_its_request_id(city, capsys):
     assert by_token["user"] == "officer-350203" and by_token["route"] == "/api/v1/tasks"
     unmatched = requests[missing.headers["X-Request-Id"]]
     assert unmatched["route"] is None and unmatched["status"] == 404 and unmatched["path"] == "/no/such/page"
+
+
+def test_a_server_database_gets_a_pool_per_process_from_the_settings(request):
+    from tests.conftest import _postgres_url
+    app = make_app(_postgres_url(request), CITYGRID_DB_POOL_SIZE="3", CITYGRID_DB_MAX_OVERFLOW="1",
+                   CITYGRID_DB_POOL_TIMEOUT="2.5")
+    try:
+        engine = app.extensions["citygrid.db"].engine
+        assert (engine.pool.size(), engine.pool._max_overflow, engine.pool._timeout) == (3, 1, 2.5)
+        assert engine.pool._pre_ping
+    finally:
+        app.extensions["citygrid.db"].dispose()

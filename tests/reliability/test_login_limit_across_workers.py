@@ -72,3 +72,4 @@ def test_the_sixth_wrong_password_is_refused_whichever_process_answers(two_serve
     lockouts = [line["message"] for server in (a, b) for line in server.log_lines()
                 if line.get("logger") == "citygrid.login"]
     assert sorted(m.split()[2] for m in lockouts) == ["account:dispatcher", "account:grid-35020301100301"], lockouts
+
