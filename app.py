@@ -45,15 +45,38 @@ def load_config(environ, instance_path):
         "CITYGRID_NOTIFY_MAX_ATTEMPTS": int(environ.get("CITYGRID_NOTIFY_MAX_ATTEMPTS", "8")),
         "CITYGRID_NOTIFY_RETRY_SECONDS": float(environ.get("CITYGRID_NOTIFY_RETRY_SECONDS", "60")),
         "CITYGRID_DELIVERY_SECONDS": float(environ.get("CITYGRID_DELIVERY_SECONDS", "10")),
+        # production: a server database's pool per process (engine.db.pool_settings; empty: its
+        # default), the proxies in front whose X-Forwarded-For/-Proto to trust, the JSON request log,
+        # who may read /metrics besides this machine, how stale the sweep may be for /readyz
+        **{name: environ.get(name, "") for name in ("CITYGRID_DB_POOL_SIZE", "CITYGRID_DB_MAX_OVERFLOW",
+                                                     "CITYGRID_DB_POOL_TIMEOUT", "CITYGRID_DB_POOL_RECYCLE")},
+        "CITYGRID_PROXY_HOPS": int(environ.get("CITYGRID_PROXY_HOPS", "0")),
+        "CITYGRID_REQUEST_LOG": environ.get("CITYGRID_REQUEST_LOG", "on"),
+        "CITYGRID_METRICS_TOKEN": environ.get("CITYGRID_METRICS_TOKEN", ""),
+        "CITYGRID_READY_SWEEP_SECONDS": float(environ.get("CITYGRID_READY_SWEEP_SECONDS", "120")),
+        # the login limit (handlers.org.throttle): wrong passwords per account and per address within
+        # the window; its store (the database, or Redis by URL)
+        "CITYGRID_LOGIN_ACCOUNT_LIMIT": int(environ.get("CITYGRID_LOGIN_ACCOUNT_LIMIT", "5")),
+        "CITYGRID_LOGIN_ADDRESS_LIMIT": int(environ.get("CITYGRID_LOGIN_ADDRESS_LIMIT", "20")),
+        "CITYGRID_LOGIN_WINDOW_SECONDS": float(environ.get("CITYGRID_LOGIN_WINDOW_SECONDS", "60")),
+        "CITYGRID_LOGIN_LIMIT_REDIS_URL": environ.get("CITYGRID_LOGIN_LIMIT_REDIS_URL", ""),
     }
 
 
 def _secret_key(instance_path):
-    """A per-installation key kept in instance/, created on first start (never committed)."""
+    """A per-installation key kept in instance/, created on first start (never committed). Written
+    aside and linked into place, so that workers starting at once all read the one that won."""
     path = Path(instance_path) / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        aside = path.with_name(f".secret_key.{os.getpid()}")
+        aside.write_text(secrets.token_hex(32))
+        aside.chmod(0o600)
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass
+        finally:
+            aside.unlink()
     return path.read_text().strip()
 
 
@@ -67,7 +90,10 @@ def create_app(test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
 
-    # --- wiring: engine first, then the domain that registers into it, then the interfaces ---
+    # --- wiring: the request log and metrics first (they must see every answer last), the engine,
+    # then the domain that registers into it, then the interfaces ---
+    import ops
+    ops.init_app(app)
     from engine import cli as engine_cli, db
     from engine.clock import make_clock
     from engine.runtime import Runtime
@@ -79,6 +105,7 @@ def create_app(test_config=None):
     from handlers.notifications import cli as notifications_cli, gateways, outbox, scheduled as delivery
     from handlers.notifications import service as notifications
     from handlers.org import cli as org_cli
+    from handlers.org import throttle
     from handlers.org.directory import Directory
     from handlers.process import functions, lint, services
     from handlers.workcalendar import cli as calendar_cli
@@ -104,6 +131,8 @@ def create_app(test_config=None):
     app.extensions["citygrid.directory"] = directory
     app.extensions["citygrid.notify_policy"] = notify_policy
     app.extensions["citygrid.notify_gateway"] = gateways.from_config(app.config)
+    app.extensions["citygrid.login_limiter"] = throttle.Limiter(throttle.store_from_config(app.config),
+                                                                throttle.policy_from_config(app.config))
     # beside the timer sweep in `serve`'s scheduler (cron: `notifications deliver`)
     app.extensions["citygrid.jobs"] = [(delivery.JOB_ID, lambda: delivery.deliver(app),
                                         app.config["CITYGRID_DELIVERY_SECONDS"])]
@@ -122,6 +151,12 @@ def create_app(test_config=None):
     app.extensions["citygrid.commit_error"] = lambda exc: (
         api.refusal_response(exc) if request.path.startswith(api.PREFIX) else web.refusal_page(exc))
     app.cli.add_command(serve)
+    if app.config["CITYGRID_PROXY_HOPS"]:
+        # Behind nginx: the client's address and scheme as the proxy saw them (the login limit counts
+        # per address, /metrics trusts loopback only, secure cookies need https).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["CITYGRID_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     # --- end of wiring ---
     return app
 
@@ -129,13 +164,19 @@ def create_app(test_config=None):
 @click.command("serve")
 @click.option("--host", default=lambda: os.environ.get("CITYGRID_HOST", "127.0.0.1"), show_default="127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("CITYGRID_PORT", "5000")), type=int, show_default="5000")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Serve with gunicorn and this many worker processes (production, deploy/gunicorn.conf.py); "
+                   "without it, Werkzeug's development server with the in-process sweeps.")
 @with_appcontext
-def serve(host, port):
-    """Serve the web app with the in-process timer and delivery sweeps (CITYGRID_SCHEDULER=off to disable)."""
+def serve(host, port, workers):
+    """Serve the web app: the development server with the in-process timer and delivery sweeps
+    (CITYGRID_SCHEDULER=off to disable), or with --workers N gunicorn (no sweep in its workers)."""
+    app = current_app._get_current_object()
+    if workers:
+        _gunicorn(app, host, port, workers)
     from werkzeug.serving import run_simple
     from engine import scheduler
 
-    app = current_app._get_current_object()
     if app.config["CITYGRID_SCHEDULER"] == "on":
         scheduler.start(app)
         click.echo(f"timer sweep every {app.config['CITYGRID_SWEEP_SECONDS']:g} s, notification delivery "
@@ -145,3 +186,20 @@ def serve(host, port):
                "grid-35020301100301, owner, auditor, admin")
     click.echo(f"open http://{host}:{port}/")
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def _gunicorn(app, host, port, workers):
+    """Replace this process with gunicorn on deploy/gunicorn.conf.py (each worker builds its own app
+    from the same environment; the command line's bind and workers win over the file's)."""
+    import sys
+    from sqlalchemy.engine import make_url
+
+    click.echo(f"gunicorn: {workers} workers on http://{host}:{port}/ (deploy/gunicorn.conf.py); clock: "
+               f"{app.config['CITYGRID_CLOCK']}; database: "
+               f"{make_url(app.config['DATABASE_URL']).render_as_string(hide_password=True)}")
+    # SWEEPER (issue 11): the web workers run no timer sweep; see README "Production" for the sweeper.
+    click.echo("no timer sweep or notification delivery in the web workers: run the sweeper beside them "
+               "(README: Production)")
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                              "--workers", str(workers), "--bind", f"{host}:{port}"])

@@ -26,11 +26,16 @@ Authenticate with `Authorization: Bearer <token>`: a user's token (from `POST /a
 `flask --app app users token NAME`) or an external client's (`flask --app app clients add NAME
 --channel CH`). Errors are always `{"error": message, "errors": {field: [messages]}}`: 400 malformed
 body, 401 no or bad token, 403 not allowed, 404 unknown (also for cases outside the caller's unit
-subtree), 409 changed meanwhile or already done, 413 too large, 422 field messages.
+subtree), 409 changed meanwhile or already done, 413 too large, 422 field messages, 429 too many wrong
+passwords (the login; `Retry-After` says when to try again).
 Times are ISO 8601 in +08:00. The task forms are those of the README's published contract."""
 ERROR_TEXT = {400: "malformed body", 401: "no, bad, expired or revoked token", 403: "not allowed",
               404: "unknown (or not visible to the caller)", 409: "changed meanwhile, or already done",
-              413: "too large", 422: "field messages"}
+              413: "too large", 422: "field messages",
+              429: "too many wrong passwords lately: try again after `Retry-After` seconds"}
+# Headers an error answer always carries (documented on it)
+ERROR_HEADERS = {429: {"Retry-After": {"description": "seconds until the next attempt may succeed",
+                                       "schema": {"type": "integer", "minimum": 1}}}}
 
 
 class Files:
@@ -118,6 +123,8 @@ def _operation(meta, auth, rule):
     for status in sorted(errors - set(meta["responses"])):
         op["responses"][str(status)] = {"description": ERROR_TEXT.get(status, "error"),
                                         "content": {"application/json": {"schema": ErrorSchema}}}
+        if status in ERROR_HEADERS:
+            op["responses"][str(status)]["headers"] = ERROR_HEADERS[status]
     return op
 
 

@@ -3,7 +3,11 @@ command or job: it commits once at its end, or rolls back on any error or refusa
 
 Reads take no write lock: on SQLite a writing unit of work begins IMMEDIATE (two writers queue
 instead of failing on a stale snapshot), while a reading one (a GET request, an audit) begins
-deferred and so never waits behind, or holds up, a writer."""
+deferred and so never waits behind, or holds up, a writer.
+
+A server database (PostgreSQL) gets a connection pool per process, sized by `pool_settings` (the
+app's CITYGRID_DB_POOL_* settings; under gunicorn, per worker) and checked before use (pre-ping),
+so a connection the server dropped is replaced instead of failing a request."""
 from contextlib import contextmanager
 
 from flask import g, current_app, request
@@ -64,8 +68,23 @@ class Database:
         self.engine.dispose()
 
 
-def make_engine(url, **kwargs):
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+# Per process: a gunicorn worker's threads each hold at most one request's session (and a short unit of
+# work beside it), so workers × (size + overflow) must stay below the server's max_connections.
+POOL_DEFAULTS = {"pool_size": 5, "max_overflow": 5, "pool_timeout": 10.0, "pool_recycle": 1800}
+POOL_SETTINGS = {"pool_size": "CITYGRID_DB_POOL_SIZE", "max_overflow": "CITYGRID_DB_MAX_OVERFLOW",
+                 "pool_timeout": "CITYGRID_DB_POOL_TIMEOUT", "pool_recycle": "CITYGRID_DB_POOL_RECYCLE"}
+
+
+def pool_settings(config):
+    """The pool of a server database from the app's configuration (CITYGRID_DB_POOL_SIZE,
+    _MAX_OVERFLOW, _TIMEOUT in seconds, _RECYCLE in seconds), each falling back to POOL_DEFAULTS."""
+    return {key: type(POOL_DEFAULTS[key])(config.get(name) or POOL_DEFAULTS[key])
+            for key, name in POOL_SETTINGS.items()}
+
+
+def make_engine(url, pool=None, **kwargs):
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout (and SQLAlchemy's own
+    pool: one file, no server to size it for); a server database the `pool` settings, pre-ping."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = create_engine(url, **kwargs)
@@ -89,7 +108,7 @@ def make_engine(url, **kwargs):
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, **{**(pool or {}), **kwargs})
 
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -101,7 +120,8 @@ def init_app(app):
 
     A commit that fails (a lost race caught by the database) is answered by the app's
     `citygrid.commit_error` hook, which knows whether the request wants JSON or a page."""
-    app.extensions["citygrid.db"] = Database(app.config["DATABASE_URL"])
+    url = app.config["DATABASE_URL"]
+    app.extensions["citygrid.db"] = Database(url, pool=None if url.startswith("sqlite") else pool_settings(app.config))
     app.after_request(_finish_request)
     app.teardown_appcontext(_close_session)
 
@@ -128,11 +148,18 @@ def discard():
     g.db_discarded = True
 
 
+def keep():
+    """Commit what this request wrote although it answers a refusal: for a refusal that must leave
+    a record (a wrong password counts against the login limit)."""
+    g.db_kept = True
+
+
 def _finish_request(response):
     session = g.get("db_session")
     if session is None:
         return response
-    if response.status_code >= 400 or g.pop("db_discarded", False):
+    kept = g.pop("db_kept", False)
+    if (response.status_code >= 400 and not kept) or g.pop("db_discarded", False):
         session.rollback()
         return response
     try:

@@ -1,6 +1,9 @@
 """The in-process scheduler: APScheduler runs the timer sweep every few seconds, and the other
-periodic jobs app.py registers in `app.extensions["citygrid.jobs"]` ((id, fn(), seconds) each)."""
+periodic jobs app.py registers in `app.extensions["citygrid.jobs"]` ((id, fn(), seconds) each).
+Each sweep's time and result go to `app.extensions["citygrid.sweep_observers"]` (f(seconds, result)
+each: the metrics)."""
 import logging
+import time
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -16,7 +19,10 @@ def start(app):
     database, runtime = get_db(app), app.extensions["citygrid.runtime"]
 
     def sweep():
+        started = time.perf_counter()
         result = timer_sweep.sweep(database, runtime)
+        for observe in app.extensions.get("citygrid.sweep_observers", ()):
+            observe(time.perf_counter() - started, result)
         if result.fired or result.conflicts:
             log.info("timer sweep: %s timers fired on %s instances, %s conflicts",
                      result.fired, result.instances, result.conflicts)

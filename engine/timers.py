@@ -3,7 +3,7 @@ due instant; which instances have one due; re-arming timers after their data cha
 that fires them is `engine.sweep`."""
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from .models import Timer
 from .spiff import OCCURRENCE, ClockCycle, TimerEventDefinition
@@ -59,6 +59,13 @@ def due_instances(session, now: datetime, limit=None, skip_locked=False):
             seen.add(instance_id)
             ids.append(instance_id)
     return ids
+
+
+def due_summary(session, now: datetime):
+    """(how many timers are due at `now` and not fired yet, the due instant of the oldest or None):
+    one range count on the due index, for monitoring the sweep's lag."""
+    count, oldest = session.execute(select(func.count(), func.min(Timer.due_at)).where(Timer.due_at <= now)).one()
+    return count, oldest
 
 
 def rearm(workflow):

@@ -9,3 +9,4 @@ from .evaluation.steps import CaseStep  # noqa: F401
 from .intake.cameras import Camera  # noqa: F401
 from .intake.video import VideoDetection  # noqa: F401
 from .notifications.models import Notification, OutboxAttempt, OutboxMessage  # noqa: F401
+from .org.throttle import LoginFailure  # noqa: F401

@@ -1,13 +1,18 @@
 """Login and logout of staff (Flask-Login on handlers.org.models.User; passwords are checked against
-their stored hashes). The session cookie is HttpOnly and SameSite=Lax (see web.init_app)."""
+their stored hashes, within the login limit of handlers.org.throttle: 429 with Retry-After once an
+account or an address has given too many wrong ones). The session cookie is HttpOnly and
+SameSite=Lax (see web.init_app)."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session as cookie_session, url_for
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session as cookie_session,
+                   url_for)
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
+from engine import db
 from engine.db import get_session
 from handlers.org.models import User
-from handlers.org.service import get_user_by_username
+from handlers.org.service import check_credentials
+from handlers.org.throttle import TooManyAttempts
 
 from . import common
 
@@ -62,8 +67,17 @@ def login():
     error, username = None, ""
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        user = get_user_by_username(get_session(), username) if username else None
-        if user is None or not user.active or not user.check_password(request.form.get("password", "")):
+        password = request.form.get("password", "")
+        session = get_session()
+        try:
+            user = current_app.extensions["citygrid.login_limiter"].attempt(
+                session, username=username, address=request.remote_addr, now=common.runtime().clock.now(),
+                verify=lambda: check_credentials(session, username, password))
+        except TooManyAttempts as refused:
+            return render_template("login.html", error=str(refused), username=username), 429, \
+                {"Retry-After": str(refused.retry_after)}
+        if user is None:
+            db.keep()                       # the failure counts against the limit
             error = "用户名或密码错误"
             return render_template("login.html", error=error, username=username), 401
         next_url = _safe_next(request.form.get("next"))

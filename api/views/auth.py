@@ -1,10 +1,12 @@
 """Tokens: log in for a bearer token, log out (revoke it), and who am I."""
 from datetime import timedelta
 
-from flask import jsonify
+from flask import current_app, jsonify, request
 
+from engine import db
 from handlers.org import tokens
 from handlers.org.models import User
+from handlers.org.throttle import TooManyAttempts
 
 from .. import context, inputs
 from ..auth import CLIENT, USER, caller, requires
@@ -16,13 +18,22 @@ from ..schemas import LoginSchema, MeSchema, TokenSchema
 
 @bp.post("/auth/token")
 @doc("Log in: a user's username and password for a bearer token", tags=["auth"], json=LoginSchema,
-     responses={201: TokenSchema}, errors=(401,))
+     description="Within the login limit: after too many wrong passwords for the account or from the address "
+                 "(default 5 and 20 a minute) every attempt is refused with 429 and `Retry-After` (seconds).",
+     responses={201: TokenSchema}, errors=(401, 429))
 def login():
     data = LoginSchema().load(inputs.read_json())
     hours = context.config("CITYGRID_API_TOKEN_HOURS")
-    issued = tokens.login(context.session(), username=data["username"], password=data["password"],
-                          at=context.now(), ttl=timedelta(hours=hours) if hours else None)
+    session = context.session()
+    try:
+        issued = current_app.extensions["citygrid.login_limiter"].attempt(
+            session, username=data["username"], address=request.remote_addr, now=context.now(),
+            verify=lambda: tokens.login(session, username=data["username"], password=data["password"],
+                                        at=context.now(), ttl=timedelta(hours=hours) if hours else None))
+    except TooManyAttempts as refused:
+        raise ApiError(429, str(refused), headers={"Retry-After": str(refused.retry_after)}) from None
     if issued is None:
+        db.keep()                           # the failure counts against the limit
         raise ApiError(401, "用户名或密码错误")
     row, token = issued
     user = context.session().get(User, row.user_id)

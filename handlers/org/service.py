@@ -1,6 +1,8 @@
-"""Changing and finding units and users."""
+"""Changing and finding units and users, and checking a user's password."""
+import secrets
+
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Invalid
 from .models import KINDS, ROLES, Unit, User
@@ -37,6 +39,22 @@ def create_user(session, *, username, role, unit_code, display_name="", password
 
 def get_user_by_username(session, username):
     return session.scalar(select(User).where(User.username == username))
+
+
+# A hash of a random password, made the way users' are, for unknown names to be checked against
+# (made at import: the first unknown name must not take two hashes' time).
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+def check_credentials(session, username, password):
+    """The active user with this name and password, or None. Exactly one password hash is checked
+    either way (an unknown or inactive name against a dummy hash), so the time an answer takes
+    does not tell whether a name exists."""
+    user = get_user_by_username(session, username) if username else None
+    if user is None or not user.active:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if user.check_password(password) else None
 
 
 def display_names(session, usernames):

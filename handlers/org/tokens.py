@@ -23,7 +23,7 @@ from engine.models import UTCDateTime
 
 from ..errors import Invalid
 from .models import User
-from .service import get_user_by_username
+from .service import check_credentials, get_user_by_username
 
 CLIENT_CHANNELS = ("hotline12345", "transfer110", "wechat", "web", "video")
 CLIENT_ROLE = "client"
@@ -111,9 +111,10 @@ def issue_user_token(session, *, username, at, label="cli", ttl: timedelta | Non
 
 
 def login(session, *, username, password, at, ttl: timedelta | None):
-    """Check a user's password and issue a login token; None when the credentials are wrong."""
-    user = get_user_by_username(session, username)
-    if user is None or not user.active or not user.check_password(password):
+    """Check a user's password and issue a login token; None when the credentials are wrong (the
+    answer takes as long for an unknown name: `check_credentials`)."""
+    user = check_credentials(session, username, password)
+    if user is None:
         return None
     return _new_token(session, at=at, label="login", user=user, expires_at=at + ttl if ttl else None)
 

@@ -1,7 +1,7 @@
 """Login, logout, CSRF protection and cookie flags of the web UI."""
 from handlers.cases import service as cases
 from tests.helpers import SEWAGE
-from tests.web.conftest import Browser, text
+from tests.web.conftest import TOKEN as TOKEN_RE, Browser, text
 
 
 def test_login_failure_shows_an_error_and_logs_nobody_in(city):
@@ -92,3 +92,59 @@ def test_security_headers(browse):
     page = browse("intake").get("/tasks")
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_sixth_wrong_password_in_a_minute_is_refused_until_the_window_passes(city):
+    from datetime import timedelta
+    browser = Browser(city.app)
+    browser.get("/login")
+    for _ in range(5):
+        assert browser.post("/login", {"username": "intake", "password": "wrong"}).status_code == 401
+    refused = browser.post("/login", {"username": "intake", "password": "wrong"})
+    assert refused.status_code == 429
+    assert "登录失败次数过多，请 60 秒后再试" in text(refused) and 'value="intake"' in text(refused)
+    assert refused.headers["Retry-After"] == "60"
+    # the right password is refused too while the account is locked, and does not reset the count
+    assert browser.post("/login", {"username": "intake", "password": "demo"}).status_code == 429
+    assert Browser(city.app).login("dispatcher")        # another account from the same address is not locked
+
+    city.set_clock(city.now() + timedelta(seconds=59))
+    late = browser.post("/login", {"username": "intake", "password": "demo"})
+    assert late.status_code == 429 and late.headers["Retry-After"] == "1"
+    city.set_clock(city.now() + timedelta(seconds=1))
+    assert browser.post("/login", {"username": "intake", "password": "demo"}).status_code == 302
+
+
+def test_a_lockout_is_logged_once_and_a_right_password_clears_the_count(city, caplog):
+    browser = Browser(city.app)
+    browser.get("/login")
+    for _ in range(4):
+        assert browser.post("/login", {"username": "shiftlead", "password": "wrong"}).status_code == 401
+    assert browser.post("/login", {"username": "shiftlead", "password": "demo"}).status_code == 302
+    browser = Browser(city.app)
+    browser.get("/login")
+    with caplog.at_level("WARNING", logger="citygrid.login"):
+        for _ in range(5):     # counted afresh after the success: five more are let through
+            assert browser.post("/login", {"username": "shiftlead", "password": "guess-1234"}).status_code == 401
+        for _ in range(3):
+            assert browser.post("/login", {"username": "shiftlead", "password": "guess-1234"}).status_code == 429
+    lockouts = [r.getMessage() for r in caplog.records if r.name == "citygrid.login"]
+    assert len(lockouts) == 1 and "account:shiftlead" in lockouts[0] and "127.0.0.1" in lockouts[0]
+    assert "guess-1234" not in lockouts[0]                # never the password
+
+
+def test_an_address_is_limited_across_accounts_and_unknown_names_count_too(city):
+    browser = Browser(city.app)
+    browser.get("/login")
+    for i in range(20):    # 20 names (four real ones, the rest unknown), each under its own limit
+        name = ("intake", "dispatcher", "owner", "auditor")[i] if i < 4 else f"nobody{i}"
+        assert browser.post("/login", {"username": name, "password": "wrong"}).status_code == 401
+    refused = browser.post("/login", {"username": "admin", "password": "demo"})
+    assert refused.status_code == 429 and "秒后再试" in text(refused)
+    # another address is not held up (as nginx passes it, with CITYGRID_PROXY_HOPS=1 behind it)
+    elsewhere = city.app.test_client()
+    page = elsewhere.get("/login", environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    token = TOKEN_RE.search(text(page))[1]
+    answer = elsewhere.post("/login", data={"username": "admin", "password": "demo", "csrf_token": token},
+                            environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    assert answer.status_code == 302
