@@ -1,0 +1,32 @@
+"""case numbers from a counter row per day (case_numbers), instead of "the day's count + 1"
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-02 10:00:00
+
+Each day that has cases gets its row, holding the highest serial given on it, so the next report
+of that day continues after it (the number format is unchanged).
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('case_numbers',
+    sa.Column('day', sa.String(length=8), nullable=False),
+    sa.Column('serial', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', name=op.f('pk_case_numbers'))
+    )
+    op.execute("INSERT INTO case_numbers (day, serial) "
+               "SELECT substr(case_no, 1, 8), max(CAST(substr(case_no, 9) AS INTEGER)) FROM cases "
+               "GROUP BY substr(case_no, 1, 8)")
+
+
+def downgrade():
+    op.drop_table('case_numbers')
