@@ -102,6 +102,7 @@ def create_app(test_config=None):
     runtime.decision_linters += [evaluation_rules.check_tables]
     app.extensions["citygrid.runtime"] = runtime
     app.extensions["citygrid.directory"] = directory
+    app.before_request(directory.warm)     # first of all, before a request's session takes a connection
     app.extensions["citygrid.notify_policy"] = notify_policy
     app.extensions["citygrid.notify_gateway"] = gateways.from_config(app.config)
     # beside the timer sweep in `serve`'s scheduler (cron: `notifications deliver`)
