@@ -119,9 +119,15 @@ def create_app(test_config=None):
     import web
     web.init_app(app)
     api.init_app(app)
-    # A request's commit that fails (a lost race): JSON under /api/, a page elsewhere.
-    app.extensions["citygrid.commit_error"] = lambda exc: (
-        api.refusal_response(exc) if request.path.startswith(api.PREFIX) else web.refusal_page(exc))
+    # A request's commit that fails (a lost race), or a database that cannot serve it (503 with
+    # Retry-After, wherever the request met it): JSON under /api/, a page elsewhere.
+    from handlers.errors import DATABASE_ERRORS
+
+    def database_refusal(exc):
+        return api.refusal_response(exc) if request.path.startswith(api.PREFIX) else web.refusal_page(exc)
+    app.extensions["citygrid.commit_error"] = database_refusal
+    for exc_class in DATABASE_ERRORS:
+        app.register_error_handler(exc_class, database_refusal)
     app.cli.add_command(serve)
     # --- end of wiring ---
     return app

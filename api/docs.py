@@ -26,11 +26,14 @@ Authenticate with `Authorization: Bearer <token>`: a user's token (from `POST /a
 `flask --app app users token NAME`) or an external client's (`flask --app app clients add NAME
 --channel CH`). Errors are always `{"error": message, "errors": {field: [messages]}}`: 400 malformed
 body, 401 no or bad token, 403 not allowed, 404 unknown (also for cases outside the caller's unit
-subtree), 409 changed meanwhile or already done, 413 too large, 422 field messages.
+subtree), 409 changed meanwhile or already done, 413 too large, 422 field messages, 503 the
+database unreachable or busy (nothing was written: send it again after `Retry-After` seconds).
 Times are ISO 8601 in +08:00. The task forms are those of the README's published contract."""
 ERROR_TEXT = {400: "malformed body", 401: "no, bad, expired or revoked token", 403: "not allowed",
               404: "unknown (or not visible to the caller)", 409: "changed meanwhile, or already done",
-              413: "too large", 422: "field messages"}
+              413: "too large", 422: "field messages",
+              503: "the database is unreachable or busy; nothing was written: try again after Retry-After seconds"}
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}}
 
 
 class Files:
@@ -105,6 +108,7 @@ def _operation(meta, auth, rule):
         errors.update((401, 403))
     else:
         op["security"] = []
+    errors.add(503)                    # every operation reads the database
     op["responses"] = {}
     for status, schema in meta["responses"].items():
         answer = {"description": "OK" if status < 300 else str(status)}
@@ -118,6 +122,8 @@ def _operation(meta, auth, rule):
     for status in sorted(errors - set(meta["responses"])):
         op["responses"][str(status)] = {"description": ERROR_TEXT.get(status, "error"),
                                         "content": {"application/json": {"schema": ErrorSchema}}}
+        if status == 503:
+            op["responses"][str(status)]["headers"] = RETRY_AFTER
     return op
 
 
