@@ -23,9 +23,12 @@ def upgrade():
     sa.Column('serial', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_case_numbers'))
     )
+    # only numbers of the product's own form (digits: the date, then the serial)
+    digits = ("case_no ~ '^[0-9]{9,}$'" if op.get_bind().dialect.name == "postgresql"
+              else "length(case_no) >= 9 AND case_no NOT GLOB '*[^0-9]*'")
     op.execute("INSERT INTO case_numbers (day, serial) "
                "SELECT substr(case_no, 1, 8), max(CAST(substr(case_no, 9) AS INTEGER)) FROM cases "
-               "GROUP BY substr(case_no, 1, 8)")
+               f"WHERE {digits} GROUP BY substr(case_no, 1, 8)")
 
 
 def downgrade():
