@@ -129,6 +129,7 @@ def create_app(test_config=None):
     runtime.decision_linters += [evaluation_rules.check_tables]
     app.extensions["citygrid.runtime"] = runtime
     app.extensions["citygrid.directory"] = directory
+    app.before_request(directory.warm)     # first of all, before a request's session takes a connection
     app.extensions["citygrid.notify_policy"] = notify_policy
     app.extensions["citygrid.notify_gateway"] = gateways.from_config(app.config)
     app.extensions["citygrid.login_limiter"] = throttle.Limiter(throttle.store_from_config(app.config),
@@ -147,9 +148,15 @@ def create_app(test_config=None):
     import web
     web.init_app(app)
     api.init_app(app)
-    # A request's commit that fails (a lost race): JSON under /api/, a page elsewhere.
-    app.extensions["citygrid.commit_error"] = lambda exc: (
-        api.refusal_response(exc) if request.path.startswith(api.PREFIX) else web.refusal_page(exc))
+    # A request's commit that fails (a lost race), or a database that cannot serve it (503 with
+    # Retry-After, wherever the request met it): JSON under /api/, a page elsewhere.
+    from handlers.errors import DATABASE_ERRORS
+
+    def database_refusal(exc):
+        return api.refusal_response(exc) if request.path.startswith(api.PREFIX) else web.refusal_page(exc)
+    app.extensions["citygrid.commit_error"] = database_refusal
+    for exc_class in DATABASE_ERRORS:
+        app.register_error_handler(exc_class, database_refusal)
     app.cli.add_command(serve)
     if app.config["CITYGRID_PROXY_HOPS"]:
         # Behind nginx: the client's address and scheme as the proxy saw them (the login limit counts

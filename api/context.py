@@ -1,9 +1,11 @@
 """What an API view reads of its request's world: the request's session (one unit of work per
 request, see engine.db), the clock read at its start, the runtime, the org tree, the config."""
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from engine import instances
 from engine.db import get_session
+from handlers import errors
 
 
 def session():
@@ -33,8 +35,10 @@ def begin():
 
 
 def retrying(fn, attempts=3):
-    """Run a service call; when it loses a race on a unique key (two reports numbered at once),
-    roll back and run it again on the fresh state. Only for calls that are safe to repeat."""
+    """Run a service call; when it loses a race (a unique key, the case saved meanwhile by someone
+    else — a detection attached while a step completes —, a PostgreSQL deadlock), roll back and run
+    it again on the fresh state, so that the client is not told 409 for what a retry settles. Only
+    for calls that are safe to repeat (reports and detections: idempotent on their reference)."""
     db = session()
     for attempt in range(attempts):
         last = attempt + 1 == attempts
@@ -42,8 +46,8 @@ def retrying(fn, attempts=3):
             result = fn()
             db.flush()
             return result
-        except IntegrityError:
-            if last:
+        except (IntegrityError, OperationalError, instances.Stale) as exc:
+            if last or not (isinstance(exc, instances.Stale) or errors.lost_race(exc)):
                 raise
             db.rollback()   # (the engine forgets its remembered event heads on any rollback)
             runtime().clock.sync(db)

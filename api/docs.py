@@ -27,15 +27,18 @@ Authenticate with `Authorization: Bearer <token>`: a user's token (from `POST /a
 --channel CH`). Errors are always `{"error": message, "errors": {field: [messages]}}`: 400 malformed
 body, 401 no or bad token, 403 not allowed, 404 unknown (also for cases outside the caller's unit
 subtree), 409 changed meanwhile or already done, 413 too large, 422 field messages, 429 too many wrong
-passwords (the login; `Retry-After` says when to try again).
+passwords (the login; `Retry-After` says when to try again), 503 the database unreachable or busy
+(nothing was written: send it again after `Retry-After` seconds).
 Times are ISO 8601 in +08:00. The task forms are those of the README's published contract."""
 ERROR_TEXT = {400: "malformed body", 401: "no, bad, expired or revoked token", 403: "not allowed",
               404: "unknown (or not visible to the caller)", 409: "changed meanwhile, or already done",
               413: "too large", 422: "field messages",
-              429: "too many wrong passwords lately: try again after `Retry-After` seconds"}
+              429: "too many wrong passwords lately: try again after `Retry-After` seconds",
+              503: "the database is unreachable or busy; nothing was written: try again after Retry-After seconds"}
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
+                               "schema": {"type": "integer", "minimum": 1}}}
 # Headers an error answer always carries (documented on it)
-ERROR_HEADERS = {429: {"Retry-After": {"description": "seconds until the next attempt may succeed",
-                                       "schema": {"type": "integer", "minimum": 1}}}}
+ERROR_HEADERS = {429: RETRY_AFTER, 503: RETRY_AFTER}
 
 
 class Files:
@@ -110,6 +113,7 @@ def _operation(meta, auth, rule):
         errors.update((401, 403))
     else:
         op["security"] = []
+    errors.add(503)                    # every operation reads the database
     op["responses"] = {}
     for status, schema in meta["responses"].items():
         answer = {"description": "OK" if status < 300 else str(status)}

@@ -1,8 +1,9 @@
 """Every API error is JSON: `{"error": message, "errors": {field: [messages]}}`.
 
 Domain refusals get their status from the one table of `handlers.errors` (unknown -> 404, not
-allowed -> 403, changed meanwhile -> 409, bad fields -> 422, too large -> 413), so views never
-catch them; `ApiError` is for what a view refuses itself.
+allowed -> 403, changed meanwhile -> 409, bad fields -> 422, too large -> 413, the database
+unreachable or busy -> 503 with Retry-After), so views never catch them; `ApiError` is for what a
+view refuses itself.
 """
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -39,7 +40,9 @@ def refusal_response(exc):
     found = refusals.classify(exc)
     if found is None:
         raise exc
-    return error_response(found.status, found.message, found.errors)
+    refusals.log_unavailable(found, exc)
+    headers = {"Retry-After": str(found.retry_after)} if found.retry_after else None
+    return error_response(found.status, found.message, found.errors, headers)
 
 
 def http_error(exc: HTTPException):

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from flask import g, current_app, request
 from sqlalchemy import create_engine, event, MetaData
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 NAMING = {
@@ -21,6 +22,7 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+CONNECT_TIMEOUT_SECONDS = 5     # PostgreSQL: how long a new connection may take
 
 
 class Base(DeclarativeBase):
@@ -108,6 +110,11 @@ def make_engine(url, pool=None, **kwargs):
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
+    if url.startswith("postgresql"):
+        # An unreachable server fails within seconds (answered 503) rather than after TCP's minutes.
+        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+    # pre-ping: a pooled connection the server dropped (a restart) is replaced when it is checked
+    # out, so the app recovers by itself once the database is back
     return create_engine(url, pool_pre_ping=True, **{**(pool or {}), **kwargs})
 
 
@@ -118,8 +125,8 @@ def init_app(app):
     """Attach the database to the app: one unit of work per request, committed once after a
     successful response (status below 400) and rolled back after any other.
 
-    A commit that fails (a lost race caught by the database) is answered by the app's
-    `citygrid.commit_error` hook, which knows whether the request wants JSON or a page."""
+    A commit that fails (a lost race caught by the database, or the database gone) is answered by
+    the app's `citygrid.commit_error` hook, which knows whether the request wants JSON or a page."""
     url = app.config["DATABASE_URL"]
     app.extensions["citygrid.db"] = Database(url, pool=None if url.startswith("sqlite") else pool_settings(app.config))
     app.after_request(_finish_request)
@@ -160,12 +167,18 @@ def _finish_request(response):
         return response
     kept = g.pop("db_kept", False)
     if (response.status_code >= 400 and not kept) or g.pop("db_discarded", False):
-        session.rollback()
+        try:
+            session.rollback()
+        except DBAPIError:
+            pass   # the connection is gone (the 503 of an outage): so is its transaction
         return response
     try:
         session.commit()
     except Exception as exc:
-        session.rollback()
+        try:
+            session.rollback()
+        except DBAPIError:
+            pass
         answer = current_app.extensions.get("citygrid.commit_error")
         if answer is None:
             raise

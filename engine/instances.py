@@ -5,6 +5,7 @@ refreshes the timer table, calls the listeners (which refresh their derived rows
 the events, all in the caller's transaction.
 """
 import hashlib
+from contextlib import contextmanager
 from uuid import UUID
 from dataclasses import dataclass, field
 
@@ -21,7 +22,13 @@ from .scripting import RunContext
 
 
 class Conflict(Exception):
-    """The instance changed meanwhile (another request won the race); nothing was written."""
+    """The instance cannot be changed as asked where it stands now; nothing was written."""
+
+
+class Stale(Conflict):
+    """The instance changed meanwhile: another unit of work saved it first (the version check
+    failed). The message names the instance, for logs; what a caller is told says no more than
+    that someone else was quicker."""
 
 
 class NotFound(Exception):
@@ -71,6 +78,21 @@ class Loaded:
         if task is None:
             raise NotFound(f"task {task_id} not found")
         return task
+
+
+@contextmanager
+def savepoint(session):
+    """Part of a unit of work that can be undone alone (e.g. a report that lost a race on a unique
+    key, to be answered from the winner's row instead): on any error its savepoint is rolled back,
+    with the workflows it would have cached at commit, and the error raised on."""
+    pending = session.info.setdefault("citygrid.cache", [])
+    mark = len(pending)
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        del session.info.get("citygrid.cache", [])[mark:]
+        raise
 
 
 def _attach(runtime, workflow, context):
@@ -198,7 +220,7 @@ def save(session, runtime, loaded: Loaded):
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(f"instance {instance_id} was changed by someone else; reload and try again") from None
+        raise Stale(f"instance {instance_id} was changed by someone else; reload and try again") from None
     events.insert_rows(session, new_head[1])
     loaded.saved_events = new_head[1]
     if timers_changed:
@@ -247,5 +269,5 @@ def record(session, instance_id, *, kind, at, actor, data, step=None):
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(f"instance {instance_id} was changed by someone else; reload and try again") from None
+        raise Stale(f"instance {instance_id} was changed by someone else; reload and try again") from None
     events.insert_rows(session, rows)

@@ -34,6 +34,7 @@ def _in(unit_of_work, fn):
         found = errors.classify(exc)
         if found is None:
             raise
+        errors.log_unavailable(found, exc)
         raise click.ClickException(found.line) from None
 
 

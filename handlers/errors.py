@@ -3,20 +3,31 @@ to status, message and field messages, used alike by the API (JSON), the web UI 
 CLI (one line). No view or command maps an exception itself.
 
 Domain errors subclass one of the refusals below and name the input field at fault; the engine's
-own NotFound and Conflict, marshmallow's ValidationError and the database's lost races are
-classified here too. Anything else is a bug and is raised, never reported as a refusal."""
+own NotFound and Conflict, marshmallow's ValidationError, the database's lost races (409) and a
+database that cannot serve now (503 with Retry-After: unreachable, or busy) are classified here too.
+Anything else is a bug and is raised, never reported as a refusal."""
+import logging
 from dataclasses import dataclass, field
 
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, TimeoutError as PoolTimeout
 
 from engine import instances
 
 MESSAGES = {   # the message of a status when the error carries none of its own
     400: "请求格式错误", 401: "未登录或令牌无效", 403: "无权操作", 404: "不存在", 405: "不支持此方法",
     409: "冲突：数据已被修改，请刷新后重试", 413: "请求体过大", 415: "不支持的内容类型", 422: "输入有误",
+    503: "服务暂时不可用，请稍后重试",
 }
 LOST_RACE = "冲突：同时有其他请求修改了数据，请重试"
+UNREACHABLE = "数据库暂时无法连接，请稍后重试"
+BUSY = "数据库繁忙，请稍后重试"
+RETRY_AFTER = {UNREACHABLE: 5, BUSY: 2}      # seconds, the Retry-After of each 503
+# PostgreSQL's SQLSTATEs of a server that cannot serve this connection: connection exceptions
+# (class 08), shut down by the administrator, crashed, starting up or shutting down, too many clients
+UNREACHABLE_SQLSTATES = ("57P01", "57P02", "57P03", "53300")
+
+log = logging.getLogger("citygrid.database")
 
 
 class Refusal(Exception):
@@ -60,6 +71,7 @@ class Classified:
     message: str
     errors: dict = field(default_factory=dict)   # {field: [messages]}
     line: str = ""                               # as the CLI prints it (one line)
+    retry_after: int | None = None               # seconds (503 only): the Retry-After header
 
 
 def flatten(messages, prefix=""):
@@ -80,14 +92,47 @@ def flatten(messages, prefix=""):
 
 
 def lost_race(exc) -> bool:
-    """A database error that means another request won: a duplicate key, a serialization failure
-    or deadlock (PostgreSQL), or a lock wait that ran out (SQLite)."""
+    """A database error that means another request won: a duplicate key, or a serialization
+    failure or deadlock (PostgreSQL). SQLite's "database is locked" is not one: nobody won, the
+    database was busy (see `unavailable`)."""
     if isinstance(exc, IntegrityError):
         return True
     if isinstance(exc, OperationalError):
-        orig = getattr(exc, "orig", None)
-        return getattr(orig, "sqlstate", None) in ("40001", "40P01") or "database is locked" in str(orig).lower()
+        return getattr(exc.orig, "sqlstate", None) in ("40001", "40P01")
     return False
+
+
+def unavailable(exc) -> str | None:
+    """UNREACHABLE or BUSY when a database error says the database cannot serve now, else None.
+
+    Unreachable: no connection (refused, lost, or invalidated by the pool), or the server shutting
+    down, starting up or full. Busy: SQLite's lock wait ran out ("database is locked"), or no pooled
+    connection came free in time. Nothing of the request was written in either case: its one
+    transaction never committed."""
+    if isinstance(exc, PoolTimeout):
+        return BUSY
+    if not isinstance(exc, DBAPIError):
+        return None
+    orig = exc.orig
+    if getattr(orig, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED") \
+            or "database is locked" in str(orig).lower():
+        return BUSY
+    if exc.connection_invalidated or getattr(orig, "sqlite_errorname", None) == "SQLITE_CANTOPEN":
+        return UNREACHABLE
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate:
+        return UNREACHABLE if sqlstate.startswith("08") or sqlstate in UNREACHABLE_SQLSTATES else None
+    # psycopg: an error the server sent carries its SQLSTATE; one without is the connection's own
+    # (refused, timed out, closed)
+    if type(orig).__module__.startswith("psycopg") and isinstance(exc, OperationalError):
+        return UNREACHABLE
+    return None
+
+
+def _cause(exc) -> str:
+    """The driver's own first line, for the log."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def classify(exc) -> Classified | None:
@@ -99,14 +144,28 @@ def classify(exc) -> Classified | None:
     if isinstance(exc, Refusal):
         return Classified(exc.status, str(exc), {exc.field or "_schema": [str(exc)]},
                           f"{exc.field}: {exc}" if exc.field else str(exc))
+    if isinstance(exc, instances.Stale):        # its message names the instance: for the log only
+        return Classified(409, LOST_RACE, {}, LOST_RACE)
     for kind, status in ((instances.NotFound, 404), (instances.Conflict, 409)):
         if isinstance(exc, kind):
             message = str(exc) or MESSAGES[status]
             return Classified(status, message, {}, message)
     if lost_race(exc):
         return Classified(409, LOST_RACE, {}, LOST_RACE)
+    why = unavailable(exc)
+    if why is not None:
+        return Classified(503, why, {}, why, retry_after=RETRY_AFTER[why])
     return None
 
 
+def log_unavailable(found: Classified, exc):
+    """Where a 503 is answered (once per request or command): the log says what the database did."""
+    if found.status == 503:
+        log.warning("database %s (answered 503, Retry-After %s s): %s",
+                    "unreachable" if found.message == UNREACHABLE else "busy", found.retry_after, _cause(exc))
+
+
+# The database's errors: a lost race, an unreachable or busy database, or a bug (not classified).
+DATABASE_ERRORS = (DBAPIError, PoolTimeout)
 # What to catch where every refusal is answered the same way (the CLI, the API).
-REFUSALS = (ValidationError, Refusal, instances.NotFound, instances.Conflict, IntegrityError, OperationalError)
+REFUSALS = (ValidationError, Refusal, instances.NotFound, instances.Conflict, *DATABASE_ERRORS)

@@ -1,4 +1,5 @@
 """Domain helpers for tests: drive the product through its service layer, as the CLI and API do."""
+import socket
 from datetime import datetime, timedelta, timezone
 
 from engine import cli as engine_cli, sweep
@@ -16,6 +17,13 @@ SEWAGE = {  # the seed's own case: sewage outside the billiard hall at Mingfa pl
     "channel": "grid", "category": "200115", "description": "明发商业广场台球馆门口污水横流",
     "address": "思明区嘉莲街道明发商业广场", "grid": "35020301100301",
 }
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (just now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def at(text):

@@ -10,7 +10,7 @@ under /api/), the cookie flags, security headers, the error pages, the UI's own 
 the local copies of bpmn-js and ECharts (from node_modules, installed by `npm ci`; never a CDN)."""
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, render_template, request, send_from_directory
+from flask import Blueprint, Flask, abort, current_app, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -70,13 +70,25 @@ def _error_page(exc):
 
 
 def refusal_page(exc):
-    """A domain refusal that reached the request's end (a commit that lost a race) as an error
-    page with its status; anything that is not a refusal is raised (a bug: 500)."""
+    """A domain refusal that reached the request's end (a commit that lost a race, a database that
+    cannot serve) as an error page with its status; anything that is not a refusal is raised (a bug: 500)."""
     found = errors.classify(exc)
     if found is None:
         raise exc
+    if found.status == 503:
+        return unavailable_page(found, exc)
     return render_template("error.html", code=found.status, message=ERRORS.get(found.status, found.message)), \
         found.status
+
+
+def unavailable_page(found, exc):
+    """503 with Retry-After: the database is unreachable or busy. The page reads nothing from the
+    database (not even the signed-in user); a page that was only being read reloads itself."""
+    errors.log_unavailable(found, exc)
+    # Without the context processors: Flask-Login's would load the signed-in user from the database.
+    page = current_app.jinja_env.get_template("unavailable.html").render(
+        code=503, message=found.message, retry_after=found.retry_after, refresh=request.method in ("GET", "HEAD"))
+    return page, 503, {"Retry-After": str(found.retry_after), "Content-Type": "text/html; charset=utf-8"}
 
 
 @ui.get("/vendor/<package>/<path:filename>")

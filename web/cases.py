@@ -102,7 +102,7 @@ def supervise(case_no):
                                  data=data)
     except refusals.REFUSALS as exc:
         refused = refusals.classify(exc)
-        if refused is None:
+        if refused is None or refused.status == 503:    # a bug (500), or the database's page (503)
             raise
         discard()
         if refused.status == 403:

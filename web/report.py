@@ -81,11 +81,9 @@ def submit():
         session.flush()
     except refusals.REFUSALS as exc:
         refused = refusals.classify(exc)
-        if refused is None:
+        if refused is None or refused.status == 503:    # a bug (500), or the database's page (503)
             raise
         discard()
-        if refused.status == 409:     # e.g. two reports took the same case number at once
-            return _render(values, {"_schema": ["同时有其他上报，请再提交一次"]}, 409)
         return _render(values, refused.errors, refused.status)
     if case.status == "closed_on_spot":
         flash(f"已上报并当场处置结案：案件 {case.case_no}", "success")

@@ -101,7 +101,7 @@ def complete(task_id):
         session.flush()
     except refusals.REFUSALS as exc:
         refused = refusals.classify(exc)
-        if refused is None:
+        if refused is None or refused.status == 503:    # a bug (500), or the database's page (503)
             raise
         discard()                       # nothing of the refused step stays, before anything is read again
         if refused.status == 422:       # the form again, with what was typed and the errors beside it

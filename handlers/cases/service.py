@@ -1,6 +1,7 @@
 """Cases as the services see them: reporting one (which starts its process), finding one, and the
 checks a report and a merge make against the cases that exist."""
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from engine import deployments, instances
 
@@ -8,6 +9,7 @@ from .. import localtime
 from ..errors import Invalid
 from ..org import capabilities
 from ..process.contract import PROCESS_ID, REPORT_FIELDS
+from . import numbers
 from .models import Case
 from .statuses import is_ended
 
@@ -29,13 +31,6 @@ def case_of(session, loaded):
     if "case" not in loaded.scratch:
         loaded.scratch["case"] = get_by_instance(session, loaded.id)
     return loaded.scratch["case"]
-
-
-def next_case_no(session, now):
-    """YYYYMMDD (Beijing date) + a 5-digit serial of that day; the unique index settles races."""
-    prefix = localtime.local(now).strftime("%Y%m%d")
-    count = session.scalar(select(func.count()).select_from(Case).where(Case.case_no.like(prefix + "%")))
-    return f"{prefix}{count + 1:05d}"
 
 
 def locate(directory, data):
@@ -61,15 +56,22 @@ def open_duplicate(session, case_no, *, instance_id):
     return target
 
 
+def by_reference(session, channel, external_ref):
+    """The case a report with this channel and external reference filed, if any."""
+    return session.scalar(select(Case).where(Case.channel == channel, Case.external_ref == external_ref))
+
+
 def report(session, runtime, directory, *, user, data) -> tuple[Case, bool]:
     """File a report (already schema-validated) and start its case; returns (case, created).
 
-    Idempotent on (channel, external_ref): a retry returns the existing case and starts nothing.
-    Who may report on which channel is `intake.channels`' to check, before this is called.
+    Idempotent on (channel, external_ref): a retry returns the existing case and starts nothing,
+    also when it races the first one (the loser's insert meets the unique key; its part of the
+    transaction is undone and the winner's case answered). Who may report on which channel is
+    `intake.channels`' to check, before this is called.
     """
-    if data.get("external_ref"):
-        existing = session.scalar(select(Case).where(Case.channel == data["channel"],
-                                                     Case.external_ref == data["external_ref"]))
+    ref = data.get("external_ref")
+    if ref:
+        existing = by_reference(session, data["channel"], ref)
         if existing is not None:
             return existing, False
     if data.get("fixed_on_spot") and not capabilities.can(user, "report_on_spot"):
@@ -78,8 +80,28 @@ def report(session, runtime, directory, *, user, data) -> tuple[Case, bool]:
     deployment = deployments.latest(session, PROCESS_ID)
     if deployment is None:
         raise CaseError("the case process is not deployed (run `flask --app app db upgrade`)")
+    if not ref:
+        return _file(session, runtime, directory, deployment, user=user, data=data, community=community,
+                     grid=grid), True
+    try:
+        with instances.savepoint(session):
+            case = _file(session, runtime, directory, deployment, user=user, data=data, community=community,
+                         grid=grid)
+    except IntegrityError:
+        # Only a report of the same reference can have been quicker (the number is the counter's):
+        # it has committed, or our insert would not have failed.
+        existing = by_reference(session, data["channel"], ref)
+        if existing is None:
+            raise
+        return existing, False
+    return case, True
+
+
+def _file(session, runtime, directory, deployment, *, user, data, community, grid) -> Case:
+    """Number the report (the day's counter stays locked until the transaction ends, so this comes
+    after every check) and start its case."""
     now = runtime.clock.now()
-    case_no = next_case_no(session, now)
+    case_no = numbers.take(session, now)
     start_data = {k: data.get(k) for k in REPORT_FIELDS}
     start_data.update(community=community, grid=grid, case_no=case_no, center=directory.center(),
                       reported_at=localtime.isoformat(now), reporter=user.username)
@@ -88,4 +110,4 @@ def report(session, runtime, directory, *, user, data) -> tuple[Case, bool]:
                                          reported_at=now, **{k: start_data[k] for k in REPORT_FIELDS})
     session.add(case)
     instances.save(session, runtime, loaded)
-    return case, True
+    return case

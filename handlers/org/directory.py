@@ -26,6 +26,13 @@ class Directory:
     def _load(self):
         return self._loaded()[0]
 
+    def warm(self):
+        """Load the tree now unless it is loaded. Loading reads through a connection of its own, so
+        a request asks this before it holds one: otherwise the requests of a fresh process, each
+        holding a pooled connection while the first of them waits for one more to load the tree,
+        could take the whole pool and wait for its timeout."""
+        self._loaded()
+
     def invalidate(self):
         with self._lock:
             self._tree = None

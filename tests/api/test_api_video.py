@@ -1,5 +1,13 @@
 """Video detection: registered cameras, a case per violation and camera while it is open, further
-detections attached to it (snapshot and timeline event), retries of an event changing nothing."""
+detections attached to it (snapshot and timeline event), retries of an event changing nothing, and
+a detection that lost a race tried again by the API rather than refused."""
+import threading
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from engine.models import Instance
 from tests.api.httpapi import assert_error, form_photos, jpeg, png
 
 CAMERA = "XM-SM-0012"
@@ -83,3 +91,37 @@ def test_cameras_and_bad_detections(api):
     assert_error(api.as_client("hotline", "hotline12345").post("/api/v1/intake/video", data=detection("e8"),
                                                                 files=snapshot()), 403)
     assert api.as_user("intake").get("/api/v1/cases").json()["total"] == 0
+
+
+def test_a_detection_that_meets_a_step_saved_meanwhile_is_tried_again_not_refused(api):
+    """While a detection is being attached to its open case, 受理审核 of that case completes and
+    commits (PostgreSQL: between the detection's read of the case and its version-checked write).
+    The detection loses that race; it is idempotent, so the API runs it again on the fresh state
+    instead of answering 409. (On SQLite writers never overlap: nothing is saved meanwhile.)"""
+    if api.city.db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serialises writers: no step is saved while a detection is attached")
+    api.cli("cameras", "add", CAMERA, "--name", "明发商业广场东门", "--grid", "35020301100301",
+            "--lat", "24.4853", "--lng", "118.1220")
+    detector = api.as_client("video-ai", "video")
+    first = detector.post("/api/v1/intake/video", data=detection("ev-1"), files=form_photos(jpeg(), field="snapshot"))
+    case_no = first.json()["case_no"]
+    armed, meanwhile = [True], []
+
+    def complete_meanwhile(session, flush_context, instances_):
+        if armed[0] and any(isinstance(o, Instance) for o in session.dirty):
+            armed[0] = False
+            other = threading.Thread(target=lambda: meanwhile.append(api.city.complete(
+                case_no, "accept_report", "intake", decision="file", urgency="B")))
+            other.start()
+            other.join(30)
+    event.listen(Session, "before_flush", complete_meanwhile)
+    try:
+        again = detector.post("/api/v1/intake/video", data=detection("ev-2"),
+                              files=form_photos(png(), field="snapshot"))
+    finally:
+        event.remove(Session, "before_flush", complete_meanwhile)
+    assert meanwhile == ["dispatching"] and not armed[0]
+    assert again.status_code == 200 and again.json()["case_no"] == case_no, again.text
+    kinds = [e["kind"] for e in detector.get(f"/api/v1/cases/{case_no}/events").json()]
+    assert kinds.count("video_detected") == 2 and kinds.count("task_completed") == 1
+    assert len(detector.get(f"/api/v1/cases/{case_no}/photos").json()["photos"]) == 2

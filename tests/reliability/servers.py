@@ -1,71 +1,206 @@
-"""Real servers for the reliability tests: `flask --app app serve --workers N` (gunicorn, the
-documented production command) as child processes on the test's database, with the simulated clock,
-each stopped (SIGTERM to its own pid) at the end. Traffic to 127.0.0.1 only."""
+"""The product served by real server processes, and clients that retry the way a phone app or a
+hotline gateway would, for the reliability tests. Traffic goes to 127.0.0.1 only, and every wait
+is bounded in time.
+
+A server is one process started by `server_command` on its own port (today `flask --app app serve`,
+Werkzeug, threaded); a `Farm` is several of them on one database, the way a load balancer would
+spread requests over them. To run the tests on gunicorn workers instead, make `server_command` the
+gunicorn command line (one worker per Server, or one master whose worker pids `Server.kill` kills)."""
 import os
 import signal
-import socket
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
+from tests.helpers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-FLASK = Path(sys.executable).parent / "flask"
-START_SECONDS = 60
+READY_SECONDS = 60          # a server process is up and answering within this
+REQUEST_SECONDS = 30        # one HTTP request
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def server_command(port):
+    """The command line of one server process listening on 127.0.0.1:`port`."""
+    return [sys.executable, "-m", "flask", "--app", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
+
+
+def server_env(database_url, upload_dir):
+    """The environment of a server process: the test's database, simulated time (set through the
+    database by the test), no in-process scheduler, photos in the test's folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITYGRID_", "FLASK_"))}
+    env.update(DATABASE_URL=database_url, CITYGRID_CLOCK="simulated", CITYGRID_SCHEDULER="off",
+               CITYGRID_UPLOAD_DIR=str(upload_dir), SECRET_KEY="reliability-tests", PYTHONUNBUFFERED="1")
+    return env
 
 
 class Server:
-    """One gunicorn (its master is the child process: `serve` replaces itself with it)."""
+    """One server process on a fixed port; killed and started again on the same port."""
 
-    def __init__(self, url, tmp_path, name, workers=1, **env):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp_path / f"{name}.log"
-        metrics_dir = tmp_path / f"{name}-metrics"
-        metrics_dir.mkdir()
-        environment = {**os.environ, "DATABASE_URL": url, "CITYGRID_CLOCK": "simulated", "CITYGRID_SCHEDULER": "off",
-                       "SECRET_KEY": "reliability", "CITYGRID_UPLOAD_DIR": str(tmp_path / "uploads"),
-                       "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "CITYGRID_THREADS": "2", **env}
-        self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [str(FLASK), "--app", "app", "serve", "--workers", str(workers), "--port", str(self.port)],
-            cwd=ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT)
+    def __init__(self, port, env, log_path):
+        self.port, self.env, self.log_path = port, env, Path(log_path)
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = None
+        self.starts = 0
+
+    @property
+    def pid(self):
+        return self.process.pid if self.process else None
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def start(self):
+        assert not self.alive()
+        self.starts += 1
+        log = open(self.log_path, "ab")
+        try:
+            self.process = subprocess.Popen(server_command(self.port), cwd=ROOT, env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        finally:
+            log.close()
 
     def wait_ready(self):
-        deadline = time.monotonic() + START_SECONDS
+        """Until the server answers (its login page needs no database), at most READY_SECONDS."""
+        deadline = time.monotonic() + READY_SECONDS
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited {self.process.returncode}: {self.log_path.read_text()[-3000:]}")
+            if not self.alive():
+                raise AssertionError(f"server on port {self.port} exited: {self.log()[-3000:]}")
             try:
-                if requests.get(self.base + "/healthz", timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:   # not listening yet, or still booting its workers
+                if requests.get(self.url + "/login", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
                 pass
-            time.sleep(0.1)   # waiting for a process to start, not for time to pass in the product
-        raise RuntimeError(f"server not up after {START_SECONDS} s: {self.log_path.read_text()[-3000:]}")
+            time.sleep(0.1)
+        raise AssertionError(f"server on port {self.port} not ready in {READY_SECONDS} s: {self.log()[-3000:]}")
+
+    def kill(self):
+        """kill -9: no clean-up, requests in flight are cut off."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        if self.alive():
+            self.process.terminate()
             try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
                 self.process.wait(timeout=10)
-        self._log.close()
+            except subprocess.TimeoutExpired:
+                self.kill()
 
-    def log_lines(self):
-        import json
-        lines = []
-        for line in self.log_path.read_text().splitlines():
-            if line.startswith("{"):
-                lines.append(json.loads(line))
-        return lines
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class Farm:
+    """`count` servers on one database."""
+
+    def __init__(self, count, database_url, folder):
+        folder = Path(folder)
+        env = server_env(database_url, folder / "uploads")
+        self.servers = [Server(free_port(), env, folder / f"server-{i}.log") for i in range(count)]
+
+    @property
+    def urls(self):
+        return [s.url for s in self.servers]
+
+    def start(self):
+        for server in self.servers:
+            server.start()
+        for server in self.servers:
+            server.wait_ready()
+        return self
+
+    def kill_and_restart(self, index):
+        server = self.servers[index]
+        server.kill()
+        server.start()
+        server.wait_ready()
+
+    def stop(self):
+        for server in self.servers:
+            server.stop()
+
+    def logs(self):
+        return "\n".join(s.log() for s in self.servers)
+
+
+@dataclass
+class Answer:
+    """The final answer to one logical request, and what was retried on the way to it."""
+
+    response: requests.Response | None
+    attempts: int = 0
+    connection_errors: int = 0
+    cut_off: list = field(default_factory=list)         # what each connection error was
+    unavailable: list = field(default_factory=list)     # the 503 responses met on the way
+
+    @property
+    def status(self):
+        return self.response.status_code if self.response is not None else None
+
+
+# No answer, or only part of one: refused, reset, cut off mid-answer, or no answer in time.
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.Timeout)
+
+
+class Client:
+    """One client thread's HTTP: a keep-alive session per server; retries only on a connection
+    error (a server killed or down: try the next one) and on 503 (wait as Retry-After says, at most
+    `max_wait` to keep the tests short). Any other answer is final."""
+
+    def __init__(self, urls, token, first=0, max_wait=0.5, max_attempts=200, give_up_after=120):
+        self.urls, self.token, self.index = list(urls), token, first % len(urls)
+        self.max_wait, self.max_attempts, self.give_up_after = max_wait, max_attempts, give_up_after
+        self.sessions = {url: requests.Session() for url in self.urls}
+
+    def send(self, method, path, **kwargs) -> Answer:
+        answer, deadline = Answer(None), time.monotonic() + self.give_up_after
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        while answer.attempts < self.max_attempts and time.monotonic() < deadline:
+            answer.attempts += 1
+            url = self.urls[self.index]
+            try:
+                response = self.sessions[url].request(method, url + path, headers=headers, timeout=REQUEST_SECONDS,
+                                                      **kwargs)
+            except TRANSPORT_ERRORS as exc:
+                answer.connection_errors += 1
+                answer.cut_off.append(type(exc).__name__)
+                self.sessions[url].close()
+                self.index = (self.index + 1) % len(self.urls)
+                time.sleep(0.02)
+                continue
+            if response.status_code == 503:
+                answer.unavailable.append(response)
+                time.sleep(min(float(response.headers.get("Retry-After", "1")), self.max_wait))
+                continue
+            answer.response = response
+            return answer
+        return answer
+
+    def close(self):
+        for session in self.sessions.values():
+            session.close()
+
+
+def run_threads(count, target, seconds):
+    """target(i) in `count` threads; all joined within `seconds`, and none raised (asserted)."""
+    raised = []
+
+    def run(i):
+        try:
+            target(i)
+        except BaseException as exc:   # noqa: BLE001  (reported below, in the test's thread)
+            raised.append(exc)
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + seconds
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    assert not any(t.is_alive() for t in threads), f"client threads still running after {seconds} s"
+    if raised:
+        raise raised[0]

@@ -9,7 +9,7 @@ import requests
 
 from tests.conftest import _postgres_url, make_app
 from tests.helpers import City
-from tests.reliability.servers import Server
+from tests.reliability.gunicorn_server import Server
 
 pytestmark = pytest.mark.reliability
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -267,7 +267,7 @@ def test_wrong_user_and_bad_form_change_nothing(city):
 def test_racing_completions_exactly_one_wins(city):
     """Two dispatchers complete one task at once. On PostgreSQL both have loaded the instance before
     either writes (a barrier before their flushes), so the loser's version-checked UPDATE fails:
-    Conflict. On SQLite a writing unit of work takes the write lock first, so the two run one after
+    Stale (a Conflict). On SQLite a writing unit of work takes the write lock first, so the two run one after
     the other and the second finds the task gone: NotFound. Either way exactly one wins."""
     case_no = file_case(city)
     task_id = city.task(case_no, "dispatch")["id"]
@@ -300,7 +300,7 @@ def test_racing_completions_exactly_one_wins(city):
     finally:
         event.remove(Session, "before_flush", wait_for_the_other)
     assert not any(t.is_alive() for t in threads) and len(outcomes) == 2, outcomes
-    assert sorted(outcomes) == sorted(["won", "Conflict" if overlap else "NotFound"]), outcomes
+    assert sorted(outcomes) == sorted(["won", "Stale" if overlap else "NotFound"]), outcomes
     assert len([t for t in city.open_tasks(case_no) if t["step"] == "dispatch"]) == 1
     verify_all(city)
 
