@@ -18,7 +18,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -33,12 +32,10 @@ import evaluation as bulk  # noqa: E402  (bench/evaluation.py: the bulk cases)
 import scratch  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from app import create_app  # noqa: E402
-from engine import cli as engine_cli  # noqa: E402
 from engine.db import get_db  # noqa: E402
 from handlers.cases.models import Case  # noqa: E402
 from handlers.categories.catalogue import get_catalogue  # noqa: E402
-from handlers.demo import history, tree  # noqa: E402
+from handlers.demo import history  # noqa: E402
 from handlers.evaluation import periods, report  # noqa: E402
 from handlers.evaluation.steps import CaseStep  # noqa: E402
 from handlers.supervision import dashboard  # noqa: E402
@@ -70,16 +67,6 @@ def p95(seconds):
 
 def shown(seconds):
     return f"median {statistics.median(seconds):.3f} s, p95 {p95(seconds):.3f} s"
-
-
-def set_up(app, now):
-    db, runtime, directory = get_db(app), app.extensions["citygrid.runtime"], app.extensions["citygrid.directory"]
-    engine_cli.upgrade(app)
-    with db.unit_of_work() as session:
-        tree.load(session)
-        runtime.clock.set(session, now)
-    directory.invalidate()
-    return db, runtime, directory
 
 
 def index_bulk_units(db):
@@ -141,24 +128,19 @@ def main():
     for kind, now in (("history", DEMO_NOW), ("bulk", BULK_NOW)):
         if (kind == "history" and not args.months) or (kind == "bulk" and not args.cases):
             continue
-        with tempfile.TemporaryDirectory() as tmp, scratch.database_url(args.db, tmp, f"dashboard_{kind}") as url:
-            app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "CITYGRID_UPLOAD_DIR": tmp})
-            try:
-                with app.app_context():
-                    db, runtime, directory = set_up(app, now)
-                    t0 = time.perf_counter()
-                    if kind == "history":
-                        summary = history.generate(db, runtime, directory, get_calendar(app), months=args.months,
-                                                   seed=2026, end=now)
-                        made = f"{summary.cases} cases played through the engine in {time.perf_counter() - t0:.0f} s"
-                    else:
-                        bulk.generate(db, directory, args.cases)
-                        index_bulk_units(db)
-                        made = f"{args.cases} cases written in bulk in {time.perf_counter() - t0:.0f} s"
-                    print(f"{args.db}, {made}")
-                    measure(app, "demo history" if kind == "history" else "bulk", args, args.repeat)
-            finally:
-                get_db(app).dispose()
+        with scratch.product(args.db, f"dashboard_{kind}", now) as app:
+            db, runtime, directory = get_db(app), app.extensions["citygrid.runtime"], app.extensions["citygrid.directory"]
+            t0 = time.perf_counter()
+            if kind == "history":
+                summary = history.generate(db, runtime, directory, get_calendar(app), months=args.months,
+                                           seed=2026, end=now)
+                made = f"{summary.cases} cases played through the engine in {time.perf_counter() - t0:.0f} s"
+            else:
+                bulk.generate(db, directory, args.cases)
+                index_bulk_units(db)
+                made = f"{args.cases} cases written in bulk in {time.perf_counter() - t0:.0f} s"
+            print(f"{args.db}, {made}")
+            measure(app, "demo history" if kind == "history" else "bulk", args, args.repeat)
 
 
 if __name__ == "__main__":

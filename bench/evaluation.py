@@ -18,7 +18,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -33,13 +32,10 @@ import scratch  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from app import create_app  # noqa: E402
-from engine import cli as engine_cli  # noqa: E402
 from engine.db import get_db  # noqa: E402
 from engine.models import Deployment, Instance  # noqa: E402
 from handlers.cases.models import Case  # noqa: E402
 from handlers.cases.penalties import Penalty  # noqa: E402
-from handlers.demo import tree  # noqa: E402
 from handlers.evaluation import periods, report  # noqa: E402
 from handlers.evaluation.steps import CaseStep  # noqa: E402
 from handlers.workcalendar.worktime import get_calendar  # noqa: E402
@@ -167,22 +163,12 @@ def main():
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, scratch.database_url(args.db, tmp, "evaluation") as url:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "CITYGRID_UPLOAD_DIR": tmp})
-        try:
-            with app.app_context():
-                run(app, args)
-        finally:
-            get_db(app).dispose()
+    with scratch.product(args.db, "evaluation", NOW) as app:
+        run(app, args)
 
 
 def run(app, args):
     db, runtime, directory = get_db(app), app.extensions["citygrid.runtime"], app.extensions["citygrid.directory"]
-    engine_cli.upgrade(app)
-    with db.unit_of_work() as session:
-        tree.load(session)
-        runtime.clock.set(session, NOW)
-    directory.invalidate()
     t0 = time.perf_counter()
     generate(db, directory, args.cases)
     set_up = time.perf_counter() - t0

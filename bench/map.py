@@ -21,7 +21,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -36,8 +35,6 @@ import scratch  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from app import create_app  # noqa: E402
-from engine import cli as engine_cli  # noqa: E402
 from engine.db import get_db  # noqa: E402
 from engine.models import Deployment, Instance  # noqa: E402
 from handlers.cases import search  # noqa: E402
@@ -150,22 +147,12 @@ def main():
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, scratch.database_url(args.db, tmp, "map") as url:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "CITYGRID_UPLOAD_DIR": tmp})
-        try:
-            with app.app_context():
-                run(app, args)
-        finally:
-            get_db(app).dispose()
+    with scratch.product(args.db, "map", NOW) as app:
+        run(app, args)
 
 
 def run(app, args):
     db, runtime, directory = get_db(app), app.extensions["citygrid.runtime"], app.extensions["citygrid.directory"]
-    engine_cli.upgrade(app)
-    with db.unit_of_work() as session:
-        tree.load(session)
-        runtime.clock.set(session, NOW)
-    directory.invalidate()
     t0 = time.perf_counter()
     generate(db, directory, args.cases)
     set_up = time.perf_counter() - t0

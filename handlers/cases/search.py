@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, literal, or_, select
 from engine.models import UTCDateTime
 
 from .. import localtime
+from ..paging import Page
 from .deadlines import LIGHTS, light_clause, overdue_clause as overdue_clause_at
 from .models import Case
 from .statuses import OPEN_STATUSES
@@ -41,17 +42,6 @@ class Filters:
     light: str = ""             # green, yellow, red: the deadline light of an open case now
     due_on: date | None = None  # the deadline falls on this Beijing date
 
-
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self):
-        return max(1, -(-self.total // self.per_page))
 
 
 def overdue_clause(now):

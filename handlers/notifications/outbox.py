@@ -14,7 +14,6 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from math import ceil
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import instances
 
 from .. import localtime
+from ..paging import Page
 from ..errors import Refusal
 from .gateways import DeliveryFailed, Outgoing
 from .models import Notification, OutboxAttempt, OutboxMessage
@@ -197,17 +197,6 @@ def deliver(db, clock, gateway, policy, *, limit=None) -> DeliveryResult:
 
 
 # --- dead letters ---------------------------------------------------------------------------------
-
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self):
-        return max(1, ceil(self.total / self.per_page))
 
 
 def dead_letters(session, *, page=1, per_page=50) -> Page:

@@ -7,7 +7,6 @@ when it happens (the active users of the unit and role then), reading and counti
 query on (user, read), the outbox can address a person, and "once per cause and recipient" is a
 unique key the database enforces."""
 from dataclasses import dataclass
-from math import ceil
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -15,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine import instances
 
+from .. import paging
 from ..cases.service import case_of
 from ..org import capabilities
 from ..org.models import User
@@ -105,16 +105,8 @@ class Item:
 
 
 @dataclass
-class Page:
-    items: list
-    total: int
-    unread: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self):
-        return max(1, ceil(self.total / self.per_page))
+class Page(paging.Page):
+    unread: int = 0     # the recipient's unread notifications, whatever the page
 
 
 def unread_count(session, user):
@@ -134,7 +126,7 @@ def page_for(session, user, *, unread_only=False, page=1, per_page=20) -> Page:
         .offset((page - 1) * per_page).limit(per_page)).all()
     items = [Item(n, link_of(task_id=n.task_id, case_no=n.case_no, task_open=open_id is not None))
              for n, open_id in rows]
-    return Page(items, total, unread_count(session, user), page, per_page)
+    return Page(items, total, page, per_page, unread=unread_count(session, user))
 
 
 def get_own(session, user, notification_id):
