@@ -129,7 +129,12 @@ def create_app(test_config=None):
     runtime.decision_linters += [evaluation_rules.check_tables]
     app.extensions["citygrid.runtime"] = runtime
     app.extensions["citygrid.directory"] = directory
-    app.before_request(directory.warm)     # first of all, before a request's session takes a connection
+    @app.before_request
+    def _warm_directory():
+        # first of all, before a request's session takes a connection; not for the probes and the
+        # metrics, which answer on their own when the database is down
+        if request.blueprint != ops.health.bp.name:
+            directory.warm()
     app.extensions["citygrid.notify_policy"] = notify_policy
     app.extensions["citygrid.notify_gateway"] = gateways.from_config(app.config)
     app.extensions["citygrid.login_limiter"] = throttle.Limiter(throttle.store_from_config(app.config),
