@@ -97,6 +97,22 @@ def test_who_may_report_on_which_channel(api):
     assert case_count(api) == 3
 
 
+def test_a_grid_worker_reports_only_in_their_own_grid(api):
+    grid = api.as_user(GRID_USER)
+    elsewhere = {**SEWAGE, "grid": "35020600100201", "fixed_on_spot": True}     # 湖里区's grid
+    body = assert_error(grid.post("/api/v1/cases", json=elsewhere), 422)
+    assert set(body["errors"]) == {"grid"} and "本人网格" in body["errors"]["grid"][0]
+    assert "grid" in assert_error(grid.post("/api/v1/cases", data=elsewhere), 422)["errors"]   # multipart alike
+    neighbour = {k: v for k, v in SEWAGE.items() if k != "grid"} | {"community": "350206001002"}
+    assert set(assert_error(grid.post("/api/v1/cases", json=neighbour), 422)["errors"]) == {"community"}
+    assert case_count(api) == 0
+    # Their own community alone places the report in their grid; an intake operator reports anywhere.
+    own = grid.post("/api/v1/cases", json={k: v for k, v in SEWAGE.items() if k != "grid"} | {"community": "350203011003"})
+    assert own.status_code == 201 and own.json()["grid"] == "35020301100301", own.text
+    keyed_in = api.as_user("intake").post("/api/v1/cases", json={**SEWAGE, "channel": "intake", "grid": "35020600100201"})
+    assert keyed_in.status_code == 201 and keyed_in.json()["grid"] == "35020600100201"
+
+
 def test_retries_with_the_same_reference_never_file_twice(api):
     grid = api.as_user(GRID_USER)
     report = {**SEWAGE, "external_ref": "app-7f3a"}
