@@ -81,6 +81,11 @@ def test_bad_input_is_400_or_422_with_field_messages(api):
     assert "grid" in assert_error(grid.post("/api/v1/cases", json={**SEWAGE, "grid": "99999"}), 422)["errors"]
     nul = grid.post("/api/v1/cases", json={**SEWAGE, "description": "a\x00b"})   # PostgreSQL refuses NUL
     assert "description" in assert_error(nul, 422)["errors"]
+    # A multipart field that is not UTF-8 (here GBK) is refused, not stored with replacement characters.
+    gbk = grid.post("/api/v1/cases", data={**SEWAGE, "description": "污水横流".encode("gbk")}, files=form_photos(jpeg()))
+    assert assert_error(gbk, 422)["errors"] == {"description": ["不是合法的 UTF-8 文本"]}
+    gbk_address = grid.post("/api/v1/cases", files={k: (None, v) for k, v in {**SEWAGE, "address": b"\xff\xfe"}.items()})
+    assert set(assert_error(gbk_address, 422)["errors"]) == {"address"}
     assert case_count(api) == 0
 
 
