@@ -83,6 +83,7 @@ def test_case_list_filters_and_pages(city, browse):
     first = text(intake.get("/cases"))
     assert '<span class="count">24</span>' in first and "第 1 / 2 页" in first
     assert other in first and numbers[0] not in first       # newest first, 20 a page
+    assert re.search(r'data-label="上报时间"><time [^>]*>2026-03-03 09:00</time>', first)   # with its year
     assert numbers[0] in text(intake.get("/cases?page=2"))
     assert f'data-case="{other}"' in text(intake.get("/cases?category=2005"))
     assert f'data-case="{numbers[5]}"' not in text(intake.get("/cases?category=2005"))
