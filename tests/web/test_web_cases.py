@@ -52,6 +52,7 @@ def test_case_page_shows_fields_deadline_timeline_and_diagram_marks(city, browse
                   "bpmn-navigated-viewer.production.min.js"):
         assert words in page, words
     assert '<a class="button primary small" href="/tasks/' in page          # the dispatcher's own task
+    assert "<dt>上报人</dt><dd>盈翠社区第1网格网格员</dd>" in page             # the display name, not the username
     marks = json.loads(dispatcher.get(f"/cases/{case_no}/diagram.json").data)
     assert 'id="case_handling"' in marks["xml"]
     assert {"report_received", "accept_report", "compute_deadline"} <= set(marks["completed"])

@@ -131,6 +131,7 @@ def test_every_step_through_its_web_form(city, browse):
     assert card and card[1] == "嘉莲街道", card
     tid, page = open_form(shiftlead, city, case_no, "close_case")
     assert re.search(r"<dt>承办单位</dt><dd>([^<]*)</dd>", text(page))[1] == "嘉莲街道"
+    assert "· 盈翠社区第1网格网格员 ·" in text(page)                        # who reported it, by name
     done(submit(shiftlead, tid, comment="结案"))
     assert city.show(case_no)["status"] == "closed"
     assert ("check", "check_result") in photos_of(city, case_no)
