@@ -1,7 +1,8 @@
 """Reading request input: a JSON object or a multipart form (fields and photos), query strings.
 
 Text is checked here once for what no field may hold (NUL and other control characters, lone
-surrogates): PostgreSQL refuses them, and no form needs them.
+surrogates): PostgreSQL refuses them, and no form needs them. A form's text that was not UTF-8 is
+refused too (422), as JSON that is not is.
 """
 import json
 import re
@@ -52,10 +53,18 @@ def read_json():
     return _check_text(value, "")
 
 
+# Werkzeug decodes a form's fields with errors="replace" and keeps no bytes: U+FFFD is the only
+# trace of a field that was not UTF-8, and no form of ours needs the character itself.
+UNDECODABLE = "\ufffd"
+
+
 def read_form(skip=()):
     """A multipart form's fields (the first value of each; empty ones left out, as browsers send
     every input whether filled or not)."""
     values = {key: value for key, value in request.form.items() if value != "" and key not in skip}
+    for key, value in values.items():
+        if UNDECODABLE in value or UNDECODABLE in key:
+            raise ApiError(422, errors={key: ["不是合法的 UTF-8 文本"]})
     return _check_text(values, "")
 
 

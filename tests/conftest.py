@@ -16,11 +16,26 @@ from app import create_app
 SHANGHAI = timezone(timedelta(hours=8))
 
 
+# The folder under which every app of the run keeps its uploads: in pytest's own temporary
+# directory of the run (pytest keeps only the last few runs'), never loose in the system's.
+UPLOADS_ROOT = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _uploads_root(tmp_path_factory):
+    global UPLOADS_ROOT
+    UPLOADS_ROOT = tmp_path_factory.mktemp("uploads")
+    yield UPLOADS_ROOT
+    UPLOADS_ROOT = None
+
+
 def make_app(url, **extra):
+    if UPLOADS_ROOT is None:
+        raise RuntimeError("make_app is for tests: the session's uploads folder is not set")
     return create_app({
         "TESTING": True,
         "DATABASE_URL": url,
-        "CITYGRID_UPLOAD_DIR": tempfile.mkdtemp(prefix="citygrid-uploads-"),
+        "CITYGRID_UPLOAD_DIR": tempfile.mkdtemp(prefix="citygrid-uploads-", dir=UPLOADS_ROOT),
         "CITYGRID_CLOCK": "simulated",
         "CITYGRID_SCHEDULER": "off",
         "SECRET_KEY": "test",

@@ -39,19 +39,48 @@ def _shown(value):
     return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
 
 
+# the keys whose values are unit codes (a form's `unit`, a report's place, the process's variables)
+UNIT_KEYS = frozenset({"unit", "community", "grid", "center", "holder", "handler", "reviewer", "chain"})
+
+
+def _named(step, key, value, people):
+    """A stored value by the name people know it by: a unit's name (with its code), a user's display
+    name, the Chinese label of a choice, channel, status or category; anything else as `_shown` says.
+    The raw values stay in the event's 原始数据."""
+    if isinstance(value, list) and key in UNIT_KEYS:
+        return " → ".join(_named(step, key, v, people) for v in value) or "—"
+    if isinstance(value, bool):
+        return labels.choice_label(step, key, value)
+    if not isinstance(value, str):
+        return _shown(value)
+    directory = common.directory()
+    if key in UNIT_KEYS and directory.exists(value):
+        return f"{directory.name(value)}（{value}）"
+    if key == "reporter":
+        return people.get(value, value)
+    if key == "category":
+        return common.catalogue().name(value) or value
+    for known, table in (("channel", labels.CHANNEL), ("status", labels.STATUS)):
+        if key == known:
+            return table.get(value, value)
+    labelled = labels.choice_label(step, key, value)
+    return labelled if labelled != value else _shown(value)
+
+
 def _row(event, names, people):
     """One event as the history table shows it."""
     data = event.data or {}
     described = timeline.describe(event, names, people)
-    form = [(labels.field_label(event.step, key), key, _shown(value))
+    form = [(labels.field_label(event.step, key), key, _named(event.step, key, value, people))
             for key, value in (data.get("form") or {}).items()] if event.kind == "task_completed" else []
     changes = []
     if event.kind == "data_changed":
         before, after = data.get("before") or {}, data.get("after") or {}
-        changes = [(labels.FIELD.get(key, key), key, _shown(before.get(key)), _shown(after.get(key)))
-                   for key in dict.fromkeys([*before, *after])]
+        changes = [(labels.FIELD.get(key, key), key, _named(None, key, before.get(key), people),
+                    _named(None, key, after.get(key), people)) for key in dict.fromkeys([*before, *after])]
     if event.kind == "started":
-        form = [(START.get(key, key), key, _shown(value)) for key, value in (data.get("data") or {}).items()]
+        form = [(START.get(key, key), key, _named(None, key, value, people))    # the reporter is its actor
+                for key, value in (data.get("data") or {}).items()]
     return dict(seq=event.seq, at=event.at, kind=event.kind, kind_label=labels.EVENT.get(event.kind, event.kind),
                 title=described.title, details=described.details, actor=described.actor, username=event.actor,
                 step=event.step, step_label=(labels.STEP.get(event.step) or names.get(event.step) or event.step or ""),

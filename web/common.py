@@ -15,6 +15,7 @@ from handlers.cases.service import get_by_no
 from handlers.cases.visibility import can_see
 from handlers.categories.catalogue import get_catalogue
 from handlers.org import capabilities
+from handlers.org.service import display_names
 from handlers.workcalendar.worktime import get_calendar
 from handlers.worklist.models import OpenTask
 
@@ -150,10 +151,16 @@ def unit_name(code):
     return directory().name(code) if code else ""
 
 
+def person(username):
+    """A user's display name (盈翠社区第1网格网格员), the username itself when there is none (timer)."""
+    return display_names(get_session(), [username]).get(username, username) if username else ""
+
+
 def install_filters(app):
     app.add_template_filter(localtime.show, "beijing")
     app.add_template_filter(lambda value: localtime.isoformat(value) or "", "iso")
     app.add_template_filter(unit_name, "unit_name")
+    app.add_template_filter(person, "person")
     app.add_template_filter(lambda s: labels.STATUS.get(s, s), "status_label")
     app.add_template_filter(lambda s: labels.STEP.get(s, s), "step_label")
     app.add_template_filter(lambda s: labels.ROLE.get(s, s), "role_label")

@@ -38,10 +38,11 @@ def _places(directory):
 
 def _render(values, errors, status=200):
     user, directory = common.me(), common.directory()
-    communities, grids = _places(directory) if user.role != "grid" else ([], [])
+    my_grid = channels.own_grid(user)
+    communities, grids = _places(directory) if my_grid is None else ([], [])
     return render_template("report.html", values=values, errors=errors, catalogue=common.catalogue(),
                            communities=communities, grids=grids, urgencies=labels.URGENCY,
-                           my_grid=user.unit_code if user.role == "grid" else None), status
+                           my_grid=my_grid), status
 
 
 @bp.get("/report")
@@ -58,15 +59,15 @@ def submit():
     values["fixed_on_spot"] = request.form.get("fixed_on_spot") == "on" and common.can("report_on_spot")
     data = {k: v for k, v in values.items() if v not in ("", False)}
     data["channel"] = channels.default_channel(user)
-    if user.role == "grid":
-        data["grid"] = user.unit_code          # a grid worker reports in the grid they patrol
+    if channels.own_grid(user):             # the form has no place fields then: the service fills them
+        data["grid"] = channels.own_grid(user)
         data.pop("community", None)
     errors = {}
     try:
         data = ReportSchema().load(data)
     except ValidationError as err:
         errors = refusals.flatten(err.messages)
-    if user.role != "grid" and not values["community"] and not values["grid"]:
+    if channels.own_grid(user) is None and not values["community"] and not values["grid"]:
         # the schema says so too, but only once every field is valid: say it at once
         errors.setdefault("community", ["请选择社区（或网格）"])
     photos, photo_error = common.uploaded_photos()

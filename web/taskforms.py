@@ -81,13 +81,16 @@ def widgets(step, *, values, errors, case, task, directory, catalogue, limits=No
             widget.choices = [(g.label, [(c.code, c.label) for c in g.categories]) for g in catalogue.groups]
             widget.attrs["data-searchable"] = "1"
         elif step == "dispatch" and name == "unit":
+            targets = DispatchSchema.targets(directory, task.unit_code)
+            if not targets:          # nothing below to assign to: 下派 is not offered either
+                continue
             widget.kind = "select"
-            widget.choices = [(c, f"{directory.name(c)}（{c}）") for c in DispatchSchema.targets(directory, task.unit_code)]
+            widget.choices = [(c, f"{directory.name(c)}（{c}）") for c in targets]
         elif one_of is not None:
             widget.kind = "radio"
             choices = list(one_of.choices)
             if step == "dispatch" and name == "action":   # the dispatch task's unit is the holder
-                choices = [c for c in choices if c in DispatchSchema.actions(task.unit_code, directory.center())]
+                choices = [c for c in choices if c in DispatchSchema.actions(directory, task.unit_code, directory.center())]
             widget.choices = [(c, labels.choice_label(step, name, c)) for c in choices]
         elif isinstance(field, mf.Integer):
             widget.kind = "number"

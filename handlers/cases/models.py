@@ -44,6 +44,12 @@ class Case(Base):
 
     __table_args__ = (UniqueConstraint("channel", "external_ref"),)
 
+    @property
+    def undertaker(self):
+        """承办单位: the unit answerable for the handling (its handler once one took it on, before
+        that its holder), never the grid that checks the result or the center that closes it."""
+        return self.handler_unit or self.holder_unit
+
 
 class CaseUnit(Base):
     """One unit a case belongs to (where it is, or a unit it reached): the index of `reached`."""

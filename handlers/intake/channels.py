@@ -4,7 +4,7 @@ channels their role may use (`org.capabilities.REPORT_CHANNELS`), and by externa
 from marshmallow import fields
 
 from ..cases.forms import ReportSchema
-from ..cases.service import report
+from ..cases.service import CaseError, report
 from ..errors import PermissionDenied
 from ..forms import length
 from ..org import capabilities
@@ -28,17 +28,37 @@ def default_channel(user):
     return allowed[0] if allowed else None
 
 
+def own_grid(user):
+    """The grid a staff member must report in (a grid worker: the grid they patrol), None for any."""
+    return user.unit_code if getattr(user, "role", None) == "grid" else None
+
+
+def _in_own_grid(directory, user, data):
+    """The report placed in the user's own grid when their role has one: a grid or community named
+    outside it is refused on that field (422), one left out is filled in."""
+    grid = own_grid(user)
+    if grid is None:
+        return data
+    name = directory.name(grid)
+    if data.get("grid") not in (None, grid):
+        raise CaseError(f"网格员只能在本人网格（{name}）上报", "grid")
+    if data.get("community") not in (None, directory.parent(grid)):
+        raise CaseError(f"网格员只能在本人网格（{name}）所在社区上报", "community")
+    return {**data, "grid": grid, "community": None}
+
+
 def staff_report(session, runtime, directory, *, user, data):
     """File a staff member's report (ReportSchema-loaded); returns (case, created).
 
-    Raises PermissionDenied when the role may not report, or not on that channel.
+    Raises PermissionDenied when the role may not report, or not on that channel; CaseError (422)
+    when a grid worker names another grid or community than their own.
     """
     allowed = capabilities.report_channels(user)
     if not allowed:
         raise PermissionDenied(f"{user.username} ({user.role}) 不能上报案件")
     if data["channel"] not in allowed:
         raise PermissionDenied(f"{user.role} 只能通过 {'、'.join(allowed)} 渠道上报")
-    return report(session, runtime, directory, user=user, data=data)
+    return report(session, runtime, directory, user=user, data=_in_own_grid(directory, user, data))
 
 
 def client_report(session, runtime, directory, *, client, channel, data):

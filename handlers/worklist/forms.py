@@ -105,18 +105,22 @@ class DispatchSchema(StepSchema):
         """The units `holder` may dispatch to: those directly below it, never a grid."""
         return [c for c in directory.children(holder) if directory.kind(c) != "grid"]
 
-    @staticmethod
-    def actions(holder, center):
-        """What the holder may do: the command center has no level above to return to."""
-        return ("assign", "handle") if holder == center else ("assign", "handle", "return")
+    @classmethod
+    def actions(cls, directory, holder, center):
+        """What the holder may do: assign only with a unit below to assign to (a community has only
+        grids below it), return only with a level above (the command center has none)."""
+        return tuple(a for a in ("assign", "handle", "return")
+                     if not (a == "assign" and not cls.targets(directory, holder))
+                     and not (a == "return" and holder == center))
 
     def in_context(self, form, ctx):
-        holder = ctx.state.holder
-        if form["action"] not in self.actions(holder, ctx.state.center):
-            raise _invalid("action", "指挥中心不能退回")
-        if form["action"] == "assign" and form["unit"] not in self.targets(ctx.directory, holder):
-            if ctx.directory.kind(form["unit"]) == "grid":
-                raise _invalid("unit", "不能派遣到网格，请派遣到社区或部门")
+        holder, assign = ctx.state.holder, form["action"] == "assign"
+        if assign and ctx.directory.kind(form["unit"]) == "grid":
+            raise _invalid("unit", "不能派遣到网格，请派遣到社区或部门")
+        if form["action"] not in self.actions(ctx.directory, holder, ctx.state.center):
+            raise _invalid("action", f"{ctx.directory.name(holder)} 没有可下派的下级单位" if assign else
+                           "指挥中心不能退回")
+        if assign and form["unit"] not in self.targets(ctx.directory, holder):
             raise _invalid("unit", f"{form['unit']} 不是 {ctx.directory.name(holder)} 的下级单位")
 
 

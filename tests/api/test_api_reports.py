@@ -81,6 +81,11 @@ def test_bad_input_is_400_or_422_with_field_messages(api):
     assert "grid" in assert_error(grid.post("/api/v1/cases", json={**SEWAGE, "grid": "99999"}), 422)["errors"]
     nul = grid.post("/api/v1/cases", json={**SEWAGE, "description": "a\x00b"})   # PostgreSQL refuses NUL
     assert "description" in assert_error(nul, 422)["errors"]
+    # A multipart field that is not UTF-8 (here GBK) is refused, not stored with replacement characters.
+    gbk = grid.post("/api/v1/cases", data={**SEWAGE, "description": "污水横流".encode("gbk")}, files=form_photos(jpeg()))
+    assert assert_error(gbk, 422)["errors"] == {"description": ["不是合法的 UTF-8 文本"]}
+    gbk_address = grid.post("/api/v1/cases", files={k: (None, v) for k, v in {**SEWAGE, "address": b"\xff\xfe"}.items()})
+    assert set(assert_error(gbk_address, 422)["errors"]) == {"address"}
     assert case_count(api) == 0
 
 
@@ -95,6 +100,22 @@ def test_who_may_report_on_which_channel(api):
     on_spot = grid.post("/api/v1/cases", json={**SEWAGE, "fixed_on_spot": True})
     assert on_spot.status_code == 201 and on_spot.json()["status"] == "closed_on_spot"
     assert case_count(api) == 3
+
+
+def test_a_grid_worker_reports_only_in_their_own_grid(api):
+    grid = api.as_user(GRID_USER)
+    elsewhere = {**SEWAGE, "grid": "35020600100201", "fixed_on_spot": True}     # 湖里区's grid
+    body = assert_error(grid.post("/api/v1/cases", json=elsewhere), 422)
+    assert set(body["errors"]) == {"grid"} and "本人网格" in body["errors"]["grid"][0]
+    assert "grid" in assert_error(grid.post("/api/v1/cases", data=elsewhere), 422)["errors"]   # multipart alike
+    neighbour = {k: v for k, v in SEWAGE.items() if k != "grid"} | {"community": "350206001002"}
+    assert set(assert_error(grid.post("/api/v1/cases", json=neighbour), 422)["errors"]) == {"community"}
+    assert case_count(api) == 0
+    # Their own community alone places the report in their grid; an intake operator reports anywhere.
+    own = grid.post("/api/v1/cases", json={k: v for k, v in SEWAGE.items() if k != "grid"} | {"community": "350203011003"})
+    assert own.status_code == 201 and own.json()["grid"] == "35020301100301", own.text
+    keyed_in = api.as_user("intake").post("/api/v1/cases", json={**SEWAGE, "channel": "intake", "grid": "35020600100201"})
+    assert keyed_in.status_code == 201 and keyed_in.json()["grid"] == "35020600100201"
 
 
 def test_retries_with_the_same_reference_never_file_twice(api):

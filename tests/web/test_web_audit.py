@@ -29,12 +29,19 @@ def test_a_cases_history_shows_who_when_what_and_the_versions(city, browse):
     page = auditor.get(f"/audit/cases/{case_no}")
     assert page.status_code == 200
     shown = text(page)
-    for words in ("完整：", "回放校验", "上报（网格员上报）", "受理审核", "受理决定", "<td>file</td>", "紧急程度",
+    for words in ("完整：", "回放校验", "上报（网格员上报）", "受理审核", "受理决定", "<td>立案</td>", "紧急程度",
                   "2026-03-02 16:10:00", "受理员", "intake", "延期审批", "shiftlead", "时限调整",
                   "2026-03-03 16:10:00（北京时间）", "2026-03-05 16:10:00（北京时间）", "需要协调"):
         assert words in shown, words
     rows = shown.count('<tr data-seq="')
     assert rows == 7 and 'data-kind="data_changed"' in shown
+    # Names where people expect them: units, users, choices and channels, never their bare codes.
+    for words in ("<td>思明区（350203）</td>", "<td>下派</td>", "<td>网格员上报</td>", "<td>盈翠社区第1网格网格员</td>",
+                  "<td>盈翠社区第1网格（35020301100301）</td>", "<td>乱倒乱排污水废水</td>", "<td>批准</td>"):
+        assert words in shown, words
+    for raw in ("<td>assign</td>", "<td>350203</td>", "<td>grid</td>", "<td>file</td>", "（task_completed）",
+                "<td>grid-35020301100301</td>", "<td>200115</td>"):
+        assert raw not in shown, raw
     replayed = text(auditor.get(f"/audit/cases/{case_no}?replay=1"))
     assert "回放一致 (verified)" in replayed
 

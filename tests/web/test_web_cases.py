@@ -52,6 +52,7 @@ def test_case_page_shows_fields_deadline_timeline_and_diagram_marks(city, browse
                   "bpmn-navigated-viewer.production.min.js"):
         assert words in page, words
     assert '<a class="button primary small" href="/tasks/' in page          # the dispatcher's own task
+    assert "<dt>上报人</dt><dd>盈翠社区第1网格网格员</dd>" in page             # the display name, not the username
     marks = json.loads(dispatcher.get(f"/cases/{case_no}/diagram.json").data)
     assert 'id="case_handling"' in marks["xml"]
     assert {"report_received", "accept_report", "compute_deadline"} <= set(marks["completed"])
@@ -83,6 +84,7 @@ def test_case_list_filters_and_pages(city, browse):
     first = text(intake.get("/cases"))
     assert '<span class="count">24</span>' in first and "第 1 / 2 页" in first
     assert other in first and numbers[0] not in first       # newest first, 20 a page
+    assert re.search(r'data-label="上报时间"><time [^>]*>2026-03-03 09:00</time>', first)   # with its year
     assert numbers[0] in text(intake.get("/cases?page=2"))
     assert f'data-case="{other}"' in text(intake.get("/cases?category=2005"))
     assert f'data-case="{numbers[5]}"' not in text(intake.get("/cases?category=2005"))

@@ -126,7 +126,12 @@ def test_every_step_through_its_web_form(city, browse):
     assert field_error(submit(grid, tid, passed="false"), "note") == "核查不通过时必填"
     done(grid.post(f"/tasks/{tid}", {"passed": "true", "note": "现场已无污水", "photos": [(BytesIO(png()), "c.png")]},
                    content_type="multipart/form-data"))
-    tid, _ = open_form(shiftlead, city, case_no, "close_case")
+    # The shift lead's 结案 card and form name the unit that handled it, not the grid that checked.
+    card = re.search(r'承办单位：([^<]*)<', text(shiftlead.get("/tasks")))
+    assert card and card[1] == "嘉莲街道", card
+    tid, page = open_form(shiftlead, city, case_no, "close_case")
+    assert re.search(r"<dt>承办单位</dt><dd>([^<]*)</dd>", text(page))[1] == "嘉莲街道"
+    assert "· 盈翠社区第1网格网格员 ·" in text(page)                        # who reported it, by name
     done(submit(shiftlead, tid, comment="结案"))
     assert city.show(case_no)["status"] == "closed"
     assert ("check", "check_result") in photos_of(city, case_no)
@@ -192,6 +197,22 @@ def test_only_who_may_complete_a_task_sees_its_form(city, browse):
     assert city.show(case_no)["holder_unit"] == SIMING
     # An unknown or completed task is simply not there.
     assert browse(f"officer-{SIMING}").get("/tasks/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_a_community_is_not_offered_an_assignment_it_cannot_make(city, browse):
+    city.set_clock("2026-03-02 16:05")
+    case_no = city.report()
+    city.complete(case_no, "accept_report", "intake", decision="file", urgency="A")
+    for holder, below in (("dispatcher", SIMING), (f"officer-{SIMING}", JIALIAN), (f"officer-{JIALIAN}", YINGCUI)):
+        city.complete(case_no, "dispatch", holder, action="assign", unit=below)
+    community = browse(f"officer-{YINGCUI}")
+    tid, page = open_form(community, city, case_no, "dispatch")
+    assert 'value="assign"' not in text(page) and 'name="unit"' not in text(page)   # only grids below
+    assert 'value="handle"' in text(page) and 'value="return"' in text(page)
+    refused = submit(community, tid, action="assign", unit=SIMING)      # sent anyway
+    assert refused.status_code == 422 and field_error(refused, "action") == "盈翠社区 没有可下派的下级单位"
+    assert city.task(case_no, "dispatch")["unit"] == YINGCUI
+    done(submit(community, tid, action="handle"))
 
 
 def test_the_accept_forms_hint_says_the_limits_of_the_cases_own_table(city, browse):

@@ -30,6 +30,8 @@ def test_dispatch_goes_only_to_a_unit_directly_below_and_never_to_a_grid(city):
     grid = f"{YINGCUI}01"
     assert refusal(city, case_no, "dispatch", f"officer-{YINGCUI}", action="assign", unit=grid) == {
         "unit": ["不能派遣到网格，请派遣到社区或部门"]}
+    assert refusal(city, case_no, "dispatch", f"officer-{YINGCUI}", action="assign", unit=SIMING) == {
+        "action": ["盈翠社区 没有可下派的下级单位"]}      # a community has only grids below it
     assert city.task(case_no, "dispatch")["unit"] == YINGCUI       # nothing moved
 
 
@@ -55,5 +57,6 @@ def test_the_choices_the_web_form_offers_are_the_rules(city):
     directory = city.directory
     assert DispatchSchema.targets(directory, CENTER) == [u for u in directory.children(CENTER)]
     assert DispatchSchema.targets(directory, YINGCUI) == []                  # only grids below a community
-    assert "return" not in DispatchSchema.actions(CENTER, CENTER)
-    assert DispatchSchema.actions(SIMING, CENTER) == ("assign", "handle", "return")
+    assert "return" not in DispatchSchema.actions(directory, CENTER, CENTER)
+    assert DispatchSchema.actions(directory, SIMING, CENTER) == ("assign", "handle", "return")
+    assert DispatchSchema.actions(directory, YINGCUI, CENTER) == ("handle", "return")   # nothing to assign to
