@@ -12,9 +12,11 @@ work on one instance and never wait for each other: an instance held by another 
 request saving it, is skipped — someone else has it — and one fired meanwhile is no longer due.
 
 Batches are short in time, not only in count: a batch ends after `budget` seconds and commits.
-SQLite has one writer, so there the sweep then steps aside for `pause` seconds (SQLite's busy
-handler retries a waiting writer every 100 ms at most), and a request waits behind the sweep for
-about one batch, never for the whole backlog.
+SQLite has one writer: this process's writers take turns with the sweep's batches in the order they
+asked (engine.db.WriterQueue), and for other processes' writers, which SQLite's busy handler retries
+every 100 ms at most, the sweep steps aside for `pause` seconds between batches — after every batch
+while someone else writes in the pause, after every third when nobody did (`Courtesy`). A request
+waits behind the sweep for about one batch, never for the whole backlog.
 
 The heartbeat (`last_heartbeat`, `heartbeat_age`) is the sweep's sign of life on real time, for
 the readiness check and the metrics: every sweep writes it when it ends, and a long one also while
@@ -38,6 +40,7 @@ from .timers import due_instances
 BATCH = 50          # instances claimed at a time
 BUDGET = 0.25       # seconds a batch may run before it commits
 PAUSE = 0.1         # SQLite: seconds the sweep steps aside between batches for waiting writers
+QUIET_EVERY = 3     # SQLite: while nobody writes in the pauses, step aside after every third batch only
 BEAT = 2.0          # seconds between heartbeats while a long sweep works
 
 
@@ -79,12 +82,48 @@ def fire(session, runtime, instance_id, actor="timer"):
 def claim(session, ids, now):
     """Lock the rows of those of `ids` whose instance still has a timer due at `now`, skipping any
     another transaction holds (PostgreSQL; SQLite's writer lock is the whole database); returns
-    the ids claimed."""
+    the instances claimed by id (keep them: the session holds loaded rows only while referenced)."""
     still_due = exists().where(Timer.instance_id == Instance.id, Timer.due_at <= now)
     query = (select(Instance).where(Instance.id.in_(ids), still_due).order_by(Instance.id)
              .with_for_update(skip_locked=True, of=Instance)
              .execution_options(populate_existing=True))     # the row as locked, never a stale copy
-    return {instance.id for instance in session.scalars(query)}
+    return {instance.id: instance for instance in session.scalars(query)}
+
+
+class Courtesy:
+    """SQLite: step aside between batches for other processes' writers. Whether anyone wrote during
+    a pause is told by `PRAGMA data_version` on a connection of its own (it changes when any other
+    connection commits): a writer that waited got in then; when nobody did, nobody was waiting, and
+    the sweep pauses again only after every QUIET_EVERY-th batch, so that a sweep alone loses little
+    time while a writer that arrives later still waits for a few batches at most."""
+
+    def __init__(self, db, pause):
+        self.pause, self.skip = pause, 0
+        self.conn = db.engine.raw_connection() if pause and db.engine.dialect.name == "sqlite" else None
+
+    def _version(self):
+        cursor = self.conn.cursor()
+        try:
+            return cursor.execute("PRAGMA data_version").fetchone()[0]
+        finally:
+            cursor.close()
+
+    def between_batches(self):
+        if self.conn is None:
+            if self.pause:
+                time.sleep(self.pause)
+            return
+        if self.skip:
+            self.skip -= 1
+            return
+        before = self._version()
+        time.sleep(self.pause)
+        if self._version() == before:
+            self.skip = QUIET_EVERY - 1
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
 
 
 def sweep(db, runtime, *, actor="timer", batch=BATCH, budget=BUDGET, pause=None, on_progress=None,
@@ -103,6 +142,17 @@ def sweep(db, runtime, *, actor="timer", batch=BATCH, budget=BUDGET, pause=None,
         runtime.clock.sync(session)
         now = runtime.clock.now()
         queue = deque(due_instances(session, now))
+    courtesy = Courtesy(db, pause)
+    try:
+        _batches(db, runtime, queue, now, result, actor=actor, batch=batch, budget=budget, on_progress=on_progress,
+                 on_batch=on_batch, by=by, courtesy=courtesy)
+    finally:
+        courtesy.close()
+    beat(db, by, result=result, seconds=time.monotonic() - began)
+    return result
+
+
+def _batches(db, runtime, queue, now, result, *, actor, batch, budget, on_progress, on_batch, by, courtesy):
     last_beat = time.monotonic()
     while queue:
         chunk = [queue.popleft() for _ in range(min(batch, len(queue)))]
@@ -111,21 +161,17 @@ def sweep(db, runtime, *, actor="timer", batch=BATCH, budget=BUDGET, pause=None,
             claimed = claim(session, chunk, now)
             result.skipped += len(chunk) - len(claimed)
             mine = [i for i in chunk if i in claimed]       # earliest due first
-            for n, instance_id in enumerate(mine):
-                if n and time.monotonic() - started >= budget:
-                    queue.extendleft(reversed(mine[n:]))     # released at the commit, taken first next batch
-                    break
-                try:
-                    with session.begin_nested():
-                        fired = fire(session, runtime, instance_id, actor)
-                except instances.Conflict:
-                    result.conflicts += 1
-                    continue
-                if fired:
-                    result.instances += 1
-                    result.fired += fired
-                if on_progress:
-                    on_progress(1)
+            # One savepoint for the batch; should an instance have changed meanwhile after all (a
+            # Conflict), the batch is run again one instance per savepoint, skipping the losers.
+            try:
+                with session.begin_nested():
+                    fired, left = _fire_each(session, runtime, mine, started, budget, result, actor, on_progress)
+            except instances.Conflict:
+                fired, left = _fire_each(session, runtime, mine, time.monotonic(), budget, result, actor,
+                                         on_progress, one_by_one=True)
+            queue.extendleft(reversed(left))                 # released at the commit, taken first next batch
+        result.instances += sum(1 for n in fired if n)
+        result.fired += sum(fired)
         result.batches += 1
         result.longest_batch = max(result.longest_batch, time.monotonic() - started)
         if on_batch is not None and on_batch(result) is False:
@@ -133,10 +179,28 @@ def sweep(db, runtime, *, actor="timer", batch=BATCH, budget=BUDGET, pause=None,
         if queue and time.monotonic() - last_beat >= BEAT:
             beat(db, by)
             last_beat = time.monotonic()
-        if queue and pause:
-            time.sleep(pause)
-    beat(db, by, result=result, seconds=time.monotonic() - began)
-    return result
+        if queue:
+            courtesy.between_batches()
+
+
+def _fire_each(session, runtime, ids, started, budget, result, actor, on_progress, one_by_one=False):
+    """Fire `ids` in turn until the budget is spent (at least one); returns (timers fired per
+    instance, the ids left for the next batch)."""
+    fired = []
+    for n, instance_id in enumerate(ids):
+        if n and time.monotonic() - started >= budget:
+            return fired, ids[n:]
+        if one_by_one:
+            try:
+                with session.begin_nested():
+                    fired.append(fire(session, runtime, instance_id, actor))
+            except instances.Conflict:
+                result.conflicts += 1
+        else:
+            fired.append(fire(session, runtime, instance_id, actor))
+        if on_progress:
+            on_progress(1)
+    return fired, []
 
 
 def beat(db, by, *, result=None, seconds=None):
