@@ -27,6 +27,7 @@ import socket
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -56,9 +57,9 @@ class SweepResult:
 
 @dataclass(frozen=True)
 class Heartbeat:
-    at: object              # the last sign of a working sweep (real time, UTC)
+    at: datetime            # the last sign of a working sweep (real time, UTC)
     by: str                 # which sweeper
-    finished_at: object     # the end of the last complete sweep, or None
+    finished_at: datetime | None    # the end of the last complete sweep
     seconds: float | None   # how long that sweep took
     instances: int
     fired: int
@@ -138,7 +139,7 @@ def sweep(db, runtime, *, actor="timer", batch=BATCH, budget=BUDGET, pause=None,
     by = by or sweeper_name()
     if pause is None:
         pause = PAUSE if db.engine.dialect.name == "sqlite" else 0
-    with db.unit_of_work() as session:
+    with db.reading() as session:                          # takes no write lock
         runtime.clock.sync(session)
         now = runtime.clock.now()
         queue = deque(due_instances(session, now))
