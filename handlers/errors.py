@@ -15,8 +15,10 @@ from engine import instances
 MESSAGES = {   # the message of a status when the error carries none of its own
     400: "请求格式错误", 401: "未登录或令牌无效", 403: "无权操作", 404: "不存在", 405: "不支持此方法",
     409: "冲突：数据已被修改，请刷新后重试", 413: "请求体过大", 415: "不支持的内容类型", 422: "输入有误",
+    503: "系统繁忙，请稍后重试",
 }
 LOST_RACE = "冲突：同时有其他请求修改了数据，请重试"
+BUSY = "系统繁忙：数据库正忙，请稍后重试"
 
 
 class Refusal(Exception):
@@ -81,13 +83,18 @@ def flatten(messages, prefix=""):
 
 def lost_race(exc) -> bool:
     """A database error that means another request won: a duplicate key, a serialization failure
-    or deadlock (PostgreSQL), or a lock wait that ran out (SQLite)."""
+    or deadlock (PostgreSQL)."""
     if isinstance(exc, IntegrityError):
         return True
     if isinstance(exc, OperationalError):
-        orig = getattr(exc, "orig", None)
-        return getattr(orig, "sqlstate", None) in ("40001", "40P01") or "database is locked" in str(orig).lower()
+        return getattr(getattr(exc, "orig", None), "sqlstate", None) in ("40001", "40P01")
     return False
+
+
+def busy(exc) -> bool:
+    """SQLite's lock wait ran out (`database is locked`): nobody changed the data, the database was
+    only too busy to let this request write in time — try again later, not a conflict."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(getattr(exc, "orig", "")).lower()
 
 
 def classify(exc) -> Classified | None:
@@ -105,6 +112,8 @@ def classify(exc) -> Classified | None:
             return Classified(status, message, {}, message)
     if lost_race(exc):
         return Classified(409, LOST_RACE, {}, LOST_RACE)
+    if busy(exc):
+        return Classified(503, BUSY, {}, BUSY)
     return None
 
 

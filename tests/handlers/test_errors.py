@@ -36,7 +36,7 @@ def database_error(kind, message, sqlstate=None):
     (instances.NotFound("no case 1"), 404, {}, "no case 1"),
     (instances.Conflict("instance 3 was changed"), 409, {}, "instance 3 was changed"),
     (database_error(IntegrityError, "UNIQUE constraint failed: cases.case_no"), 409, {}, errors.LOST_RACE),
-    (database_error(OperationalError, "database is locked"), 409, {}, errors.LOST_RACE),
+    (database_error(OperationalError, "database is locked"), 503, {}, errors.BUSY),     # busy, not a conflict
     (database_error(OperationalError, "deadlock detected", sqlstate="40P01"), 409, {}, errors.LOST_RACE),
 ])
 def test_each_refusal_has_its_status_and_field_messages(exc, status, errors_, line):
