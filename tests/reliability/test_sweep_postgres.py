@@ -8,7 +8,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from engine import sweep
+from engine import lease, sweep
+from engine.clock import wall_time
 from engine.models import Event, Timer
 from handlers.cases.models import Case
 from handlers.cases.penalties import Penalty
@@ -144,8 +145,6 @@ def test_of_two_schedulers_one_sweeps_and_the_other_takes_over_when_it_is_killed
         assert survivor.process.returncode == 0, survivor.output()
         assert "scheduler stopped" in survivor.output()
         with city.db.unit_of_work() as session:
-            from engine import lease
-            from engine.clock import wall_time
             assert lease.current(session, "scheduler", wall_time(session)) is None
     finally:
         for command in schedulers.values():
