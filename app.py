@@ -4,6 +4,8 @@ Run anything with `flask --app app ...`; see README.md for the commands.
 """
 import os
 import secrets
+import signal
+import sys
 from pathlib import Path
 
 import click
@@ -20,6 +22,11 @@ def load_config(environ, instance_path):
         "CITYGRID_CLOCK": environ.get("CITYGRID_CLOCK", "real"),
         "CITYGRID_SCHEDULER": environ.get("CITYGRID_SCHEDULER", "on"),
         "CITYGRID_SWEEP_SECONDS": float(environ.get("CITYGRID_SWEEP_SECONDS", "5")),
+        # the sweep's batches (seconds a transaction may run) and the scheduler lease (default:
+        # the interval plus a margin, see engine.scheduler)
+        "CITYGRID_SWEEP_BATCH_SECONDS": float(environ.get("CITYGRID_SWEEP_BATCH_SECONDS", "0.25")),
+        "CITYGRID_SWEEP_LEASE_SECONDS": float(environ["CITYGRID_SWEEP_LEASE_SECONDS"])
+        if environ.get("CITYGRID_SWEEP_LEASE_SECONDS") else None,
         "CITYGRID_CALENDAR_DIR": environ.get("CITYGRID_CALENDAR_DIR", str(ROOT / "calendar")),
         "CITYGRID_PROCESS_DIR": environ.get("CITYGRID_PROCESS_DIR", str(ROOT / "processes")),
         "CITYGRID_UPLOAD_DIR": environ.get("CITYGRID_UPLOAD_DIR", str(Path(instance_path) / "uploads")),
@@ -189,29 +196,35 @@ def serve(host, port, workers):
     from werkzeug.serving import run_simple
     from engine import scheduler
 
+    running = None
     if app.config["CITYGRID_SCHEDULER"] == "on":
-        scheduler.start(app)
+        running = scheduler.start(app)
         click.echo(f"timer sweep every {app.config['CITYGRID_SWEEP_SECONDS']:g} s, notification delivery "
                    f"every {app.config['CITYGRID_DELIVERY_SECONDS']:g} s ({app.config['CITYGRID_NOTIFY_GATEWAY']})")
     click.echo(f"clock: {app.config['CITYGRID_CLOCK']}; database: {app.config['DATABASE_URL']}")
     click.echo("demo logins (password demo): intake, dispatcher, shiftlead, officer-350203011003, "
                "grid-35020301100301, owner, auditor, admin")
     click.echo(f"open http://{host}:{port}/")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    # SIGTERM stops like Ctrl-C, so that the scheduler gives its lease up for another process at once
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if running is not None:
+            running.shutdown(wait=False)
 
 
 def _gunicorn(app, host, port, workers):
     """Replace this process with gunicorn on deploy/gunicorn.conf.py (each worker builds its own app
     from the same environment; the command line's bind and workers win over the file's)."""
-    import sys
     from sqlalchemy.engine import make_url
 
     click.echo(f"gunicorn: {workers} workers on http://{host}:{port}/ (deploy/gunicorn.conf.py); clock: "
                f"{app.config['CITYGRID_CLOCK']}; database: "
                f"{make_url(app.config['DATABASE_URL']).render_as_string(hide_password=True)}")
-    # SWEEPER (issue 11): the web workers run no timer sweep; see README "Production" for the sweeper.
-    click.echo("no timer sweep or notification delivery in the web workers: run the sweeper beside them "
-               "(README: Production)")
+    # the web workers run no scheduler: `timers run` beside them (deploy/systemd), under the lease
+    click.echo("no timer sweep or notification delivery in the web workers: run `flask --app app timers run` "
+               "beside them (README: Production)")
     sys.stdout.flush()
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
                               "--workers", str(workers), "--bind", f"{host}:{port}"])

@@ -1,15 +1,23 @@
-"""Benchmark: one timer sweep over N waiting timers (default 100,000) of which 1% are due.
+"""Benchmark: a timer sweep over N waiting timers (default 100,000) of which 1% are due, the sweep as
+it was before issue 11 against the sweep as it is, in one run, on SQLite and on PostgreSQL.
 
-    .venv/bin/python bench/timer_sweep.py [--timers 100000] [--due 0.01] [--db sqlite|postgresql]
+    .venv/bin/python bench/timer_sweep.py [--timers 100000] [--due 0.01] [--db sqlite|postgresql|both]
 
 Each waiting instance is a task with a non-interrupting deadline timer that calls a service when it
 fires (the shape of a case's escalation). One instance is run through the engine; its stored state
-is then copied with different due times (bulk INSERT), so setting up 100,000 stays quick. Prints
-the set-up time, then the sweep's time, timers fired, and the bare query time of the due index.
+is then copied with different due times (bulk INSERT), so setting up 100,000 stays quick. Two equal
+backlogs are set up, due one minute apart: the previous sweep fires the first, the current one the
+second, each in a fresh process's state (nothing cached). Beside each sweep a writer (another
+process's, on SQLite; a request saving a due instance, on PostgreSQL) writes every 20 ms: how long
+it waited behind the sweep is the figure the sweep's short batches are for.
 """
 import argparse
+import random
+import sqlite3
+import statistics
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import scratch  # noqa: E402
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select, text, update  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from engine import deployments, instances, sweep, timers  # noqa: E402
@@ -28,9 +36,11 @@ from engine.models import Instance, Timer  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+FIRST, SECOND = NOW - timedelta(minutes=2), NOW - timedelta(minutes=1)   # the two backlogs' due instants
 
 
 def setup(db, runtime, count, due_share):
+    """`count` waiting timers; `due_share` of them due at FIRST and as many again at SECOND."""
     fired_calls = []
     runtime.services["penalise"] = lambda call, points: fired_calls.append(points) or {"points": points}
     with db.unit_of_work() as session:
@@ -51,12 +61,17 @@ def setup(db, runtime, count, due_share):
         with db.unit_of_work() as session:
             first_id = session.scalar(select(func.max(Instance.id))) + 1
             for i in range(start, min(start + batch, count - 1)):
-                due = NOW - timedelta(minutes=1) if i % due_every == 0 else NOW + timedelta(days=1 + i % 30)
-                iso = due.isoformat()
+                if i % due_every == 0:
+                    due = FIRST
+                elif i % due_every == due_every // 2:
+                    due = SECOND
+                else:
+                    due = NOW + timedelta(days=1 + i % 30)
                 instance_id = first_id + i - start
-                rows.append(dict(id=instance_id, deployment_id=deployment_id, state=state.replace(template_due, iso),
-                                 version=1, completed=False, timers_digest="bench", event_seq=0,
-                                 event_hash="0" * 64, created_at=NOW, updated_at=NOW))
+                rows.append(dict(id=instance_id, deployment_id=deployment_id,
+                                 state=state.replace(template_due, due.isoformat()), version=1, completed=False,
+                                 timers_digest="bench", event_seq=0, event_hash="0" * 64, created_at=NOW,
+                                 updated_at=NOW))
                 timer_rows.append(dict(instance_id=instance_id, task_id=timer_row.task_id, spec_name="late",
                                        due_at=due, provisional=False))
             session.execute(insert(Instance), rows)
@@ -64,36 +79,129 @@ def setup(db, runtime, count, due_share):
     return fired_calls
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--timers", type=int, default=100_000)
-    parser.add_argument("--due", type=float, default=0.01)
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, scratch.database_url(args.db, tmp, "sweep") as url:
+# --- the sweep as it was before issue 11 (commit 231bfb5), kept here to be compared with ---------------
+
+def previous_sweep(db, runtime, *, batch=200):
+    """Timer rows claimed (SKIP LOCKED on PostgreSQL), a batch of 200 instances per transaction,
+    one savepoint per batch, every instance saved."""
+    result = sweep.SweepResult()
+    with db.unit_of_work() as session:
+        runtime.clock.sync(session)
+    now = runtime.clock.now()
+    done = set()
+    while True:
+        started = time.monotonic()
+        with db.unit_of_work() as session:
+            query = (select(Timer.instance_id).where(Timer.due_at <= now).order_by(Timer.due_at, Timer.instance_id)
+                     .limit(batch + len(done)))
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids = list(dict.fromkeys(i for i in session.scalars(query) if i not in done))
+            if not ids:
+                return result
+            done.update(ids)
+            session.scalars(select(Instance).where(Instance.id.in_(ids))).all()
+            with session.begin_nested():
+                for instance_id in ids:
+                    loaded = instances.load(session, runtime, instance_id, actor="timer")
+                    result.fired += len(instances.fire_due_timers(loaded))
+                    instances.save(session, runtime, loaded)
+            result.instances += len(ids)
+        result.batches += 1
+        result.longest_batch = max(result.longest_batch, time.monotonic() - started)
+
+
+# --- a writer beside the sweep --------------------------------------------------------------------
+
+class Writer(threading.Thread):
+    """Writes every 20 ms until stopped and records how long each write took."""
+
+    def __init__(self, db, url, due_ids):
+        super().__init__(daemon=True)
+        self.db, self.url, self.due_ids = db, url, due_ids
+        self.stop, self.waits = threading.Event(), []
+
+    def run(self):
+        sqlite = self.url.startswith("sqlite")
+        if sqlite:     # another process's writer: a connection of its own, SQLite's busy handler
+            conn = sqlite3.connect(self.url.removeprefix("sqlite:///"), isolation_level=None, timeout=60)
+        else:
+            conn = self.db.engine.connect()
+        rng = random.Random(1)
+        try:
+            while not self.stop.wait(0.02):
+                started = time.monotonic()
+                if sqlite:
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.execute("UPDATE sim_clock SET now = now")
+                    conn.execute("COMMIT")
+                else:            # a request saving a due instance (not changing its version)
+                    conn.execute(update(Instance).where(Instance.id == rng.choice(self.due_ids))
+                                 .values(updated_at=Instance.updated_at))
+                    conn.commit()
+                self.waits.append(time.monotonic() - started)
+        finally:
+            conn.close()
+
+
+def timed(db, url, runtime, due_at, run):
+    """Run one sweep at `due_at`'s backlog with a writer beside it; (seconds, result, writer waits)."""
+    with db.unit_of_work() as session:
+        due_ids = list(session.scalars(select(Timer.instance_id).where(Timer.due_at == due_at)))
+    runtime.workflows.clear()                  # a fresh process: every due instance is read from the database
+    writer = Writer(db, url, due_ids)
+    writer.start()
+    t0 = time.perf_counter()
+    result = run()
+    elapsed = time.perf_counter() - t0
+    writer.stop.set()
+    writer.join(30)
+    return elapsed, result, writer.waits
+
+
+def bench(kind, count, due_share):
+    with tempfile.TemporaryDirectory() as tmp, scratch.database_url(kind, tmp, "sweep") as url:
         db = Database(url)
         Base.metadata.create_all(db.engine)
         runtime = Runtime(clock=SimulatedClock(NOW))
         t0 = time.perf_counter()
-        fired_calls = setup(db, runtime, args.timers, args.due)
+        fired_calls = setup(db, runtime, count, due_share)
         set_up = time.perf_counter() - t0
         with db.unit_of_work() as session:
             waiting = session.scalar(select(func.count()).select_from(Timer))
             q0 = time.perf_counter()
             due = len(timers.due_instances(session, NOW))
             query = time.perf_counter() - q0
-        runtime.workflows.clear()              # a fresh process: every due instance is read from the database
-        t0 = time.perf_counter()
-        result = sweep.sweep(db, runtime)
-        elapsed = time.perf_counter() - t0
+        rows = []
+        for name, at, run in (("previous", FIRST, lambda: previous_sweep(db, runtime)),
+                              ("current", SECOND, lambda: sweep.sweep(db, runtime))):
+            with db.unit_of_work() as session:          # only this backlog is due
+                runtime.clock.set(session, at)
+            calls = len(fired_calls)
+            elapsed, result, waits = timed(db, url, runtime, at, run)
+            rows.append((name, elapsed, result, len(fired_calls) - calls, waits))
         with db.unit_of_work() as session:
-            left = session.scalar(select(func.count()).select_from(Timer).where(Timer.due_at <= NOW))
+            left = session.scalar(select(func.count()).select_from(Timer).where(Timer.due_at <= SECOND))
         db.dispose()
-    print(f"{args.db}: {waiting} waiting timers, {due} due (set up in {set_up:.1f} s)")
-    print(f"due-index query           : {query * 1000:.1f} ms")
-    print(f"sweep                     : {elapsed:.3f} s for {result.fired} timers fired on {result.instances} instances "
-          f"({result.fired / elapsed:.0f} timers/s), {result.conflicts} conflicts, {len(fired_calls)} service calls, "
-          f"{left} still due afterwards (target: < 1 s)")
+    print(f"{kind}: {waiting} waiting timers, {due} due (two backlogs of {due // 2}; set up in {set_up:.1f} s); "
+          f"due-index query {query * 1000:.1f} ms")
+    for name, elapsed, result, calls, waits in rows:
+        q = statistics.quantiles(waits, n=100, method="inclusive") if len(waits) > 1 else [max(waits, default=0)] * 99
+        print(f"  {name:8} sweep: {result.fired} fired on {result.instances} instances in {elapsed:.2f} s "
+              f"({result.fired / elapsed:.0f}/s), {result.batches} batches, longest {result.longest_batch * 1000:.0f} ms; "
+              f"{calls} service calls; a writer beside it waited p50 {q[49] * 1000:.0f} ms, "
+              f"p99 {q[98] * 1000:.0f} ms, longest {max(waits, default=0) * 1000:.0f} ms ({len(waits)} writes)")
+    print(f"  still due afterwards: {left}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timers", type=int, default=100_000)
+    parser.add_argument("--due", type=float, default=0.01)
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    args = parser.parse_args()
+    for kind in (("sqlite", "postgresql") if args.db == "both" else (args.db,)):
+        bench(kind, args.timers, args.due)
 
 
 if __name__ == "__main__":

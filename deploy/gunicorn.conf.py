@@ -82,8 +82,3 @@ def child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
 
 
-def post_worker_init(worker):
-    # SWEEPER (issue 11, decided by the sweeper's work): an in-process scheduler that takes an advisory
-    # lock would start here, in every worker (`worker.wsgi` is the app); a separate `timers run`
-    # process (deploy/systemd) needs nothing here.
-    pass

@@ -1,6 +1,9 @@
-"""Engine commands: `db upgrade`, `clock show|set|advance`, `timers sweep`. Thin click wrappers over
-`upgrade`, `clock.move` and `sweep.sweep`; wrong input exits non-zero with one line."""
+"""Engine commands: `db upgrade`, `clock show|set|advance`, `timers sweep|run`. Thin click wrappers
+over `upgrade`, `clock.move`, `sweep.sweep` and `scheduler.start`; wrong input exits non-zero with
+one line."""
 import re
+import signal
+import threading
 from datetime import datetime, timedelta
 
 import click
@@ -8,7 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from . import deployments, schema, sweep
+from . import deployments, scheduler, schema, sweep
 from .clock import ClockError, move
 from .db import get_db
 
@@ -118,9 +121,29 @@ def clock_advance(duration):
 @timers_group.command("sweep")
 def timers_sweep():
     """Fire every timer due at the clock's now; the last line is the number fired."""
-    result = sweep.sweep(get_db(), get_runtime())
-    click.echo(f"{result.instances} instances, {result.conflicts} conflicts")
+    result = sweep.sweep(get_db(), get_runtime(), budget=current_app.config["CITYGRID_SWEEP_BATCH_SECONDS"])
+    click.echo(f"{result.instances} instances, {result.conflicts} conflicts, {result.skipped} skipped")
     click.echo(f"{result.fired} timers fired")
+
+
+@timers_group.command("run")
+def timers_run():
+    """Run the scheduler in the foreground (the timer sweep and the delivery job, while this process
+    holds the scheduler lease) until SIGTERM or Ctrl-C; for a server that runs none itself."""
+    app = current_app._get_current_object()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    running = scheduler.start(app)
+    click.echo(f"scheduler {running.leadership.holder}: timer sweep every {app.config['CITYGRID_SWEEP_SECONDS']:g} s, "
+               f"delivery every {app.config['CITYGRID_DELIVERY_SECONDS']:g} s, lease "
+               f"{scheduler.lease_seconds(app.config):g} s")
+    try:
+        while not stop.wait(1):
+            pass
+    finally:
+        running.shutdown()
+        click.echo("scheduler stopped")
 
 
 def init_app(app):

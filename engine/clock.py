@@ -1,5 +1,11 @@
-"""The one clock. Nothing else in the app asks the system for the time."""
+"""The one clock. Nothing else in the app asks the system for the time.
+
+Beside the project's clock (real, or simulated for tests and demos), `wall_time` is real time
+always: leases and heartbeats measure how long a process has been silent, and a process dies in
+real time even while the simulated clock stands still."""
 from datetime import datetime, timezone
+
+from sqlalchemy import func, select
 
 from . import events
 from .models import SimClock
@@ -70,6 +76,14 @@ class SimulatedClock:
         except OverflowError:
             raise ClockError(f"cannot advance {self._now.isoformat()} by {delta}: out of range") from None
         return self.set(session, target)
+
+
+def wall_time(session):
+    """Real time, whatever the project's clock: the database server's on PostgreSQL (one clock for
+    every machine sharing it), this machine's on SQLite (one machine)."""
+    if session.bind.dialect.name == "postgresql":
+        return session.scalar(select(func.clock_timestamp())).astimezone(timezone.utc)
+    return datetime.now(timezone.utc)
 
 
 def make_clock(kind):

@@ -3,11 +3,15 @@ command or job: it commits once at its end, or rolls back on any error or refusa
 
 Reads take no write lock: on SQLite a writing unit of work begins IMMEDIATE (two writers queue
 instead of failing on a stale snapshot), while a reading one (a GET request, an audit) begins
-deferred and so never waits behind, or holds up, a writer.
+deferred and so never waits behind, or holds up, a writer. The writers of one process take the
+SQLite write lock in the order they asked for it (`WriterQueue`).
 
 A server database (PostgreSQL) gets a connection pool per process, sized by `pool_settings` (the
 app's CITYGRID_DB_POOL_* settings; under gunicorn, per worker) and checked before use (pre-ping),
 so a connection the server dropped is replaced instead of failing a request."""
+import threading
+import time
+from collections import deque
 from contextlib import contextmanager
 
 from flask import g, current_app, request
@@ -35,6 +39,7 @@ class Database:
     def __init__(self, url, **engine_kwargs):
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
+        self.writers = getattr(self.engine, "citygrid_writers", None)   # SQLite: this process's writer queue
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessionmaker = sessionmaker(self.engine.execution_options(read_only=True), expire_on_commit=False)
 
@@ -84,12 +89,61 @@ def pool_settings(config):
             for key, name in POOL_SETTINGS.items()}
 
 
+WRITER_WAIT = 10   # seconds a writer waits for its turn before it falls back on SQLite's own busy wait
+
+
+class WriterQueue:
+    """SQLite has one writer at a time. Left to SQLite's busy handler, waiting writers retry on a
+    backoff that reaches 100 ms, so the one that has waited longest retries least often and a
+    fresh one (a sweep's next batch) nearly always wins: under load some requests wait many
+    seconds. The writers of this process therefore queue here first and get their turn in the
+    order they asked; other processes' writers still meet SQLite's own busy handler."""
+
+    def __init__(self, timeout):
+        self.timeout = timeout
+        self._condition = threading.Condition()
+        self._waiting = deque()
+        self._busy = False
+
+    def enter(self) -> bool:
+        """Wait for this writer's turn; False after `timeout` (it then goes on to SQLite's own wait)."""
+        with self._condition:
+            me = object()
+            self._waiting.append(me)
+            deadline = time.monotonic() + self.timeout
+            while self._busy or self._waiting[0] is not me:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._condition.wait(remaining):
+                    if self._busy or self._waiting[0] is not me:
+                        self._waiting.remove(me)
+                        self._condition.notify_all()
+                        return False
+            self._waiting.popleft()
+            self._busy = True
+            return True
+
+    def waiting(self) -> int:
+        """How many of this process's writers wait for their turn now."""
+        with self._condition:
+            return len(self._waiting)
+
+    def leave(self):
+        with self._condition:
+            self._busy = False
+            self._condition.notify_all()
+
+
 def make_engine(url, pool=None, **kwargs):
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout (and SQLAlchemy's own
-    pool: one file, no server to size it for); a server database the `pool` settings, pre-ping."""
+    """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and the writer queue (and
+    SQLAlchemy's own pool: one file, no server to size it for); a server database the `pool`
+    settings, pre-ping."""
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+        timeout = kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+        # A connection per thread that asks (a file handle each): writers wait in the queue with
+        # theirs checked out, and the one whose turn it is must never wait for the pool in turn.
+        kwargs.setdefault("max_overflow", -1)
         engine = create_engine(url, **kwargs)
+        writers = engine.citygrid_writers = WriterQueue(min(timeout, WRITER_WAIT))
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -107,8 +161,21 @@ def make_engine(url, pool=None, **kwargs):
             # serialise instead of failing to upgrade a stale read snapshot (SQLITE_BUSY_SNAPSHOT).
             # Reads marked read_only (GET requests, audits, the org-tree cache) must not wait for it.
             read_only = conn.get_execution_options().get("read_only")
+            if not read_only:
+                info = conn.connection.info          # the pooled connection's, kept until it is returned
+                if not info.get("citygrid.writer"):
+                    info["citygrid.writer"] = writers.enter()
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+        def _writer_done(record):
+            # Back in the pool (after its COMMIT or ROLLBACK), invalidated or closed: the next writer's turn.
+            if record is not None and record.info.pop("citygrid.writer", False):
+                writers.leave()
+
+        event.listen(engine.pool, "checkin", lambda _dbapi, record: _writer_done(record))
+        event.listen(engine.pool, "reset", lambda _dbapi, record, _state: _writer_done(record))
+        event.listen(engine.pool, "invalidate", lambda _dbapi, record, _exc: _writer_done(record))
+        event.listen(engine.pool, "close", lambda _dbapi, record: _writer_done(record))
         return engine
     if url.startswith("postgresql"):
         # An unreachable server fails within seconds (answered 503) rather than after TCP's minutes.

@@ -135,11 +135,24 @@ def load(session, runtime, instance_id, *, actor) -> Loaded:
     return context.loaded
 
 
-def complete_task(loaded: Loaded, task, data: dict, meta: dict | None = None):
-    """Complete a READY user task with its form data and run the workflow until it waits.
+def catch_up_timers(loaded: Loaded):
+    """Fire what fell due before this unit of work's input, first: an input arriving after a
+    deadline the sweep has not reached yet (a backlog, a scheduler that was down) then meets the
+    case as a punctual sweep would have left it — the overdue penalty charged to the unit that held
+    it then — and the timers never wake up inside the input's run, where they would wait, fired
+    but not run, for the case's next step. Recorded as its own `timers_fired` event before the
+    input, so a replay, which replays only what was recorded, never catches up (catch_up=False)."""
+    return fire_due_timers(loaded)
+
+
+def complete_task(loaded: Loaded, task, data: dict, meta: dict | None = None, *, catch_up=True):
+    """Complete a READY user task with its form data and run the workflow until it waits (after
+    firing what was due before, see `catch_up_timers`).
 
     `meta` is what the caller knew of the task (e.g. to whom it was assigned), recorded in the
     event beside the form; replays read only the form."""
+    if catch_up:
+        catch_up_timers(loaded)
     if task.state != TaskState.READY or not task.task_spec.manual:
         raise NotFound(f"task {task.id} is not open")
     task.set_data(**data)
@@ -159,9 +172,12 @@ def waits_for_message(loaded: Loaded, name) -> bool:
     return any(task.task_spec.event_definition == wanted for task in loaded.workflow.event_manager.tasks.values())
 
 
-def receive_message(loaded: Loaded, name, payload: dict):
-    """Deliver the message `name` with its payload to the catch events waiting for it, and run on.
-    Recorded as an input (replays deliver it again); NotFound when no catch event waits for it."""
+def receive_message(loaded: Loaded, name, payload: dict, *, catch_up=True):
+    """Deliver the message `name` with its payload to the catch events waiting for it, and run on
+    (after firing what was due before, see `catch_up_timers`). Recorded as an input (replays
+    deliver it again); NotFound when no catch event waits for it."""
+    if catch_up:
+        catch_up_timers(loaded)
     if not waits_for_message(loaded, name):
         raise NotFound(f"instance {loaded.id} is not waiting for message {name!r}")
     loaded.ran()

@@ -1,7 +1,8 @@
-"""The engine's tables: deployments, instances, the timer table, the event log, the simulated clock."""
+"""The engine's tables: deployments, instances, the timer table, the event log, the simulated clock,
+the scheduler's lease and the sweep's heartbeat."""
 from datetime import datetime, timezone
 
-from sqlalchemy import (Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, JSON)
+from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, JSON)
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -109,3 +110,28 @@ class SimClock(Base):
     __tablename__ = "sim_clock"
     id: Mapped[int] = mapped_column(primary_key=True)
     now: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Lease(Base):
+    """Who may run a job that must run in one process at a time (the scheduler's sweeps), until
+    when: a holder renews it while it works; a holder that dies lets it lapse (engine.lease)."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SweepHeartbeat(Base):
+    """The timer sweep's sign of life (one row), on real time: when a sweeper last worked, and
+    what the last complete sweep did; read by the readiness check and the metrics."""
+
+    __tablename__ = "sweep_heartbeat"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)                  # last sign of a working sweep
+    by: Mapped[str] = mapped_column(String(200))                       # which sweeper
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # end of the last complete sweep
+    seconds: Mapped[float | None] = mapped_column(Float)               # how long it took
+    instances: Mapped[int] = mapped_column(Integer, default=0)         # instances it fired timers on
+    fired: Mapped[int] = mapped_column(Integer, default=0)             # timers it fired

@@ -63,7 +63,7 @@ class _Replayer:
             ready = [t for t in self.loaded.ready_user_tasks() if t.task_spec.bpmn_id == event.step]
             if not ready:
                 return f"event #{event.seq}: no open {event.step} task when replayed"
-            instances.complete_task(self.loaded, ready[0], event.data["form"])
+            instances.complete_task(self.loaded, ready[0], event.data["form"], catch_up=False)
         elif event.kind == "timers_fired":
             self._enter(event.at)
             fired = [list(f) for f in instances.fire_due_timers(self.loaded)]
@@ -73,7 +73,7 @@ class _Replayer:
         elif event.kind == "message_received":
             self._enter(event.at)
             try:
-                instances.receive_message(self.loaded, event.data["name"], event.data["payload"])
+                instances.receive_message(self.loaded, event.data["name"], event.data["payload"], catch_up=False)
             except instances.NotFound:
                 return f"event #{event.seq}: nothing waited for message {event.data['name']!r} when replayed"
         elif event.kind == "migrated":

@@ -45,20 +45,22 @@ def replace(session, runtime, instance_id, waiting):
             for task_id, name, due in waiting])
 
 
-def due_instances(session, now: datetime, limit=None, skip_locked=False):
-    """Ids of instances with a timer due at `now`, earliest first."""
-    query = (select(Timer.instance_id, Timer.due_at).where(Timer.due_at <= now)
-             .order_by(Timer.due_at, Timer.instance_id))
+def due_instances(session, now: datetime, limit=None):
+    """Ids of instances with a timer due at `now`, the earliest due first. Reads only: whoever
+    fires them claims the instance rows (engine.sweep.claim)."""
+    earliest = func.min(Timer.due_at)
+    query = (select(Timer.instance_id).where(Timer.due_at <= now).group_by(Timer.instance_id)
+             .order_by(earliest, Timer.instance_id))
     if limit:
         query = query.limit(limit)
-    if skip_locked and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    seen, ids = set(), []
-    for instance_id, _ in session.execute(query):
-        if instance_id not in seen:
-            seen.add(instance_id)
-            ids.append(instance_id)
-    return ids
+    return list(session.scalars(query))
+
+
+def backlog(session, now: datetime):
+    """(timers due at `now` and not fired yet, the earliest one's due instant or None): what the
+    sweep has still to do, for metrics (its lag is now minus that instant)."""
+    count, earliest = session.execute(select(func.count(), func.min(Timer.due_at)).where(Timer.due_at <= now)).one()
+    return count, earliest
 
 
 def due_summary(session, now: datetime):

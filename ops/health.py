@@ -6,14 +6,13 @@
   failing check's reason;
 - `GET /metrics`: Prometheus text (ops.metrics), from this machine or with the metrics token.
 
-The sweeper check asks `app.extensions["citygrid.sweeper_heartbeat"]` when the app registers one
-(a function of the app: the instant, on the project's clock, of the sweeper's last beat, or None):
-ready while that is at most CITYGRID_READY_SWEEP_SECONDS old. Without one it judges the sweep by
-its work: ready while no timer has been due and unfired for longer than that."""
+The sweeper check reads the sweep's heartbeat (`engine.sweep.heartbeat_age`, on the real clock it
+was written with): ready while it is at most CITYGRID_READY_SWEEP_SECONDS old. Before any sweep has
+run it judges the sweep by its work: ready while no timer has been due and unfired for longer."""
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
-from engine import schema, timers
+from engine import schema, sweep, timers
 from engine.db import get_db
 
 from . import metrics
@@ -40,16 +39,12 @@ def _sweeper(app):
     if not limit:
         return "ok (not checked)"
     runtime = app.extensions["citygrid.runtime"]
-    heartbeat = app.extensions.get("citygrid.sweeper_heartbeat")
     with get_db(app).reading() as session:
+        age = sweep.heartbeat_age(session)
+        if age is not None:
+            return "ok" if age <= limit else f"last heartbeat {age:.0f} s ago (limit {limit:g} s): is a sweeper running?"
         runtime.clock.sync(session)
         now = runtime.clock.now()
-        if heartbeat is not None:
-            beat = heartbeat(app)
-            if beat is None:
-                return "no heartbeat yet"
-            age = (now - beat).total_seconds()
-            return "ok" if age <= limit else f"last heartbeat {age:.0f} s ago (limit {limit:g} s)"
         _, oldest = timers.due_summary(session, now)
     lag = (now - oldest).total_seconds() if oldest is not None else 0.0
     return "ok" if lag <= limit else f"a timer has been due for {lag:.0f} s (limit {limit:g} s): is a sweeper running?"

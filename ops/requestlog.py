@@ -9,6 +9,8 @@ import time
 import uuid
 
 from flask import current_app, g, request
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import NoInspectionAvailable
 
 from .logs import JsonFormatter, StderrHandler
 
@@ -28,14 +30,27 @@ def route():
     return request.url_rule.rule if request.url_rule is not None else None
 
 
+def _loaded_name(row):
+    """The user's or client's name as the request already holds it: from the row's loaded values
+    only, so that logging never reads the database (after a rollback the row is expired, and the
+    database may be the reason: an outage's 503 must not become a 500 here)."""
+    try:
+        values = sa_inspect(row).dict
+    except NoInspectionAvailable:
+        return getattr(row, "username", None)
+    if values.get("username"):
+        return values["username"]
+    return f"client:{values['name']}" if values.get("name") else None
+
+
 def user():
     """Who made the request, if the request already knows (never loads a user just to log it)."""
     caller = g.get("api_caller")      # the API's bearer token (api.auth)
     if caller is not None:
-        return (caller.user or caller.client).username
+        return _loaded_name(caller.user or caller.client)
     staff = g.get("_login_user")      # Flask-Login's user of this request, once loaded
-    if staff is not None and getattr(staff, "is_authenticated", False):
-        return staff.username
+    if staff is not None and not getattr(staff, "is_anonymous", True):
+        return _loaded_name(staff)
     return None
 
 

@@ -6,6 +6,8 @@ tests/engine/data/timer_task.bpmn: a user task `work` with a non-interrupting ti
 `late` (at the data's `due`, running the service task `count` -> operator `tick`) and a cycle
 boundary `daily` ("R/" + due + "/P1D").
 """
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
 
-from engine import deployments, events, instances, replay, sweep
+from engine import deployments, events, instances, replay, sweep, timers
 from engine.clock import SimulatedClock
 from engine.db import Base, Database
 from engine.models import Instance, Timer
@@ -231,3 +233,151 @@ def test_the_workflow_cache_never_hands_one_workflow_to_two_loads(bare):
     assert a.workflow is committed and b.workflow is not committed
     s1.close()
     s2.close()
+
+
+# --- concurrent sweeps: whole instances claimed, short batches, the heartbeat ------------------------
+
+def _start_many(bare, count):
+    with bare.db.unit_of_work() as session:
+        bare.runtime.clock.sync(session)
+        deployment = deployments.get(session, bare.deployment_id)
+        ids = []
+        for _ in range(count):
+            loaded = instances.start(session, bare.runtime, deployment=deployment, data={"due": DUE.isoformat()},
+                                     actor="test")
+            instances.save(session, bare.runtime, loaded)
+            ids.append(loaded.id)
+    return ids
+
+
+def test_concurrent_sweeps_never_deadlock_and_fire_each_timer_once(db_url):
+    """Four sweeps at once over instances with two due timers each (the shape that deadlocked: one
+    sweep updating an instance whose other timer row another sweep had locked)."""
+    bare = make_bare(db_url)
+    try:
+        ids = _start_many(bare, 120)
+        bare.set_clock(DUE)
+        bare.runtime.workflows.clear()
+        results, errors = [], []
+
+        def one_sweep():
+            try:
+                results.append(sweep.sweep(bare.db, bare.runtime, batch=7))
+            except Exception as exc:      # a deadlock or any other failure of a sweep
+                errors.append(exc)
+        threads = [threading.Thread(target=one_sweep) for _ in range(4)]
+        [t.start() for t in threads]
+        [t.join(120) for t in threads]
+        assert not any(t.is_alive() for t in threads) and errors == []
+        assert sum(r.instances for r in results) == len(ids)            # each instance fired by one sweep
+        assert sum(r.fired for r in results) == 2 * len(ids)
+        assert sorted(c[2] for c in bare.calls) == sorted(ids)          # `late` ran its service once each
+        for instance_id in ids[:5]:
+            assert [k for k, _ in bare.stream(instance_id)] == ["started", "timers_fired"]
+    finally:
+        bare.db.dispose()
+
+
+def test_an_instance_someone_else_holds_is_skipped_not_waited_for(postgres_bare):
+    """PostgreSQL: a sweep meets an instance another transaction holds (a request saving it): it
+    skips it at once — someone else has it — and the next sweep fires it."""
+    bare = postgres_bare
+    held, free = _start_many(bare, 2)
+    bare.set_clock(DUE)
+    results = []
+    with bare.db.engine.connect() as other:
+        other.execute(select(Instance.id).where(Instance.id == held).with_for_update())
+        running = threading.Thread(target=lambda: results.append(sweep.sweep(bare.db, bare.runtime)))
+        running.start()
+        running.join(10)
+        waited = running.is_alive()
+        other.rollback()                    # (lets a sweep that waited finish)
+    running.join(30)
+    assert not waited, "the sweep waited for the instance another transaction holds"
+    [result] = results
+    assert (result.instances, result.skipped, result.conflicts) == (1, 1, 0)
+    assert [c[2] for c in bare.calls] == [free]
+    again = sweep.sweep(bare.db, bare.runtime)
+    assert (again.instances, again.skipped) == (1, 0) and [c[2] for c in bare.calls] == [free, held]
+
+
+def test_an_instance_fired_meanwhile_is_left_as_it_is(bare):
+    """A sweep that finds an instance already fired by another (between its due list and its claim)
+    saves nothing: no version bump that a request could lose a race against."""
+    first, second = _start_many(bare, 2)
+    bare.set_clock(DUE)
+    versions = {}
+
+    def fire_the_second_elsewhere(_):           # after the first batch, before the second's claim
+        if not versions:
+            assert sweep.sweep(bare.db, bare.runtime).instances == 1   # the other sweeper takes `second`
+            with bare.db.unit_of_work() as session:
+                versions.update({i: session.get(Instance, i).version for i in (first, second)})
+    result = sweep.sweep(bare.db, bare.runtime, batch=1, on_batch=fire_the_second_elsewhere)
+    assert (result.instances, result.skipped) == (1, 1)
+    with bare.db.unit_of_work() as session:
+        assert session.get(Instance, second).version == versions[second]
+    assert sorted(c[2] for c in bare.calls) == [first, second]
+
+
+def test_a_backlog_is_swept_in_short_batches_and_a_writer_gets_in_between(bare):
+    """SQLite: a batch commits once its time budget is spent; a writer that asked meanwhile writes
+    before the sweep's next batch (the writers of a process take turns in order), without a pause."""
+    ids = _start_many(bare, 6)
+    bare.set_clock(DUE)
+    order, writer = [], None
+
+    def write():
+        with bare.db.unit_of_work() as session:
+            bare.runtime.clock.sync(session)
+            order.append("writer")
+
+    def progress(_):
+        nonlocal writer
+        order.append("instance")
+        if writer is None:                        # inside the first batch's transaction
+            writer = threading.Thread(target=write)
+            writer.start()
+            bounded(lambda: bare.db.writers.waiting() == 1)          # the writer waits for its turn
+    result = sweep.sweep(bare.db, bare.runtime, budget=0, pause=0, on_progress=progress)
+    writer.join(10)
+    assert (result.instances, result.batches) == (len(ids), len(ids))    # one instance a batch: budget spent
+    assert order[:3] == ["instance", "writer", "instance"]
+
+
+def bounded(condition, seconds=10):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
+
+
+def test_the_heartbeat_says_when_a_sweep_last_ran_and_what_it_did(bare):
+    with bare.db.reading() as session:
+        assert sweep.last_heartbeat(session) is None and sweep.heartbeat_age(session) is None
+    _start_many(bare, 3)
+    bare.set_clock(DUE)
+    with bare.db.reading() as session:
+        assert timers.backlog(session, DUE) == (6, DUE)                   # what the sweep has to do: lag 0
+        assert timers.backlog(session, DUE - timedelta(seconds=1)) == (0, None)
+    sweep.sweep(bare.db, bare.runtime, by="sweeper-a")
+    with bare.db.reading() as session:
+        assert timers.backlog(session, DUE) == (0, None)
+    with bare.db.reading() as session:
+        beat = sweep.last_heartbeat(session)
+        age = sweep.heartbeat_age(session)
+    assert (beat.by, beat.instances, beat.fired) == ("sweeper-a", 3, 6)
+    assert beat.finished_at == beat.at and beat.seconds >= 0
+    assert 0 <= age < 60
+    sweep.sweep(bare.db, bare.runtime, by="sweeper-b")                    # nothing due: still a sign of life
+    with bare.db.reading() as session:
+        later = sweep.last_heartbeat(session)
+    assert (later.by, later.instances, later.fired) == ("sweeper-b", 0, 0) and later.at >= beat.at
+
+
+@pytest.fixture
+def postgres_bare(request):
+    from tests.conftest import _postgres_url
+    bare = make_bare(_postgres_url(request))
+    yield bare
+    bare.db.dispose()

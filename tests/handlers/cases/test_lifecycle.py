@@ -7,7 +7,7 @@ from marshmallow import ValidationError
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
-from engine import instances
+from engine import events, instances
 from engine.models import Timer
 from handlers import errors
 from handlers.audit import verify as audit
@@ -302,6 +302,30 @@ def test_racing_completions_exactly_one_wins(city):
     assert not any(t.is_alive() for t in threads) and len(outcomes) == 2, outcomes
     assert sorted(outcomes) == sorted(["won", "Stale" if overlap else "NotFound"]), outcomes
     assert len([t for t in city.open_tasks(case_no) if t["step"] == "dispatch"]) == 1
+    verify_all(city)
+
+
+def test_a_step_after_the_deadline_the_sweep_has_not_reached_first_fires_what_was_due(city):
+    """A backlog (or a scheduler that was down) has not fired the overdue timer yet when the
+    dispatcher acts at 16:30: the step meets the case as a punctual sweep would have left it — the
+    penalty charged to the center, which held the case at 16:10 — and no timer is lost."""
+    case_no = file_case(city)                                   # due Tue 2026-03-03 16:10 at the center
+    city.set_clock("2026-03-03 16:30")                          # no sweep since the filing
+    city.complete(case_no, "dispatch", "dispatcher", action="assign", unit=SIMING)
+    shown = city.show(case_no)
+    assert [(p["unit"], p["reason"]) for p in shown["penalties"]] == [(CENTER, "overdue")]
+    assert shown["overdue"] is True and shown["holder_unit"] == SIMING
+    assert city.task(case_no, "supervise")["role"] == "shiftlead"
+    assert timers_of(city, case_no) == {"overdue_daily_timer": at("2026-03-04 16:10")}
+
+    def kinds(session):
+        case = cases.get_by_no(session, case_no)
+        stream = events.get_stream(session, events.instance_stream(case.instance_id))
+        return [(e.kind, e.step or sorted(t["timer"] for t in e.data["timers"])) for e in stream
+                if e.kind in ("timers_fired", "task_completed")]
+    assert city.work(kinds) == [("task_completed", "accept_report"), ("timers_fired", ["overdue_timer", "warning_timer"]),
+                                ("task_completed", "dispatch")]
+    assert city.sweep().fired == 0                              # nothing was left waiting, fired but not run
     verify_all(city)
 
 
