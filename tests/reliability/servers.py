@@ -7,6 +7,7 @@ Werkzeug, threaded); a `Farm` is several of them on one database, the way a load
 spread requests over them. To run the tests on gunicorn workers instead, make `server_command` the
 gunicorn command line (one worker per Server, or one master whose worker pids `Server.kill` kills)."""
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -184,6 +185,44 @@ class Client:
     def close(self):
         for session in self.sessions.values():
             session.close()
+
+
+def hotline_report(ref):
+    """A 12345 report on 盈翠社区 with its own external_ref."""
+    return {"category": "200509", "description": f"市民来电：占道经营 {ref}", "address": "思明区嘉莲街道",
+            "community": "350203011003", "external_ref": ref}
+
+
+class HotlineReports:
+    """Distinct hotline reports fed to client threads: `client(i)` (a run_threads target) posts the
+    next ref until none is left; `answers` maps each ref to its Answer, `answered` counts them."""
+
+    def __init__(self, urls, token, refs):
+        self.urls, self.token = urls, token
+        self.refs = queue.Queue()
+        for ref in refs:
+            self.refs.put(ref)
+        self.answers, self.answered, self._lock = {}, 0, threading.Lock()
+
+    def client(self, i):
+        http = Client(self.urls, self.token, first=i)
+        try:
+            while True:
+                try:
+                    ref = self.refs.get_nowait()
+                except queue.Empty:
+                    return
+                answer = http.send("POST", "/api/v1/intake/hotline12345", json=hotline_report(ref))
+                with self._lock:
+                    self.answers[ref] = answer
+                    self.answered += 1
+        finally:
+            http.close()
+
+    def first(self):
+        """The first answer given (while the clients still write to `answers`)."""
+        with self._lock:
+            return next(iter(self.answers.values()))
 
 
 def run_threads(count, target, seconds):

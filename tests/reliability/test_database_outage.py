@@ -3,12 +3,11 @@ while reports come in. The database is a cluster of this test's own (tests/relia
 initdb in a temporary folder, its own port), so restarting it hurts no other test running beside it;
 the shared server on 5432 is never touched.
 
-During the outage the API answers 503 with Retry-After and its JSON error, the web UI its 503 page,
+During the outage the API reports.answers 503 with Retry-After and its JSON error, the web UI its 503 page,
 never a 500, and the servers' log says the database is unreachable; once the database is back the
 same server processes answer again (no restart); every report acknowledged is stored, exactly once,
 and nothing is half-written (the numbers of the day have no gap, every case verifies)."""
 import os
-import queue
 import re
 import threading
 import time
@@ -23,7 +22,7 @@ from handlers.audit import verify as audit
 from handlers.cases.models import Case
 from tests.reliability.conftest import city_on, client_token
 from tests.reliability.postgres import ScratchCluster, binaries
-from tests.reliability.servers import Client, run_threads
+from tests.reliability.servers import HotlineReports, run_threads
 
 pytestmark = pytest.mark.reliability
 
@@ -56,10 +55,6 @@ def web_login(url, username):
     return browser
 
 
-def report(ref):
-    return {"category": "200509", "description": f"市民来电：占道经营 {ref}", "address": "思明区嘉莲街道",
-            "community": "350203011003", "external_ref": ref}
-
 
 def test_a_database_restart_answers_503_then_recovers_without_restarting_the_app(cluster, serve):
     city = city_on(cluster.url)
@@ -71,51 +66,33 @@ def test_a_database_restart_answers_503_then_recovers_without_restarting_the_app
         browser = web_login(farm.urls[0], "intake")
         assert browser.get(farm.urls[0] + "/tasks", timeout=30).status_code == 200
 
-        refs = queue.Queue()
-        for i in range(REPORTS):
-            refs.put(f"12345-{i:04d}")
-        answers, answered, lock = {}, [0], threading.Lock()
-
-        def client(i):
-            http = Client(farm.urls, token, first=i)
-            try:
-                while True:
-                    try:
-                        ref = refs.get_nowait()
-                    except queue.Empty:
-                        return
-                    answer = http.send("POST", "/api/v1/intake/hotline12345", json=report(ref))
-                    with lock:
-                        answers[ref] = answer
-                        answered[0] += 1
-            finally:
-                http.close()
+        reports = HotlineReports(farm.urls, token, [f"12345-{i:04d}" for i in range(REPORTS)])
 
         during = {}
 
         def outage():
             deadline = time.monotonic() + LOAD_SECONDS
-            while answered[0] < STOP_AT and time.monotonic() < deadline:
+            while reports.answered < STOP_AT and time.monotonic() < deadline:
                 time.sleep(0.01)
-            during["answered before"] = answered[0]
+            during["answered before"] = reports.answered
             cluster.stop("fast")
             try:
                 during["page"] = browser.get(farm.urls[0] + "/tasks", timeout=30)
-                with lock:
-                    known = next(iter(answers.values())).response.json()["case_no"]
+                known = reports.first().response.json()["case_no"]
                 during["api"] = requests.get(f"{farm.urls[1]}/api/v1/cases/{known}", timeout=30,
                                              headers={"Authorization": f"Bearer {token}"})
                 time.sleep(OUTAGE_SECONDS)
             finally:
-                during["answered during"] = answered[0] - during["answered before"]
+                during["answered during"] = reports.answered - during["answered before"]
                 cluster.start()
         stopping = threading.Thread(target=outage, daemon=True)
         stopping.start()
-        run_threads(CLIENTS, client, LOAD_SECONDS)
+        run_threads(CLIENTS, reports.client, LOAD_SECONDS)
         stopping.join(120)
         assert not stopping.is_alive()
 
         # during the outage: 503 with Retry-After, the API's JSON error and the web UI's page
+        answers = reports.answers
         unavailable = [r for a in answers.values() for r in a.unavailable]
         print(f"{REPORTS} reports:", dict(Counter(a.status for a in answers.values())), f"{len(unavailable)} × 503;",
               during)
@@ -133,13 +110,13 @@ def test_a_database_restart_answers_503_then_recovers_without_restarting_the_app
         assert [s.pid for s in farm.servers] == pids and all(s.alive() for s in farm.servers)
         assert browser.get(farm.urls[0] + "/tasks", timeout=30).status_code == 200
         refused = {ref: (a.status, a.response.text[:200] if a.response is not None else None)
-                   for ref, a in answers.items() if a.status not in (200, 201)}
-        assert not refused and len(answers) == REPORTS, list(refused.items())[:10]
-        assert all(a.connection_errors or a.unavailable for a in answers.values() if a.status == 200)
+                   for ref, a in reports.answers.items() if a.status not in (200, 201)}
+        assert not refused and len(reports.answers) == REPORTS, list(refused.items())[:10]
+        assert all(a.connection_errors or a.unavailable for a in reports.answers.values() if a.status == 200)
 
         # acknowledged = stored, exactly once, and nothing half-written
         stored = dict(city.work(lambda s: s.execute(select(Case.external_ref, Case.case_no)).all()))
-        assert {ref: a.response.json()["case_no"] for ref, a in answers.items()} == stored
+        assert {ref: a.response.json()["case_no"] for ref, a in reports.answers.items()} == stored
         assert sorted(stored.values()) == [f"20260302{n:05d}" for n in range(1, REPORTS + 1)]
 
         def verify(session):

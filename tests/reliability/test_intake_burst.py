@@ -3,7 +3,6 @@ with a server killed (kill -9) and started again four times while they come in. 
 after a connection error or a 503, as the hotline gateway would. Every report is filed exactly once,
 none is refused because another arrived at the same moment (no 409), and the numbers of the day
 are 1 to 500 without a gap: what a killed server had half-done was rolled back, number included."""
-import queue
 import threading
 import time
 from collections import Counter
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from handlers.audit import verify as audit
 from handlers.cases.models import Case
 from tests.reliability.conftest import client_token
-from tests.reliability.servers import Client, run_threads
+from tests.reliability.servers import HotlineReports, run_threads
 
 pytestmark = pytest.mark.reliability
 
@@ -23,56 +22,35 @@ KILL_AT = (60, 160, 260, 360)        # reports answered when the next server is 
 BURST_SECONDS = 300
 
 
-def report(ref):
-    return {"category": "200509", "description": f"市民来电：占道经营 {ref}", "address": "思明区嘉莲街道",
-            "community": "350203011003", "external_ref": ref}
-
 
 def test_a_burst_of_distinct_reports_is_filed_exactly_once_while_servers_are_killed(pg_city, postgres_url, serve):
     city = pg_city
     city.set_clock("2026-03-02 16:05")
     token = client_token(city, "hotline-xm", "hotline12345")
     farm = serve(SERVERS, postgres_url)
-    refs = queue.Queue()
-    for i in range(REPORTS):
-        refs.put(f"12345-{i:04d}")
-    answers, answered, lock = {}, [0], threading.Lock()
-
-    def client(i):
-        http = Client(farm.urls, token, first=i)
-        try:
-            while True:
-                try:
-                    ref = refs.get_nowait()
-                except queue.Empty:
-                    return
-                answer = http.send("POST", "/api/v1/intake/hotline12345", json=report(ref))
-                with lock:
-                    answers[ref] = answer
-                    answered[0] += 1
-        finally:
-            http.close()
+    reports = HotlineReports(farm.urls, token, [f"12345-{i:04d}" for i in range(REPORTS)])
 
     kills = []
 
     def killer():
         deadline = time.monotonic() + BURST_SECONDS
         for n, at in enumerate(KILL_AT):
-            while answered[0] < at and time.monotonic() < deadline:
+            while reports.answered < at and time.monotonic() < deadline:
                 time.sleep(0.01)
             if time.monotonic() >= deadline:
                 return
-            kills.append(answered[0])
+            kills.append(reports.answered)
             farm.kill_and_restart(n % SERVERS)
     killing = threading.Thread(target=killer, daemon=True)
     started = time.monotonic()
     killing.start()
-    run_threads(CLIENTS, client, BURST_SECONDS)
+    run_threads(CLIENTS, reports.client, BURST_SECONDS)
     killing.join(60)
     seconds = time.monotonic() - started
 
     assert len(kills) == len(KILL_AT) and max(kills) < REPORTS, kills       # all four during the burst
     assert sum(s.starts for s in farm.servers) == SERVERS + len(KILL_AT)
+    answers = reports.answers
     assert sum(a.connection_errors for a in answers.values()) > 0             # the kills were felt
     print(f"{REPORTS} reports in {seconds:.1f} s:", dict(Counter(a.status for a in answers.values())), "cut off:",
           dict(Counter(kind for a in answers.values() for kind in a.cut_off)), "kills after", kills)
