@@ -18,14 +18,14 @@ from engine.models import UTCDateTime
 from ..cases.deadlines import overdue_clause
 from ..cases.models import Case
 from ..cases.penalties import Penalty
-from ..cases.statuses import ENDED
+from ..cases.statuses import ENDED, IN_HANDLING
 from .steps import CaseStep
 
 S, C, P = CaseStep.__table__, Case.__table__, Penalty.__table__
 REPLY = "supervise_reply"   # the pressed unit's answer to a 督办
 # The statuses in which a handling is open: a handler holds it (handling, an extension asked, its
 # result on the way up, or at the check).
-HANDLING_PHASE = ("handling", "extension", "reviewing", "checking")
+HANDLING_PHASE = tuple(status for status in IN_HANDLING if status != "dispatching")
 
 
 @dataclass(frozen=True)
