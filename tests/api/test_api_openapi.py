@@ -89,9 +89,11 @@ def test_schemathesis_finds_no_server_errors(api, tmp_path):
     api.cli("cameras", "add", "XM-SM-0012", "--name", "明发商业广场东门", "--grid", "35020301100301",
             "--lat", "24.4853", "--lng", "118.1220")
     intake = api.login("intake")
+    # Not schemathesis's coverage phase: it fails now and then inside schemathesis itself (an
+    # AssertionError in its negative-value generation, whatever the server answered).
     runs = [
         (intake, "--exclude-operation-id", "logout", "--exclude-operation-id", "intake_report",
-         "--exclude-operation-id", "intake_video"),
+         "--exclude-operation-id", "intake_video", "--phases", "examples,fuzzing,stateful"),
         # One operation alone has no links to follow: no stateful phase (and its boundary values are
         # covered by the first run's schemas: the same report fields).
         (api.as_client("hotline", "hotline12345").token, "--include-operation-id", "intake_report",
