@@ -90,6 +90,8 @@ def _secret_key(instance_path):
 def create_app(test_config=None):
     """Build the app; `test_config` overrides the environment (tests)."""
     app = Flask(__name__, instance_relative_config=True)
+    from engine.db import IdConverter
+    app.url_map.converters["int"] = IdConverter   # before any route: ids past the databases' range are 404
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_config(os.environ, app.instance_path))
     if test_config:
@@ -132,7 +134,7 @@ def create_app(test_config=None):
     runtime.listeners += [summary.refresh, evaluation_steps.refresh, worklist.refresh,
                           notifications.make_refresh(directory=directory, policy=notify_policy)]
     runtime.replay_context = calendar.replay_context
-    runtime.linters += [lint.check_user_tasks, lint.check_decision_tables, lint.check_contract]
+    runtime.linters += [lint.check_user_tasks, lint.check_steps, lint.check_decision_tables, lint.check_contract]
     runtime.decision_linters += [evaluation_rules.check_tables]
     app.extensions["citygrid.runtime"] = runtime
     app.extensions["citygrid.directory"] = directory

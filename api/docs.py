@@ -79,7 +79,7 @@ def _path_parameters(rule):
         converter = rule._converters.get(name)
         schema = {"type": "string"}
         if isinstance(converter, IntegerConverter):
-            schema = {"type": "integer", "minimum": 1}
+            schema = {"type": "integer", "minimum": 1, **({"maximum": converter.max} if converter.max else {})}
         elif isinstance(converter, AnyConverter):
             schema = {"type": "string", "enum": sorted(converter.items)}
         params.append({"name": name, "in": "path", "required": True, "schema": schema})

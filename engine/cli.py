@@ -81,7 +81,15 @@ timers_group = AppGroup("timers", help="The timer table.")
 @db_group.command("upgrade")
 def db_upgrade():
     """Apply migrations and deploy processes/ (a new version only if its content changed)."""
-    for deployment in upgrade(current_app):
+    try:
+        deployed = upgrade(current_app)
+    except deployments.DeploymentError as err:   # a bad file in processes/: said on one line, exit 1
+        first = err.problems[0]
+        where = ":".join(str(x) for x in (first.file, first.line) if x) or "processes/"
+        more = f" (and {len(err.problems) - 1} more)" if len(err.problems) > 1 else ""
+        raise click.ClickException(f"{where}: {first.element + ': ' if first.element else ''}"
+                                   f"{first.message}{more}; nothing deployed") from None
+    for deployment in deployed:
         click.echo(f"process {deployment.process_id}: version {deployment.id} ({deployment.hash[:12]})")
     click.echo("database is up to date")
 

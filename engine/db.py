@@ -18,6 +18,7 @@ from flask import g, current_app, request
 from sqlalchemy import create_engine, event, MetaData
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from werkzeug.routing import IntegerConverter
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -27,6 +28,29 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 CONNECT_TIMEOUT_SECONDS = 5     # PostgreSQL: how long a new connection may take
+# The largest row id both databases take (a 64-bit signed integer); a larger one names no row, and
+# handing it to the driver fails (OverflowError in sqlite3, out of range on PostgreSQL).
+MAX_ID = 2 ** 63 - 1
+
+
+def valid_id(value):
+    """`value` as a row id (an int from 1 to MAX_ID, or its decimal text), else None: every id
+    from outside goes through here (or IdConverter) before it reaches a query."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isascii() or not value.isdigit() or len(value) > 19:
+            return None
+        value = int(value)
+    return value if isinstance(value, int) and 1 <= value <= MAX_ID else None
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: a number beyond MAX_ID matches no route (404), never a 500."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 class Base(DeclarativeBase):

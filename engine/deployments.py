@@ -1,8 +1,9 @@
-"""Deployments: validate BPMN+DMN files, store them with their parsed spec under a content hash."""
+"""Deployments: validate BPMN+DMN files (every process and decision in them), store them with their
+parsed spec under a content hash, and keep which deployment of each process is current (new
+instances start on it: the newest, or an earlier one an owner made current again)."""
 import hashlib
 import json
 import re
-from dataclasses import dataclass, asdict
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,33 +13,20 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from . import events, spiff
-from .models import Deployment
+from . import events, sources, spiff
+from .models import CurrentDeployment, Deployment
+from .problems import DeploymentError, Problem  # noqa: F401 - the engine's error shape, imported from here
 from .sandbox import SandboxViolation, compile_checked
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILE_BYTES = sources.MAX_FILE_BYTES
 # A `?` outside quotes in a decision table's match cell: the DMN engine's stand-in for the input.
 QUESTION_MARK = re.compile(r'(\?)(?=(?:[^\'"]|[\'"][^\'"]*[\'"])*$)')
 ISO_LITERAL = re.compile(r"^(R\d*/.*|P(\d|T)[0-9A-Z.]*|\d{4}-\d{2}-\d{2}.*)$")
-
-
-@dataclass
-class Problem:
-    file: str | None
-    element: str | None
-    line: int | None
-    message: str
-
-
-class DeploymentError(Exception):
-    """The files cannot be deployed; `problems` names the file, element and line of each."""
-
-    def __init__(self, problems):
-        self.problems = problems
-        super().__init__("; ".join(f"{p.element or p.file}: {p.message}" for p in problems))
-
-    def as_dicts(self):
-        return [asdict(p) for p in self.problems]
+# SpiffWorkflow's parsers meet some malformed input with errors of their own (an IndexError, an
+# XPath error, an AttributeError raised while building a ValidationException): each is caught on
+# the file or process concerned and reported there, never let through as a server error.
+PARSER_ERRORS = (ValidationException, SpiffWorkflowException, KeyError, IndexError, AttributeError, TypeError,
+                 ValueError, etree.XPathError)
 
 
 def content_hash(files: dict[str, bytes], process_id: str) -> str:
@@ -49,43 +37,41 @@ def content_hash(files: dict[str, bytes], process_id: str) -> str:
 
 
 def parse(files: dict[str, bytes], process_id: str, runtime):
-    """Parse and lint the files; return (spec, subprocess_specs) or raise DeploymentError."""
+    """Parse and lint the files: every process and every decision of every file, the domain's
+    linters on `process_id` (the process deployed) and what it calls. Returns (spec,
+    subprocess_specs) of `process_id` or raises DeploymentError."""
+    found = sources.read(files)
+    if not any(process_id in source.processes for source in found.values()):
+        raise DeploymentError([Problem(None, process_id, None, f"no .bpmn file defines the process {process_id}")])
     parser = spiff.Parser()
     problems = []
-    for name, data in sorted(files.items()):
-        if not name.endswith((".bpmn", ".dmn")):   # refused by name, before its content is parsed
-            problems.append(Problem(name, None, None, "only .bpmn and .dmn files can be deployed"))
-            continue
-        if len(data) > MAX_FILE_BYTES:
-            problems.append(Problem(name, None, None, f"file larger than {MAX_FILE_BYTES // 1024} KiB"))
-            continue
+    for name, source in found.items():
         try:
-            data.decode("utf-8")   # stored as text (Deployment.files), hashed as bytes: they must agree
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(name, None, None, f"not UTF-8 (byte {exc.start}); save the file as UTF-8"))
-            continue
-        try:
-            root = spiff.parse_xml(data, name)
-            if name.endswith(".dmn"):
-                parser.add_dmn_xml(root, filename=name)
+            if source.is_dmn:
+                parser.add_dmn_xml(source.root, filename=name)
             else:
-                parser.add_bpmn_xml(root, filename=name)
-        except etree.XMLSyntaxError as exc:
-            problems.append(Problem(name, None, exc.lineno, f"not well-formed XML: {exc.msg}"))
-        except ValidationException as exc:
+                parser.add_bpmn_xml(source.root, filename=name)
+        except PARSER_ERRORS as exc:
             problems.append(_problem(exc, name))
     if problems:
         raise DeploymentError(problems)
+    specs = _all_specs(parser, problems)
+    if problems:
+        raise DeploymentError(problems)
     try:
-        spec = parser.get_spec(process_id)
+        spec = specs[process_id]
         subprocess_specs = parser.get_subprocess_specs(process_id)
-    except (ValidationException, SpiffWorkflowException, KeyError) as exc:
-        raise DeploymentError([_problem(exc, None)])
+    except PARSER_ERRORS as exc:
+        raise DeploymentError([_problem(exc, None)]) from None
     problems = lint_expressions(spec, subprocess_specs, runtime)
+    others = [s for pid, s in specs.items() if pid != process_id and pid not in subprocess_specs]
+    for other in others:      # every other process of the files: the engine's own lint
+        problems.extend(lint_expressions(other, {}, runtime))
     for linter in runtime.linters:
         problems.extend(linter(spec, subprocess_specs))
     tables = decision_tables(parser)
-    called = {ts.dmnEngine.decision_table.id for ts in all_task_specs(spec, subprocess_specs)
+    called = {ts.dmnEngine.decision_table.id for process in [spec, *subprocess_specs.values(), *others]
+              for ts in process.task_specs.values()
               if getattr(getattr(ts, "dmnEngine", None), "decision_table", None) is not None}
     for decision_id, table in tables.items():
         if table.id not in called:     # the called ones were linted on their task
@@ -97,6 +83,27 @@ def parse(files: dict[str, bytes], process_id: str, runtime):
     return spec, subprocess_specs
 
 
+def _all_specs(parser, problems):
+    """{process id: spec} of every executable process the parser holds (embedded subprocesses
+    included); a process that does not build, or is not executable, adds its problem."""
+    specs = {}
+    # get_spec adds the parsers of embedded subprocesses as it meets them: go round until none is new
+    while pending := [pid for pid in parser.process_parsers if pid not in specs]:
+        for pid in pending:
+            process_parser = parser.process_parsers[pid]
+            specs[pid] = None
+            if not process_parser.process_executable:
+                problems.append(Problem(process_parser.filename, pid, process_parser.node.sourceline,
+                                        f'process {pid} is not executable (isExecutable="true"): only executable '
+                                        "processes can be deployed"))
+                continue
+            try:
+                specs[pid] = parser.get_spec(pid)
+            except PARSER_ERRORS as exc:
+                problems.append(_problem(exc, process_parser.filename))
+    return specs
+
+
 def decision_tables(parser):
     """{decision id: DecisionTable} of every decision in the parsed DMN files, called by a task or not
     (the domain may evaluate some itself); raises DeploymentError for a decision that does not parse."""
@@ -104,7 +111,7 @@ def decision_tables(parser):
     for decision_id, dmn_parser in parser.dmn_parsers.items():
         try:
             dmn_parser.parse()
-        except (ValidationException, SpiffWorkflowException, KeyError, IndexError, etree.XPathError) as exc:
+        except PARSER_ERRORS as exc:
             raise DeploymentError([Problem(dmn_parser.filename, decision_id, None, f"decision table: {exc}")]) from None
         found[decision_id] = dmn_parser.decision.decisionTables[0]
     return found
@@ -211,10 +218,44 @@ def deploy(session, runtime, *, files: dict[str, bytes], process_id: str, actor:
     runtime.remember_specs(deployment.id, (spec, subprocess_specs))
     events.append(session, stream=events.SYSTEM, kind="deployed", at=now, actor=actor, deployment_id=deployment.id,
                   data={"hash": digest, "process_id": process_id, "files": sorted(files), "note": note})
+    _set_current(session, deployment, at=now, actor=actor)
     return deployment
 
 
+def _set_current(session, deployment, *, at, actor):
+    row = session.get(CurrentDeployment, deployment.process_id)
+    if row is None:
+        session.add(CurrentDeployment(process_id=deployment.process_id, deployment_id=deployment.id, since=at,
+                                      by=actor))
+    else:
+        row.deployment_id, row.since, row.by = deployment.id, at, actor
+    session.flush()
+
+
+def make_current(session, runtime, deployment: Deployment, *, actor, note=""):
+    """Make an earlier (or any) deployment the one new instances of its process start on, recorded
+    as a `made_current` event on the system stream (who, which version, from which). Returns the
+    deployment that was current before (the same one when nothing changed: then no event)."""
+    before = current(session, deployment.process_id)
+    if before is not None and before.id == deployment.id:
+        return before
+    now = runtime.clock.now()
+    _set_current(session, deployment, at=now, actor=actor)
+    events.append(session, stream=events.SYSTEM, kind="made_current", at=now, actor=actor,
+                  deployment_id=deployment.id,
+                  data={"process_id": deployment.process_id, "version": deployment.id,
+                        "from": before.id if before is not None else None, "note": note})
+    return before
+
+
+def current(session, process_id):
+    """The deployment new instances of `process_id` start on (None when it was never deployed)."""
+    row = session.get(CurrentDeployment, process_id)
+    return session.get(Deployment, row.deployment_id) if row is not None else None
+
+
 def latest(session, process_id):
+    """The newest deployment of `process_id` (not necessarily the current one: see `current`)."""
     return session.scalar(select(Deployment).where(Deployment.process_id == process_id)
                           .order_by(Deployment.id.desc()).limit(1))
 
@@ -223,18 +264,14 @@ def get(session, deployment_id):
     return session.get(Deployment, deployment_id)
 
 
-def executable_process_ids(root):
-    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
-    return [p.get("id") for p in root.findall("bpmn:process", ns) if p.get("isExecutable") == "true"]
-
-
 def deploy_directory(session, runtime, path, *, actor):
-    """Deploy every executable process of the .bpmn files in a folder, with all its .dmn files."""
+    """Deploy every executable process of the .bpmn files in a folder, with all its .dmn files;
+    DeploymentError when a file is bad (nothing deployed)."""
     files = {p.name: p.read_bytes() for p in sorted(Path(path).iterdir()) if p.suffix in (".bpmn", ".dmn")}
     result = []
-    for name, data in files.items():
-        if name.endswith(".bpmn"):
-            for process_id in executable_process_ids(spiff.parse_xml(data, name)):
+    for name, source in sources.read(files).items():
+        for process_id, element in source.processes.items():
+            if element.get("isExecutable") == "true":
                 result.append(deploy(session, runtime, files=files, process_id=process_id, actor=actor,
                                      note=f"shipped {name}"))
     return result

@@ -1,4 +1,4 @@
-"""The engine's tables: deployments, instances, the timer table, the event log, the simulated clock,
+"""The engine's tables: deployments (and which one is current for each process), instances, the timer table, the event log, the simulated clock,
 the scheduler's lease and the sweep's heartbeat."""
 from datetime import datetime, timezone
 
@@ -38,6 +38,17 @@ class Deployment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CurrentDeployment(Base):
+    """Which deployment of a process new instances start on: set by each new deployment and by
+    making an earlier one current again (each change is an event on the system stream)."""
+
+    __tablename__ = "current_deployments"
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str | None] = mapped_column(String(100))
 
 
 class Instance(Base):

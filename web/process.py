@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from werkzeug.http import dump_options_header
 
 from engine.db import discard, get_db, get_session
+from engine import sources
 from engine.deployments import DeploymentError
 from handlers import localtime
 from handlers.cases.statuses import OPEN_STATUSES
@@ -34,7 +35,8 @@ def _version_or_404(version_id):
 def _version_json(deployment, *, files=False):
     data = dict(id=deployment.id, hash=deployment.hash, created_by=deployment.created_by,
                 created_at=localtime.isoformat(deployment.created_at), note=deployment.note,
-                file_names=versions.ordered_files(deployment))
+                file_names=versions.ordered_files(deployment),
+                main_file=sources.defining_file(deployment.files, deployment.process_id))
     if files:
         data["files"] = {name: deployment.files[name] for name in data["file_names"]}
     return data
@@ -56,8 +58,8 @@ def _editor_config():
 def modeller():
     session = get_session()
     all_versions = versions.list_versions(session)
-    chosen = request.args.get("version", type=int)
-    current = versions.get(session, chosen) if chosen else versions.latest(session)
+    chosen = request.args.get("version")
+    current = versions.get(session, chosen) if chosen else versions.current(session)
     if current is None:
         abort(404)
     return render_template("modeller.html", current=current, versions=all_versions, config=_editor_config(),
@@ -122,15 +124,17 @@ def deploy():
     except DeploymentError as err:
         return _located(err, files)
     data = _version_json(deployment)
-    data["latest"] = versions.latest(session).id == deployment.id
-    return jsonify(ok=True, created=created, version=data), 201 if created else 200
+    current = versions.current(session)
+    data["current"] = current.id == deployment.id
+    message = None if created else deploying.already_deployed(deployment, current)
+    return jsonify(ok=True, created=created, version=data, message=message), 201 if created else 200
 
 
 @bp.post("/upload")
 @common.requires("edit_processes")
 def upload():
     """Deploy uploaded .bpmn/.dmn files (from a desktop modeller); the files not uploaded are kept
-    from the latest version unless `only_given` is ticked."""
+    from the current version (those its process uses) unless `only_given` is ticked."""
     session = get_session()
     note = request.form.get("note", "")
     files, problems = {}, []
@@ -143,7 +147,8 @@ def upload():
     if not files:
         problems = [deploying.Located(None, None, None, "请选择要上传的 .bpmn 或 .dmn 文件")]
     else:
-        merged = files if request.form.get("only_given") else deploying.with_base(files, versions.latest(session))
+        merged, dropped = (files, []) if request.form.get("only_given") else \
+            deploying.with_base(common.runtime(), files, versions.current(session))
         try:
             deployment, created = deploying.deploy(session, common.runtime(), files=merged,
                                                    actor=common.me().username, note=note)
@@ -152,12 +157,12 @@ def upload():
             problems = deploying.locate(err.problems, merged)
         else:
             if created:
-                flash(f"已部署为版本 {deployment.id}（{deployment.hash[:12]}）", "success")
+                flash(f"已部署为版本 {deployment.id}（{deployment.hash[:12]}）" +
+                      (f"；未沿用流程不使用的文件：{'、'.join(dropped)}" if dropped else ""), "success")
             else:
-                flash(f"内容与版本 {deployment.id} 完全相同，未产生新版本" +
-                      ("" if versions.latest(session).id == deployment.id else "；新案件仍按最新版本办理"), "info")
+                flash(deploying.already_deployed(deployment, versions.current(session)), "info")
             return redirect(url_for("process.index"))
-    current = versions.latest(session)
+    current = versions.current(session)
     return render_template("modeller.html", current=current, versions=versions.list_versions(session),
                            config=_editor_config(), max_kib=deploying.MAX_FILE_BYTES // 1024, problems=problems,
                            note=note), status
@@ -173,12 +178,32 @@ def index():
     return render_template("versions.html", rows=rows)
 
 
+@bp.post("/versions/<int:version_id>/current")
+@common.requires("edit_processes")
+def make_current(version_id):
+    """Make an earlier version current again (new cases start on it), recorded on the system
+    event chain."""
+    version = _version_or_404(version_id)
+    try:
+        before = versions.make_current(get_session(), common.runtime(), version, actor=common.me().username,
+                                       note=request.form.get("note", ""))
+    except DeploymentError as err:
+        flash("；".join(p.message for p in err.problems), "error")
+        return redirect(url_for("process.index"))
+    if before is not None and before.id == version.id:
+        flash(f"版本 {version.id} 已是当前版本", "info")
+    else:
+        flash(f"已将版本 {version.id} 设为当前版本（原为版本 {before.id if before else '—'}）；"
+              f"新案件将按版本 {version.id} 办理，在办案件仍按各自的版本", "success")
+    return redirect(url_for("process.index"))
+
+
 @bp.get("/versions/diff")
 @common.requires("read_processes")
 def diff():
     session = get_session()
-    old = _version_or_404(request.args.get("from", type=int) or 0)
-    new = _version_or_404(request.args.get("to", type=int) or 0)
+    old = _version_or_404(request.args.get("from"))
+    new = _version_or_404(request.args.get("to"))
     found = diffing.readable_diff(common.runtime(), old, new)
     return render_template("version_diff.html", diff=found, rows=versions.list_versions(session))
 
@@ -214,10 +239,10 @@ def _migration_page(*, source, target, chosen=(), plan=None, moved=None, status=
 def migrate_form():
     session = get_session()
     rows = versions.list_versions(session)
-    source = versions.get(session, request.args.get("from", type=int) or 0)
+    source = versions.get(session, request.args.get("from"))
     if source is None:   # the newest version that still has running cases, else the oldest
         source = next((r.deployment for r in rows[1:] if r.running), rows[-1].deployment if rows else None)
-    target = versions.get(session, request.args.get("to", type=int) or 0) or (rows[0].deployment if rows else None)
+    target = versions.get(session, request.args.get("to")) or versions.current(session)
     return _migration_page(source=source, target=target)
 
 
@@ -225,8 +250,8 @@ def migrate_form():
 @common.requires("edit_processes")
 def migrate():
     session = get_session()
-    source = versions.get(session, request.form.get("from", type=int) or 0)
-    target = versions.get(session, request.form.get("to", type=int) or 0)
+    source = versions.get(session, request.form.get("from"))
+    target = versions.get(session, request.form.get("to"))
     if source is None or target is None:
         abort(404)
     if request.form.get("scope") == "all":

@@ -1,5 +1,6 @@
 """Process versions: deploy .bpmn/.dmn files as a new version of the case process (owners and
-admins; the same validation as the modeller, nothing stored on any problem) and list the versions."""
+admins; the same validation as the modeller, nothing stored on any problem), list the versions, and
+make an earlier version current again (a rollback, recorded on the system event chain)."""
 from flask import jsonify, request
 from marshmallow import Schema, fields
 
@@ -17,9 +18,13 @@ from ..schemas import BINARY
 DEPLOY_NOTE = (
     "multipart/form-data: `files` repeated, one .bpmn or .dmn file each (at most 20, each at most 2 MiB, "
     "UTF-8), and `note`. Files not given are kept from the latest version unless `only_given` is true. The XML "
-    "is parsed with entities, DTDs and network access off (a DOCTYPE is refused); SpiffWorkflow parses the "
-    "process and our lint checks expressions in the sandbox, timers, handlers, forms and decision tables. "
-    "201: a new version; 200: exactly this content is deployed already (that version). 422: nothing deployed, "
+    "is parsed with entities, DTDs and network access off (a DOCTYPE is refused); SpiffWorkflow parses every "
+    "process and decision of every file and our lint checks expressions in the sandbox, timers, handlers, "
+    "forms, decision tables and the case process's contract (README, \"Deploying: the rules\"). Files the current "
+    "version's process does not use are not carried (`not_carried` names them). 201: a new version, now "
+    "current; 200: exactly this content is deployed already (that version, `current` says whether new cases "
+    "start on it; `message` says what to do: make it current with `POST /api/v1/deployments/{version}/current`). "
+    "422: nothing deployed, "
     "`errors` is a list of problems `{file, element, line, message, detail}` (element: the BPMN element or "
     "decision id; line where known; message in Chinese, detail in the engine's words). 413: a file too large.")
 
@@ -44,7 +49,8 @@ class DeploymentSchema(Schema):
     note = fields.String()
     files = fields.List(fields.String())
     running_cases = fields.Integer(metadata={"description": "cases not ended that run on this version"})
-    latest = fields.Boolean(metadata={"description": "new cases start on this version"})
+    current = fields.Boolean(metadata={"description": "new cases start on this version"})
+    latest = fields.Boolean(metadata={"description": "the same as `current` (its former name, kept for clients)"})
 
 
 class DeploymentProblemSchema(Schema):
@@ -62,13 +68,35 @@ class DeploymentErrorsSchema(Schema):
 
 class DeployedSchema(DeploymentSchema):
     created = fields.Boolean(metadata={"description": "false: this content was deployed before"})
+    message = fields.String(allow_none=True, metadata={"description": "when not created: what happened, in Chinese"})
+    not_carried = fields.List(fields.String(), metadata={
+        "description": "files of the current version not carried into this one (its process does not use them)"})
 
 
-def _json(deployment, *, running, latest):
+class MakeCurrentSchema(Schema):
+    """The body of a rollback (JSON, optional)."""
+
+    note = fields.String(metadata={"description": "why (at most 500 characters), kept on the event"})
+
+
+class MadeCurrentSchema(DeploymentSchema):
+    previous = fields.Integer(allow_none=True, metadata={"description": "the version that was current before"})
+    changed = fields.Boolean(metadata={"description": "false: it was current already (nothing recorded)"})
+
+
+def _json(deployment, *, running, current):
     return DeploymentSchema().dump({
         "version": deployment.id, "hash": deployment.hash, "process_id": deployment.process_id,
         "created_by": deployment.created_by, "created_at": deployment.created_at, "note": deployment.note,
-        "files": versions.ordered_files(deployment), "running_cases": running, "latest": latest})
+        "files": versions.ordered_files(deployment), "running_cases": running, "current": current,
+        "latest": current})
+
+
+def _version_or_404(session, version_id):
+    found = versions.get(session, version_id)
+    if found is None:
+        raise ApiError(404, "没有这个流程版本")
+    return found
 
 
 @bp.post("/deployments")
@@ -89,7 +117,8 @@ def create_deployment():
                               [{"file": None, "element": None, "line": None, "message": "没有文件", "detail": None}])
     session = context.session()
     only_given = str(form.get("only_given", "")).lower() in ("1", "true", "yes", "on")
-    files = given if only_given else deploy.with_base(given, versions.latest(session))
+    files, dropped = (given, []) if only_given else deploy.with_base(context.runtime(), given,
+                                                                      versions.current(session))
     try:
         deployment, created = deploy.deploy(session, context.runtime(), files=files, actor=user.username,
                                             note=form.get("note", ""))
@@ -101,8 +130,10 @@ def create_deployment():
                     for p in deploy.locate(err.problems, files)]
         return error_response(422, "校验未通过，未部署", problems)
     running = versions.running_counts(session).get(deployment.id, 0)
-    body = _json(deployment, running=running, latest=versions.latest(session).id == deployment.id)
-    return jsonify(created=created, **body), 201 if created else 200
+    current = versions.current(session)
+    body = _json(deployment, running=running, current=current.id == deployment.id)
+    message = None if created else deploy.already_deployed(deployment, current)
+    return jsonify(created=created, message=message, not_carried=dropped, **body), 201 if created else 200
 
 
 @bp.get("/deployments")
@@ -112,4 +143,29 @@ def create_deployment():
 def list_deployments():
     capabilities.require(caller().user, "read_processes", "无权查看流程版本")
     rows = versions.list_versions(context.session())
-    return jsonify([_json(r.deployment, running=r.running, latest=r.latest) for r in rows])
+    return jsonify([_json(r.deployment, running=r.running, current=r.current) for r in rows])
+
+
+@bp.post("/deployments/<int:version>/current")
+@doc("Make a version current again: new cases start on it (a rollback; owners and admins)", tags=["processes"],
+     description="Recorded as a `made_current` event on the system event chain (who, which version, from "
+                 "which, the note). Running cases stay on their versions (move them with the migration). "
+                 "Making the current version current changes nothing (`changed` false).",
+     json=MakeCurrentSchema, responses={200: MadeCurrentSchema})
+@requires(USER)
+def make_current(version):
+    user = caller().user
+    capabilities.require(user, "edit_processes", "只有流程管理员和系统管理员可以回退流程版本")
+    body = inputs.read_json() if request.get_data(cache=True) else {}
+    note = body.get("note", "")
+    if not isinstance(note, str):
+        raise ApiError(422, errors={"note": ["必须是文本"]})
+    session = context.session()
+    target = _version_or_404(session, version)
+    try:
+        before = versions.make_current(session, context.runtime(), target, actor=user.username, note=note)
+    except DeploymentError as err:
+        raise ApiError(422, errors={"note": [p.message for p in err.problems]}) from None
+    running = versions.running_counts(session).get(target.id, 0)
+    return jsonify(previous=before.id if before else None, changed=before is None or before.id != target.id,
+                   **_json(target, running=running, current=True))

@@ -8,7 +8,7 @@ from threading import Lock
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState
 
-from engine import events, spiff
+from engine import events, sources, spiff
 from engine.models import Deployment, Instance
 
 _NAMES = {}
@@ -39,17 +39,11 @@ def deployment_of(session, case):
     return session.get(Deployment, instance.deployment_id) if instance else None
 
 
-BPMN_PROCESS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}process"
-
-
 def main_bpmn(deployment):
     """(filename, xml) of the deployed file whose parsed XML defines the deployment's process
     (a process element with that id, never a text match); (None, None) when none does."""
-    for name in sorted(n for n in deployment.files if n.endswith(".bpmn")):
-        root = etree.fromstring(deployment.files[name].encode("utf-8"), _PARSER)
-        if any(p.get("id") == deployment.process_id for p in root.iter(BPMN_PROCESS)):
-            return name, deployment.files[name]
-    return None, None
+    name = sources.defining_file(deployment.files, deployment.process_id)
+    return (name, deployment.files[name]) if name else (None, None)
 
 
 def element_names(deployment):

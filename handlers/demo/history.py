@@ -281,7 +281,7 @@ class History:
 
     def suggested_unit(self, session, case):
         """The unit the version's default-unit table suggests for the category (as the dispatcher sees it)."""
-        table = decisions.table(deployments.latest(session, contract.PROCESS_ID), "default_unit")
+        table = decisions.table(deployments.current(session, contract.PROCESS_ID), "default_unit")
         return decisions.ask(table, {"category": case.category}).get("default_unit") if table else None
 
     def open_duplicate(self, session, case):

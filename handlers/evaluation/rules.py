@@ -2,7 +2,7 @@
 subject (handling units, areas, grid workers) the base score, the weights of the composite
 indicator (综合指标值), the grid workers' time limit for checks and the units' for answering a 督办; `evaluation_grades.dmn` the
 grade of a composite. Both are files of the case process's versions, edited in the modeller and
-checked when a version is deployed (`check_tables`); the evaluation reads the latest version's."""
+checked when a version is deployed (`check_tables`); the evaluation reads the current version's."""
 from dataclasses import dataclass
 
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
@@ -12,9 +12,9 @@ from engine.deployments import Problem
 
 from ..errors import Invalid
 from ..process import decisions
-from ..process.contract import PROCESS_ID
+from ..process.contract import EVALUATION_GRADES, EVALUATION_WEIGHTS, PROCESS_ID
 
-WEIGHTS, GRADES = "evaluation_weights", "evaluation_grades"
+WEIGHTS, GRADES = EVALUATION_WEIGHTS, EVALUATION_GRADES
 HANDLING, AREA, GRID = "handling", "area", "grid"
 SUBJECTS = (HANDLING, AREA, GRID)
 OUTPUTS = ("base", "on_time", "completion", "rework_free", "check_hours", "reply_hours")
@@ -59,8 +59,8 @@ def _weights(table, subject):
 
 
 def current(session, runtime) -> Rules:
-    """The rules of the latest version of the case process; Invalid when it has no such tables."""
-    deployment = deployments.latest(session, PROCESS_ID)
+    """The rules of the current version of the case process; Invalid when it has no such tables."""
+    deployment = deployments.current(session, PROCESS_ID)
     weights = decisions.table(deployment, WEIGHTS) if deployment else None
     grades = decisions.table(deployment, GRADES) if deployment else None
     if weights is None or grades is None:

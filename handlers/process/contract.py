@@ -6,9 +6,11 @@ silently break visibility, penalties or returns. So every name the code reads is
 read only through `read` (never `data.get("holder")` elsewhere), and `process.lint.check_contract`
 refuses a deployment in which the diagram sets a required variable nowhere, naming the element.
 
-The rest of the contract: the data a report starts the process with, the properties every user
-step carries (`form`, `role`, `unit`, `status`), the steps that run beside the main path, and the
-case statuses a step may set (`cases.statuses`)."""
+The rest of the contract: the data a report starts the process with, the published steps of a
+case process (their BPMN ids and forms, which the API, the UI, the evaluation and the README speak
+of), the properties every user step carries (`form`, `role`, `unit`, `status`), the steps that run
+beside the main path, the case statuses a step may set and the end events a case may finish on
+(`cases.statuses`). `process.lint` checks all of it when a version is deployed."""
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +23,16 @@ PROCESS_ID = "case_handling"
 REPORT_FIELDS = ("channel", "category", "description", "address", "community", "grid", "lat", "lng",
                  "external_ref", "suggested_urgency", "fixed_on_spot")
 START_DATA = REPORT_FIELDS + ("case_no", "center", "reported_at", "reporter")
+
+# The published steps of each case process: BPMN id -> the form it must name (README, "The default
+# process: published contract"). A process not listed here has no published steps (yet).
+PUBLISHED_STEPS = {PROCESS_ID: {step: step for step in (
+    "accept_report", "verify_report", "dispatch", "handle", "approve_extension", "review", "check_result",
+    "close_case", "supervise", "supervise_reply")}}
+
+# Decisions the code evaluates itself, called by no task: the evaluation's rules (`evaluation.rules`).
+EVALUATION_WEIGHTS, EVALUATION_GRADES = "evaluation_weights", "evaluation_grades"
+READ_DECISIONS = (EVALUATION_WEIGHTS, EVALUATION_GRADES)
 
 # The properties of a user step: its form (`worklist.forms.FORMS`), who may complete it (a role
 # and a unit expression) and the case status while it is open.

@@ -1,7 +1,9 @@
 """Deploying BPMN/DMN files (from the modeller, an upload or the API) as a new version of the case
 process: the checks before the XML parser (names, count, size), then the engine's parse and our
 lint, and every problem located on its element (file, line, name, the decision table concerned)
-and said in Chinese where we know the engine's words. Nothing is stored on any problem.
+and said in Chinese where we know the engine's words. Nothing is stored on any problem. Files not
+given are carried from the current version only when its case process uses them, so a file
+uploaded once for nothing is not carried into every later version.
 
 The XML is only ever parsed by engine.deployments / engine.spiff.parse_xml (no entities, no DTD,
 no network)."""
@@ -12,11 +14,11 @@ from lxml import etree
 from sqlalchemy import select
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine import deployments, spiff
+from engine import deployments, sources, spiff
 from engine.deployments import DeploymentError, Problem
 from engine.models import Deployment
 
-from .contract import PROCESS_ID
+from .contract import PROCESS_ID, READ_DECISIONS
 
 MAX_FILE_BYTES = deployments.MAX_FILE_BYTES
 MAX_FILES = 20
@@ -65,11 +67,27 @@ def base_name(filename):
     return re.split(r"[\\/]", filename or "")[-1].strip()
 
 
-def with_base(files: dict[str, bytes], base: Deployment | None):
-    """The given files over the files of `base` (same names replaced, the others kept)."""
-    merged = {name: text.encode("utf-8") for name, text in (base.files if base else {}).items()}
+def used_files(runtime, base: Deployment) -> set[str]:
+    """The files of `base` its case process uses: the .bpmn files that define it and the processes
+    it calls, the .dmn files of the decisions their tasks call or the code reads (READ_DECISIONS)."""
+    spec, subprocess_specs = runtime.specs(base)
+    processes = {spec.name, *subprocess_specs}
+    read = {name: sources.read_file(name, text.encode("utf-8"))[0] for name, text in base.files.items()}
+    read = {name: source for name, source in read.items() if source is not None}
+    bpmn = {name for name, source in read.items() if processes & set(source.processes)}
+    wanted = set(READ_DECISIONS) | set(called_decisions({n: read[n].root for n in bpmn}).values())
+    return bpmn | {name for name, source in read.items() if wanted & set(source.decisions)}
+
+
+def with_base(runtime, files: dict[str, bytes], base: Deployment | None):
+    """(files, not carried): the given files over those of `base` that its case process uses (same
+    names replaced); the names of the other files of `base`, which are not carried."""
+    if base is None:
+        return dict(files), []
+    used = used_files(runtime, base)
+    merged = {name: text.encode("utf-8") for name, text in base.files.items() if name in used}
     merged.update(files)
-    return merged
+    return merged, sorted(name for name in base.files if name not in merged)
 
 
 def validate(runtime, files: dict[str, bytes]):
@@ -83,9 +101,10 @@ def validate(runtime, files: dict[str, bytes]):
 
 
 def deploy(session, runtime, *, files: dict[str, bytes], actor, note=""):
-    """Validate and store the files as a new version of the case process; returns (deployment,
-    created). The same content again returns the existing version (created False). Raises
-    DeploymentError (problems located by `locate`) and nothing is stored."""
+    """Validate and store the files as a new version of the case process, made current; returns
+    (deployment, created). The same content again returns the existing version (created False),
+    which stays current or not as it was (see `already_deployed`). Raises DeploymentError
+    (problems located by `locate`) and nothing is stored."""
     note = clean_note(note)
     check_files(files)
     digest = deployments.content_hash(files, PROCESS_ID)
@@ -98,6 +117,14 @@ def deploy(session, runtime, *, files: dict[str, bytes], actor, note=""):
     except DeploymentError as err:
         raise DeploymentError([Problem(**p) for p in located_dicts(err.problems, files)]) from None
     return deployment, True
+
+
+def already_deployed(deployment, current):
+    """What an owner is told when the files are exactly those of an existing version."""
+    if current is not None and current.id == deployment.id:
+        return f"内容与当前版本 {deployment.id} 完全相同，未产生新版本"
+    return (f"内容与版本 {deployment.id} 完全相同，未产生新版本；新案件仍按当前版本 "
+            f"{current.id if current else '—'} 办理。如要改回版本 {deployment.id}，请在流程版本页将它设为当前版本")
 
 
 # --- locating problems ------------------------------------------------------------------------

@@ -1,14 +1,15 @@
 """Domain checks on a diagram before it is deployed (the engine runs them after its own): every
 user task names a known form, says who may complete it (role and unit expressions) and sets a
 known case status; every decision table answers every value it will be asked (A/B/C at least);
-and the diagram keeps the contract with the code (`contract`): every variable the code reads is
-set somewhere. Each problem names its element."""
+and the diagram keeps the contract with the code (`contract`): its published steps are there with
+their forms, it ends only on end events that are case statuses, and every variable the code reads
+is set somewhere. Each problem names its element."""
 import ast
 
 from engine.deployments import Problem, all_task_specs, lint_table
 from engine.sandbox import SandboxViolation, compile_checked
 
-from ..cases.statuses import OPEN_STATUSES
+from ..cases.statuses import END_STATUS, OPEN_STATUSES
 from ..worklist.forms import FORMS
 from . import contract, decisions
 
@@ -39,6 +40,26 @@ def check_user_tasks(spec, subprocess_specs):
         if ts.bpmn_id not in contract.PARALLEL_STEPS and props.get("status") not in OPEN_STATUSES:
             problems.append(Problem(None, ts.bpmn_id, None, f"user task sets case status {props.get('status')!r}; "
                                                             f"known statuses: {', '.join(OPEN_STATUSES)}"))
+    return problems
+
+
+def check_steps(spec, subprocess_specs):
+    """The published steps of the process (`contract.PUBLISHED_STEPS`) are user tasks naming their
+    form, and the process has the end events a case ends on (`END_STATUS`: the case's status)."""
+    problems = []
+    users = {ts.bpmn_id: ts for ts in _user_tasks(spec, subprocess_specs)}
+    for step, form in contract.PUBLISHED_STEPS.get(spec.name, {}).items():
+        if step not in users:
+            problems.append(Problem(None, spec.name, None, f"the published step {step} is missing: a case process "
+                                                           f"{spec.name} must keep it as a user task"))
+        elif contract.step_properties(users[step]).get("form") in FORMS.keys() - {form}:   # unknown: said above
+            problems.append(Problem(None, step, None, f"the published step {step} must name the form {form!r}"))
+    if spec.name in contract.PUBLISHED_STEPS:
+        ends = {ts.bpmn_id for ts in spec.task_specs.values() if type(ts).__name__ == "EndEvent"}
+        for end in END_STATUS:
+            if end not in ends:
+                problems.append(Problem(None, spec.name, None, f"the end event {end} is missing: a case of "
+                                                               f"{spec.name} must be able to end as {END_STATUS[end]}"))
     return problems
 
 

@@ -1,21 +1,24 @@
 """The versions of the case process, for owners and auditors: the list with the running cases on
-each, one version, the latest (on which new cases start), the running cases of a version."""
+each, one version, the current one (on which new cases start: the newest, unless an owner made an
+earlier one current again), making a version current, the running cases of a version."""
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
 from engine import deployments
+from engine.db import valid_id
 from engine.models import Deployment, Instance
 
 from ..cases.models import Case
 from .contract import PROCESS_ID
+from .deploy import clean_note
 
 
 @dataclass
 class Version:
     deployment: Deployment
     running: int            # cases not ended that run on it
-    latest: bool
+    current: bool           # new cases start on it
 
 
 def running_counts(session):
@@ -31,16 +34,26 @@ def list_versions(session):
     counts = running_counts(session)
     rows = list(session.scalars(select(Deployment).where(Deployment.process_id == PROCESS_ID)
                                 .order_by(Deployment.id.desc())))
-    return [Version(d, counts.get(d.id, 0), i == 0) for i, d in enumerate(rows)]
+    now = current(session)
+    return [Version(d, counts.get(d.id, 0), now is not None and d.id == now.id) for d in rows]
 
 
 def get(session, version_id):
-    deployment = session.get(Deployment, version_id)
+    """The version of that id (an int or its text; anything else, or out of range: None)."""
+    version_id = valid_id(version_id)
+    deployment = session.get(Deployment, version_id) if version_id is not None else None
     return deployment if deployment is not None and deployment.process_id == PROCESS_ID else None
 
 
-def latest(session):
-    return deployments.latest(session, PROCESS_ID)
+def current(session):
+    """The version new cases start on."""
+    return deployments.current(session, PROCESS_ID)
+
+
+def make_current(session, runtime, version: Deployment, *, actor, note=""):
+    """Make `version` the one new cases start on (a `made_current` event on the system stream, with
+    the owner's note); returns the version that was current before. DeploymentError for a bad note."""
+    return deployments.make_current(session, runtime, version, actor=actor, note=clean_note(note))
 
 
 def ordered_files(deployment):

@@ -11,7 +11,6 @@ import citygridProperties from './provider.jsx';
 import spiffModdle from './spiffworkflow.json';
 import translateModule from './translate.js';
 
-const PROCESS_ID = 'case_handling';
 const OPEN_GROUPS = ['general', 'citygrid-user-task', 'citygrid-service', 'citygrid-parameters', 'citygrid-decision',
   'citygrid-script', 'citygrid-timer', 'citygrid-condition'];
 
@@ -44,9 +43,9 @@ function download(name, text) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-function mainBpmn(files) {
-  const names = Object.keys(files).filter((n) => n.endsWith('.bpmn')).sort();
-  return names.find((n) => files[n].includes(`id="${PROCESS_ID}"`)) || names[0];
+// The file that defines the version's process, as the server found it by parsing (main_file).
+function mainBpmn(version) {
+  return version.main_file || Object.keys(version.files).filter((n) => n.endsWith('.bpmn')).sort()[0];
 }
 
 class Modeller {
@@ -96,7 +95,7 @@ class Modeller {
     this.loading = true;
     try {
       this.files = { ...version.files };
-      this.bpmnName = mainBpmn(this.files);
+      this.bpmnName = mainBpmn(version);
       await this.openBpmn(this.bpmnName, this.files[this.bpmnName]);
       for (const name of version.file_names.filter((n) => n.endsWith('.dmn'))) {
         await this.openTable(name, this.files[name]);
