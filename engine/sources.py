@@ -57,7 +57,8 @@ def _bpmn(name, root):
 def _dmn(name, root):
     ns = _namespace(root)
     if _local(root) != "definitions" or ns not in DMN_NAMESPACES:
-        what = "a BPMN file" if ns == BPMN_NS else f"<{_local(root)}> in {ns or 'no namespace'}"
+        what = "BPMN's <definitions> (a BPMN file saved as .dmn?)" if ns == BPMN_NS else \
+            f"<{_local(root)}> in {ns or 'no namespace'}"
         return None, [Problem(name, None, root.sourceline, f"not a DMN file SpiffWorkflow reads: the root element "
                               f"is {what}; expected <definitions> in one of {', '.join(DMN_NAMESPACES)}")]
     if ns not in (root.nsmap.get(None), root.nsmap.get("dmn")):

@@ -6,6 +6,7 @@ SQLite AND on PostgreSQL (TEST_DATABASE_URL); in CI the PostgreSQL run is requir
 """
 import os
 import tempfile
+from contextlib import contextmanager
 from datetime import timedelta, timezone
 
 import pytest
@@ -107,10 +108,9 @@ def city(db_url):
     app.extensions["citygrid.db"].dispose()
 
 
-@pytest.fixture
-def live_city(city):
-    """`city` served over real HTTP on a free local port (threaded), for API and browser tests.
-    Yields the City helper with `.url` set."""
+@contextmanager
+def serving(city):
+    """`city` served over real HTTP on a free local port (threaded), `.url` set, while inside."""
     import threading
     from werkzeug.serving import make_server
 
@@ -118,9 +118,19 @@ def live_city(city):
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     city.url = f"http://127.0.0.1:{server.server_port}"
-    yield city
-    server.shutdown()
-    thread.join(timeout=5)
+    try:
+        yield city
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_city(city):
+    """`city` served over real HTTP on a free local port (threaded), for API and browser tests.
+    Yields the City helper with `.url` set."""
+    with serving(city):
+        yield city
 
 
 @pytest.fixture

@@ -34,3 +34,18 @@ def test_timers_sweep_fires_what_is_due_at_the_clock(city, cli):
     assert "hash chain broken" in result.stdout and "not at its recorded head" in result.stdout
 
 
+
+
+def test_db_upgrade_with_a_bad_file_in_processes_says_so_on_one_line(city, cli, tmp_path):
+    import shutil
+    from tests.deployment_files import PROCESSES
+    folder = tmp_path / "processes"
+    shutil.copytree(PROCESSES, folder)
+    (folder / "zz_shadow.dmn").write_bytes((PROCESSES / "penalty_points.dmn").read_bytes())
+    city.app.config["CITYGRID_PROCESS_DIR"] = str(folder)
+    result = cli.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert "Traceback" not in result.output
+    assert line.startswith("Error: zz_shadow.dmn:") and "penalty_points.dmn and in zz_shadow.dmn" in line
+    assert "nothing deployed" in line

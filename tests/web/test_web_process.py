@@ -190,3 +190,30 @@ def test_migration_page_dry_run_then_run(city, browse):
     city.complete(waiting, "accept_report", "intake", decision="file", urgency="B")
     assert city.show(waiting)["due_at"] == "2026-03-05T09:00:00+08:00"
     assert owner.post("/process/migrate", {"from": "1", "to": "2", "action": "check"}).status_code == 422
+
+
+def test_an_owner_makes_an_earlier_version_current_from_the_versions_page(city, browse):
+    from engine import events
+    from tests.web.test_web_tasks import open_form
+    city.set_clock("2026-03-02 16:05")
+    city.work(lambda s: deployments.deploy(s, city.runtime, files=files.b_limit(3), process_id="case_handling",
+                                           actor="owner"))
+    owner = browse("owner")
+    page = text(owner.get("/process/versions"))
+    assert page.count("设为当前版本</button>") == 1 and 'action="/process/versions/1/current"' in page
+    assert "设为当前版本</button>" not in text(browse("auditor").get("/process/versions"))
+    assert browse("auditor").post("/process/versions/1/current").status_code == 403
+    done = owner.post("/process/versions/1/current", follow_redirects=True)
+    assert "已将版本 1 设为当前版本（原为版本 2）" in text(done)
+    assert 'action="/process/versions/2/current"' in text(done)
+    [event] = [e for e in city.work(lambda s: events.get_stream(s, events.SYSTEM)) if e.kind == "made_current"]
+    assert (event.actor, event.deployment_id, event.data["from"]) == ("owner", 1, 2)
+    # new cases start on version 1 again: the accept form's hint says its table's B 2 days
+    case_no = city.report()
+    _, form = open_form(browse("intake"), city, case_no, "accept_report")
+    assert "立案时必填：A 1个工作日，B 2个工作日，C 4个工作日" in text(form)
+    # uploading version 2's files again says what happened and where to go back
+    upload = owner.post("/process/upload", data={"files": [(BytesIO(data), name) for name, data in
+                                                           files.b_limit(3).items()], "only_given": "1"},
+                        content_type="multipart/form-data", follow_redirects=True)
+    assert "内容与版本 2 完全相同" in text(upload) and "设为当前版本" in text(upload)
