@@ -28,7 +28,7 @@ EVENT = {
     "merged": "并案", "notified": "黄灯预警", "data_changed": "数据变更", "photos_added": "上传照片",
     "video_detected": "视频识别", "migrated": "迁移流程版本", "message_received": "督办",
     # the system log
-    "deployed": "部署新版本", "clock_changed": "调整时钟",
+    "deployed": "部署新版本", "made_current": "设为当前版本（回退）", "clock_changed": "调整时钟",
 }
 PENALTY_REASON = {"overdue": "超期", "overdue_day": "超期每增加一个工作日", "rework": "返工"}
 PHOTO_KIND = {"before": "上报照片", "after": "处置后照片", "check": "核查照片", "snapshot": "抓拍照片"}

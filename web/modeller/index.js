@@ -302,7 +302,7 @@ class Modeller {
       }
       this.files = files;
       this.dirty.clear();
-      this.showDeployed(data.version, data.created);
+      this.showDeployed(data.version, data.created, data.message);
     } catch (err) {
       this.say(`操作失败：${err.message}`, 'error');
     } finally {
@@ -310,13 +310,13 @@ class Modeller {
     }
   }
 
-  showDeployed(version, created) {
+  showDeployed(version, created, message) {
     const card = document.getElementById('deployed');
     card.textContent = '';
     card.dataset.version = version.id;
     card.appendChild(h('h2', {}, created ? `已部署为版本 ${version.id}` : `内容与版本 ${version.id} 完全相同，未产生新版本`));
-    if (!version.latest) {
-      card.appendChild(h('p', { class: 'error' }, `版本 ${version.id} 不是最新版本：新案件仍按最新版本办理。要恢复旧版本的内容，请在其基础上做出修改后再部署。`));
+    if (!version.current) {
+      card.appendChild(h('p', { class: 'error' }, message || `版本 ${version.id} 不是当前版本：新案件仍按当前版本办理。`));
     }
     card.appendChild(h('dl', { class: 'kv' },
       h('dt', {}, '版本'), h('dd', { id: 'deployed-version' }, String(version.id)),
