@@ -17,7 +17,7 @@ from ..errors import ApiError, error_response
 from ..schemas import BINARY
 DEPLOY_NOTE = (
     "multipart/form-data: `files` repeated, one .bpmn or .dmn file each (at most 20, each at most 2 MiB, "
-    "UTF-8), and `note`. Files not given are kept from the latest version unless `only_given` is true. The XML "
+    "UTF-8), and `note`. Files not given are kept from the current version unless `only_given` is true. The XML "
     "is parsed with entities, DTDs and network access off (a DOCTYPE is refused); SpiffWorkflow parses every "
     "process and decision of every file and our lint checks expressions in the sandbox, timers, handlers, "
     "forms, decision tables and the case process's contract (README, \"Deploying: the rules\"). Files the current "
