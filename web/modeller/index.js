@@ -12,6 +12,7 @@ import spiffModdle from './spiffworkflow.json';
 import translateModule from './translate.js';
 
 const PROCESS_ID = 'case_handling';
+const DMN_VIEWS = ['drd', 'decisionTable', 'literalExpression', 'boxedExpression'];
 const OPEN_GROUPS = ['general', 'citygrid-user-task', 'citygrid-service', 'citygrid-parameters', 'citygrid-decision',
   'citygrid-script', 'citygrid-timer', 'citygrid-condition'];
 
@@ -125,7 +126,9 @@ class Modeller {
       const title = h('h2', {}, name);
       const section = h('section', { class: 'card dmn-table', dataset: { file: name } }, title, box, container);
       document.getElementById('dmn-editors').appendChild(section);
-      const modeler = new DmnModeler({ container, common: { additionalModules: [translateModule] } });
+      // dmn-js hands `common` to every view but lets a view's own additionalModules replace
+      // common's: so the translation goes to each view by name.
+      const modeler = new DmnModeler({ container, ...Object.fromEntries(DMN_VIEWS.map((v) => [v, { additionalModules: [translateModule] }])) });
       table = { modeler, section, box, title };
       this.tables.set(name, table);
     }
