@@ -156,6 +156,12 @@ def person(username):
     return display_names(get_session(), [username]).get(username, username) if username else ""
 
 
+def demo_clock():
+    """Template global: the simulated clock's instant when the app runs on it (demos, tests), else None."""
+    clock = runtime().clock
+    return clock.now() if clock.simulated else None
+
+
 def install_filters(app):
     app.add_template_filter(localtime.show, "beijing")
     app.add_template_filter(lambda value: localtime.isoformat(value) or "", "iso")
@@ -168,3 +174,4 @@ def install_filters(app):
     app.add_template_filter(lambda s: labels.CHANNEL.get(s, s), "channel_label")
     app.add_template_filter(lambda c: catalogue().name(c), "category_name")
     app.jinja_env.globals["can"] = can
+    app.jinja_env.globals["demo_clock"] = demo_clock

@@ -11,6 +11,7 @@ import citygridProperties from './provider.jsx';
 import spiffModdle from './spiffworkflow.json';
 import translateModule from './translate.js';
 
+const DMN_VIEWS = ['drd', 'decisionTable', 'literalExpression', 'boxedExpression'];
 const OPEN_GROUPS = ['general', 'citygrid-user-task', 'citygrid-service', 'citygrid-parameters', 'citygrid-decision',
   'citygrid-script', 'citygrid-timer', 'citygrid-condition'];
 
@@ -124,7 +125,9 @@ class Modeller {
       const title = h('h2', {}, name);
       const section = h('section', { class: 'card dmn-table', dataset: { file: name } }, title, box, container);
       document.getElementById('dmn-editors').appendChild(section);
-      const modeler = new DmnModeler({ container, common: { additionalModules: [translateModule] } });
+      // dmn-js hands `common` to every view but lets a view's own additionalModules replace
+      // common's: so the translation goes to each view by name.
+      const modeler = new DmnModeler({ container, ...Object.fromEntries(DMN_VIEWS.map((v) => [v, { additionalModules: [translateModule] }])) });
       table = { modeler, section, box, title };
       this.tables.set(name, table);
     }

@@ -77,7 +77,8 @@ function expression(bpmnFactory, body, parent) {
 
 const USER_TASK_FIELDS = [
   ['role', '办理角色（表达式）', '字符串须加引号，如 "intake"；或 role_of(holder) 按承办单位的层级取角色'],
-  ['unit', '办理单位（表达式）', '如 center（指挥中心）、holder（当前承办单位）、grid or community']
+  ['unit', '办理单位（表达式）',
+    '如 center（指挥中心）、holder（当前承办单位）；写成 grid or community 表示“有网格取网格，否则取社区”']
 ];
 
 function PropertyText(props) {

@@ -34,6 +34,78 @@
       if (found.indexOf(current) !== -1) select.value = current;
       else if (found.length === 1) select.value = found[0];
       else select.value = "";
+      offer(box, select, words.length ? found : []);
+    });
+  });
+
+  // Under the search box, the matches as buttons (a closed <select> hides them): one tap chooses.
+  var MAX_OFFERED = 8;
+  function offer(box, select, found) {
+    var list = document.getElementById(box.dataset.for + "-matches");
+    if (!list) {
+      list = document.createElement("div");
+      list.id = box.dataset.for + "-matches";
+      list.className = "matches";
+      list.setAttribute("role", "group");
+      list.setAttribute("aria-label", "匹配的选项");
+      box.insertAdjacentElement("afterend", list);
+    }
+    list.textContent = "";
+    var count = document.createElement("p");
+    count.className = "hint";
+    list.appendChild(count);
+    if (!found.length) {
+      count.textContent = box.value.trim() ? "没有匹配的选项" : "";
+      list.hidden = !box.value.trim();
+      return;
+    }
+    list.hidden = found.length === 1;
+    count.textContent = "找到 " + found.length + " 项" + (found.length > MAX_OFFERED ? "，请输入更多字缩小范围，或在下方列表中选择" : "，点击选择：");
+    if (found.length > MAX_OFFERED) return;
+    found.forEach(function (value) {
+      var option = select.querySelector('option[value="' + value + '"]');
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "match";
+      button.dataset.value = value;
+      button.textContent = option ? option.textContent : value;
+      button.addEventListener("click", function () {
+        select.value = value;
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+        list.hidden = true;
+      });
+      list.appendChild(button);
+    });
+  }
+
+  // The chosen photos shown before sending (the form sends the files themselves either way).
+  document.querySelectorAll("input[type=file][data-preview]").forEach(function (input) {
+    var box = document.getElementById(input.dataset.preview);
+    if (!box || !window.URL || !URL.createObjectURL) return;
+    var urls = [];
+    input.addEventListener("change", function () {
+      urls.forEach(function (url) { URL.revokeObjectURL(url); });
+      urls = [];
+      box.textContent = "";
+      var files = Array.prototype.slice.call(input.files || []);
+      files.forEach(function (file) {
+        var figure = document.createElement("figure");
+        figure.className = "preview";
+        if (/^image\//.test(file.type)) {
+          var img = document.createElement("img");
+          var url = URL.createObjectURL(file);
+          urls.push(url);
+          img.src = url;
+          img.alt = file.name;
+          figure.appendChild(img);
+        }
+        var caption = document.createElement("figcaption");
+        caption.textContent = file.name + "（" + Math.max(1, Math.round(file.size / 1024)) + " KB）";
+        figure.appendChild(caption);
+        box.appendChild(figure);
+      });
+      box.hidden = !files.length;
+      box.dataset.count = String(files.length);
     });
   });
 
