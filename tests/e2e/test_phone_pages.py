@@ -120,7 +120,7 @@ def test_phone_pages(live, browser):
         phone.login("owner")
         page.goto("/process/versions")
         row = page.locator('#versions tr[data-version="2"]')
-        assert row.locator(".badge").inner_text() == "最新"
+        assert row.locator(".badge").inner_text() == "当前"
         no_overflow(page)
         phone.shot("versions-phone")
         page.goto("/process/versions/diff?from=1&to=2")
