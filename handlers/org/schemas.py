@@ -16,7 +16,7 @@ class CentreSchema(FormSchema):
     lng = fields.Float(load_default=None, allow_none=True, validate=between(-180, 180))
     lat = fields.Float(load_default=None, allow_none=True, validate=between(-90, 90))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)   # said at once, beside the other fields' messages
     def _both(self, data, **kwargs):
         if (data.get("lng") is None) != (data.get("lat") is None):
             missing = "lat" if data.get("lat") is None else "lng"
@@ -42,7 +42,7 @@ class PasswordSchema(FormSchema):
     password = fields.String(required=True, validate=length(8, 200))
     confirm = fields.String(required=True, validate=length(max=200))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _same(self, data, **kwargs):
         if data.get("password") != data.get("confirm"):
             raise ValidationError("两次输入的密码不一致", "confirm")

@@ -165,7 +165,7 @@ def create_client(session, *, name, channel, at, actor="cli", label="cli"):
     if not name or len(name) > 100 or any(c.isspace() or ord(c) < 32 for c in name):
         raise TokenError("名称为 1–100 个字符，不含空格", "name")
     if channel not in CLIENT_CHANNELS:
-        raise TokenError(f"渠道须为以下之一：{', '.join(CLIENT_CHANNELS)}", "channel")
+        raise TokenError(f"渠道 {channel} 无效，须为以下之一：{', '.join(CLIENT_CHANNELS)}", "channel")
     if get_client_by_name(session, name) is not None:
         raise TokenError(f"接入系统 {name} 已存在", "name")
     client = ApiClient(name=name, channel=channel, created_at=at)

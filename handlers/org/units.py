@@ -124,13 +124,13 @@ def deactivate(session, directory, *, actor, at, code, open_cases):
         raise OrgError("指挥中心不能停用", "unit")
     if not unit.active:
         raise OrgError(f"{unit.name} 已停用", "unit")
+    _refuse_open_cases(unit, open_cases, "停用")
     children = session.scalar(select(func.count()).where(Unit.parent_code == code, Unit.active.is_(True)))
     if children:
         raise UnitBusy(f"{unit.name} 下仍有 {children} 个在用的下级单位，请先停用或调出", code=code)
     users = session.scalar(select(func.count()).where(User.unit_code == code, User.active.is_(True)))
     if users:
         raise UnitBusy(f"{unit.name} 仍有 {users} 个在用的用户账号，请先停用或调到其他单位", code=code)
-    _refuse_open_cases(unit, open_cases, "停用")
     before = snapshot(unit)
     unit.active = False
     return _changed(session, directory, kind="unit_deactivated", actor=actor, at=at, unit=unit, before=before)
