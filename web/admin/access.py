@@ -2,7 +2,7 @@
 on the page once, never stored or put in the session) and the video-detection cameras (add one,
 take it out of service or back); by `handlers.org.tokens` and `handlers.intake.cameras`, the
 same functions the `clients` and `cameras` commands call."""
-from flask import flash, redirect, render_template, url_for
+from flask import flash, render_template, url_for
 from marshmallow import fields
 
 from engine.db import get_session
@@ -11,7 +11,7 @@ from handlers.intake import cameras
 from handlers.org import tokens
 
 from .. import common, labels
-from .base import actor, attempt, bp, form_values, load, now, unit_choices, widget
+from .base import actor, attempt, bp, form_values, load, now, submit, unit_choices, widget
 
 CLIENT = ("name", "channel")
 CAMERA = ("code", "name", "grid", "lat", "lng")
@@ -55,8 +55,9 @@ def access_page():
     return _render()
 
 
-def _refused(form, values):
-    return lambda errors, status, exc: _render(values, errors, status, form=form)
+def _refused(form):
+    """The page again after a refused form, its messages beside that form's fields."""
+    return lambda values, errors, status, exc: _render(values, errors, status, form=form)
 
 
 def _issued(client, token, message):
@@ -73,7 +74,7 @@ def client_add():
         data = load(ClientSchema, values)
         client, token = tokens.create_client(get_session(), at=now(), actor=actor(), label="admin", **data)
         return _issued(client, token, f"已新增接入系统 {client.name}")
-    return attempt(action, _refused("client", values))
+    return attempt(action, lambda errors, status, exc: _render(values, errors, status, form="client"))
 
 
 @bp.post("/access/clients/<name>/token")
@@ -81,36 +82,29 @@ def client_token(name):
     def action():
         row, token = tokens.issue_client_token(get_session(), name=name, at=now(), actor=actor(), label="admin")
         return _issued(tokens.get_client_by_name(get_session(), name), token, f"已为 {name} 签发新令牌")
-    return attempt(action, _refused("clients", {}))
+    return attempt(action, lambda errors, status, exc: _render({}, errors, status, form="clients"))
 
 
 @bp.post("/access/clients/<name>/revoke")
 def client_revoke(name):
-    def action():
-        tokens.revoke_client(get_session(), name=name, at=now(), actor=actor())
-        flash(f"已停用接入系统 {name}，其令牌已全部吊销", "success")
-        return redirect(url_for("admin.access_page"), 303)
-    return attempt(action, _refused("clients", {}))
+    return submit((), None, lambda data: tokens.revoke_client(get_session(), name=name, at=now(), actor=actor()),
+                  message="已停用接入系统 {result.name}，其令牌已全部吊销",
+                  back=lambda client: url_for("admin.access_page"), render=_refused("clients"))
 
 
 @bp.post("/access/cameras")
 def camera_add():
-    values = form_values(CAMERA)
-
-    def action():
-        data = load(CameraSchema, values)
-        camera = cameras.create(get_session(), common.directory(), at=now(), actor=actor(), **data)
-        flash(f"已新增摄像头 {camera.code}", "success")
-        return redirect(url_for("admin.access_page"), 303)
-    return attempt(action, _refused("camera", values))
+    return submit(CAMERA, CameraSchema,
+                  lambda data: cameras.create(get_session(), common.directory(), at=now(), actor=actor(), **data),
+                  message="已新增摄像头 {result.code}", back=lambda camera: url_for("admin.access_page"),
+                  render=_refused("camera"))
 
 
 def _camera_active(code, active):
-    def action():
-        cameras.set_active(get_session(), common.directory(), code=code, active=active, at=now(), actor=actor())
-        flash(f"已{'启用' if active else '停用'}摄像头 {code}", "success")
-        return redirect(url_for("admin.access_page"), 303)
-    return attempt(action, _refused("cameras", {}))
+    return submit((), None, lambda data: cameras.set_active(get_session(), common.directory(), code=code,
+                                                            active=active, at=now(), actor=actor()),
+                  message=f"已{'启用' if active else '停用'}摄像头 {{result.code}}",
+                  back=lambda camera: url_for("admin.access_page"), render=_refused("cameras"))
 
 
 @bp.post("/access/cameras/<code>/deactivate")

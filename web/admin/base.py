@@ -1,7 +1,7 @@
 """The admin pages' blueprint (403 for all but admins) and what their views share: the acting
 admin and instant, reading a posted form, running one service with a refused form shown again, the
 form widgets, and the index page with the latest recorded changes."""
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
 from flask_login import current_user
 
 from engine.db import discard, get_session
@@ -52,6 +52,21 @@ def attempt(action, render):
             raise
         discard()
         return render(found.errors or {"_schema": [found.message]}, found.status, exc)
+
+
+def submit(fields, schema, service, *, message, back, render):
+    """One posted form: the `fields` through `schema` (None: the form has none), then
+    `service(data)`, the one service call; its result is `{result}` in the flashed `message` and
+    `back(result)` the address to go on to. Refused: `render(values, errors, status, exc)`."""
+    values = form_values(fields)
+
+    def action():
+        data = load(schema, values) if schema else {}
+        data.pop("confirm", None)     # a repeated password: checked by the schema, no input of the service
+        result = service(data)
+        flash(message.format(result=result), "success")
+        return redirect(back(result), 303)
+    return attempt(action, lambda errors, status, exc: render(values, errors, status, exc))
 
 
 def widget(name, label, values, errors_, kind="text", **kwargs):

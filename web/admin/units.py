@@ -1,6 +1,6 @@
 """组织机构: the unit tree, a unit's page (rename, move, centre point, deactivate or reactivate) and
 adding a unit; each change by `handlers.org.units`."""
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, render_template, url_for
 
 from engine.db import get_session
 from handlers.cases import service as cases
@@ -8,7 +8,7 @@ from handlers.org import schemas, units
 from handlers.org.models import Unit
 
 from .. import common
-from .base import actor, attempt, bp, form_values, load, now, unit_choices, widget
+from .base import actor, bp, now, submit, unit_choices, widget
 
 CREATE = ("code", "name", "kind", "parent_code", "lng", "lat")
 KIND_CHOICES = [(k, units.KIND_NAMES[k]) for k in schemas.UNIT_KINDS]
@@ -35,14 +35,11 @@ def units_page():
 
 @bp.post("/units")
 def unit_add():
-    values = form_values(CREATE)
-
-    def action():
-        data = load(schemas.UnitCreateSchema, values)
-        unit = units.add(get_session(), common.directory(), actor=actor(), at=now(), **data)
-        flash(f"已新增单位 {unit.name}（{unit.code}）", "success")
-        return redirect(url_for("admin.unit_page", code=unit.code), 303)
-    return attempt(action, lambda errors, status, exc: _render_tree(values, errors, status))
+    return submit(CREATE, schemas.UnitCreateSchema,
+                  lambda data: units.add(get_session(), common.directory(), actor=actor(), at=now(), **data),
+                  message="已新增单位 {result.name}（{result.code}）",
+                  back=lambda unit: url_for("admin.unit_page", code=unit.code),
+                  render=lambda values, errors, status, exc: _render_tree(values, errors, status))
 
 
 def _unit_or_404(code):
@@ -80,14 +77,10 @@ def unit_page(code):
 def _change(code, fields, schema, service, message):
     """A change to one unit: the posted `fields` through `schema`, then `service(**data)`."""
     _unit_or_404(code)
-    values = form_values(fields)
-
-    def action():
-        data = load(schema, values) if schema else {}
-        unit = service(get_session(), common.directory(), actor=actor(), at=now(), code=code, **data)
-        flash(message.format(unit=unit), "success")
-        return redirect(url_for("admin.unit_page", code=code), 303)
-    return attempt(action, lambda errors, status, exc: _render_unit(code, values, errors, status, exc))
+    return submit(fields, schema,
+                  lambda data: service(get_session(), common.directory(), actor=actor(), at=now(), code=code, **data),
+                  message=message, back=lambda unit: url_for("admin.unit_page", code=code),
+                  render=lambda values, errors, status, exc: _render_unit(code, values, errors, status, exc))
 
 
 def _open_cases(code):
@@ -96,26 +89,26 @@ def _open_cases(code):
 
 @bp.post("/units/<code>/rename")
 def unit_rename(code):
-    return _change(code, ("name",), schemas.UnitRenameSchema, units.rename, "已改名为 {unit.name}")
+    return _change(code, ("name",), schemas.UnitRenameSchema, units.rename, "已改名为 {result.name}")
 
 
 @bp.post("/units/<code>/centre")
 def unit_centre(code):
-    return _change(code, ("lng", "lat"), schemas.CentreSchema, units.set_centre, "已保存 {unit.name} 的中心点")
+    return _change(code, ("lng", "lat"), schemas.CentreSchema, units.set_centre, "已保存 {result.name} 的中心点")
 
 
 @bp.post("/units/<code>/move")
 def unit_move(code):
     return _change(code, ("parent_code",), schemas.UnitMoveSchema,
-                   lambda *a, **kw: units.move(*a, open_cases=_open_cases, **kw), "已调整 {unit.name} 的上级单位")
+                   lambda *a, **kw: units.move(*a, open_cases=_open_cases, **kw), "已调整 {result.name} 的上级单位")
 
 
 @bp.post("/units/<code>/deactivate")
 def unit_deactivate(code):
     return _change(code, (), None, lambda *a, **kw: units.deactivate(*a, open_cases=_open_cases, **kw),
-                   "已停用 {unit.name}")
+                   "已停用 {result.name}")
 
 
 @bp.post("/units/<code>/reactivate")
 def unit_reactivate(code):
-    return _change(code, (), None, units.reactivate, "已启用 {unit.name}")
+    return _change(code, (), None, units.reactivate, "已启用 {result.name}")

@@ -1,15 +1,15 @@
 """用户: the users (search by name, unit, role), adding one, and a user's page: name, role and unit,
 password reset, deactivate or reactivate, their API tokens with revoke; each change by
 `handlers.org.accounts`."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 
 from engine.db import get_session
 from handlers.org import accounts, schemas
 from handlers.org.models import ROLES
 from handlers.org.service import get_user_by_username
 
-from .. import common, labels
-from .base import actor, attempt, bp, form_values, load, now, page_arg, unit_choices, widget
+from .. import labels
+from .base import actor, bp, now, page_arg, submit, unit_choices, widget
 
 CREATE = ("username", "display_name", "role", "unit_code", "password", "confirm")
 CHANGE = ("display_name", "role", "unit_code")
@@ -47,15 +47,11 @@ def users_page():
 
 @bp.post("/users")
 def user_add():
-    values = form_values(CREATE)
-
-    def action():
-        data = load(schemas.UserCreateSchema, values)
-        data.pop("confirm")
-        user = accounts.add(get_session(), actor=actor(), at=now(), **data)
-        flash(f"已新增用户 {user.display_name}（{user.username}）", "success")
-        return redirect(url_for("admin.user_page", username=user.username), 303)
-    return attempt(action, lambda errors, status, exc: _render_list(values, errors, status))
+    return submit(CREATE, schemas.UserCreateSchema,
+                  lambda data: accounts.add(get_session(), actor=actor(), at=now(), **data),
+                  message="已新增用户 {result.display_name}（{result.username}）",
+                  back=lambda user: url_for("admin.user_page", username=user.username),
+                  render=lambda values, errors, status, exc: _render_list(values, errors, status))
 
 
 def _user_or_404(username):
@@ -89,16 +85,12 @@ def user_page(username):
 
 
 def _change(username, fields, schema, service, message):
+    """A change to one user: the posted `fields` through `schema`, then `service(**data)`."""
     _user_or_404(username)
-    values = form_values(fields)
-
-    def action():
-        data = load(schema, values) if schema else {}
-        data.pop("confirm", None)
-        result = service(get_session(), actor=actor(), at=now(), username=username, **data)
-        flash(message.format(result=result), "success")
-        return redirect(url_for("admin.user_page", username=username), 303)
-    return attempt(action, lambda errors, status, exc: _render_user(username, values, errors, status))
+    return submit(fields, schema,
+                  lambda data: service(get_session(), actor=actor(), at=now(), username=username, **data),
+                  message=message, back=lambda result: url_for("admin.user_page", username=username),
+                  render=lambda values, errors, status, exc: _render_user(username, values, errors, status))
 
 
 @bp.post("/users/<username>/change")
