@@ -112,10 +112,10 @@ def create_app(test_config=None):
     from handlers.notifications import cli as notifications_cli, gateways, outbox, scheduled as delivery
     from handlers.notifications import service as notifications
     from handlers.org import cli as org_cli
-    from handlers.org import throttle
+    from handlers.org import throttle, units as org_units
     from handlers.org.directory import Directory
     from handlers.process import functions, lint, services
-    from handlers.workcalendar import cli as calendar_cli
+    from handlers.workcalendar import cli as calendar_cli, years as calendar_years
     from handlers.workcalendar.worktime import get_calendar
     from handlers.worklist import cli as worklist_cli, service as worklist
 
@@ -141,8 +141,8 @@ def create_app(test_config=None):
     def fresh_caches():
         # the org tree and the calendar as every process's last change left them (engine.stamps)
         versions = stamps.read_all(db.get_db(app))
-        directory.warm(versions.get("org", 0))
-        calendar.calendar.follow(versions.get("calendar", 0))
+        directory.warm(versions.get(org_units.STAMP, 0))
+        calendar.calendar.follow(versions.get(calendar_years.STAMP, 0))
 
     @app.before_request
     def _fresh_caches():

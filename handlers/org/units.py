@@ -60,38 +60,37 @@ KIND_NAMES = {"center": "指挥中心", "district": "区", "street": "街道（�
               "department": "市直部门或国有企业"}
 
 
-def _changed(session, directory, *, kind, actor, at, unit, before):
+def _changed(session, *, kind, actor, at, unit, before):
     session.flush()
     stamps.bump(session, STAMP)
     journal.record(session, kind=kind, actor=actor, at=at, subject=f"unit:{unit.code}", before=before,
                    after=snapshot(unit))
-    directory.invalidate()     # this process at once; the others at their next request (the stamp)
-    return unit
+    return unit    # every process, this one too, loads the tree again at its next request (the stamp)
 
 
-def add(session, directory, *, actor, at, code, name, kind, parent_code, lng=None, lat=None):
+def add(session, *, actor, at, code, name, kind, parent_code, lng=None, lat=None):
     """Add a unit below `parent_code`; raises OrgError for a taken code or a parent of the wrong kind."""
     if session.get(Unit, code) is not None:
         raise OrgError(f"单位代码 {code} 已被使用", "code")
     _check_parent(session, kind, parent_code)
     unit = create_unit(session, code=code, name=name.strip(), kind=kind, parent_code=parent_code)
     unit.lng, unit.lat, unit.active = lng, lat, True
-    return _changed(session, directory, kind="unit_added", actor=actor, at=at, unit=unit, before={})
+    return _changed(session, kind="unit_added", actor=actor, at=at, unit=unit, before={})
 
 
-def rename(session, directory, *, actor, at, code, name):
+def rename(session, *, actor, at, code, name):
     unit = get_or_refuse(session, code)
     before = snapshot(unit)
     unit.name = name.strip()
-    return _changed(session, directory, kind="unit_renamed", actor=actor, at=at, unit=unit, before=before)
+    return _changed(session, kind="unit_renamed", actor=actor, at=at, unit=unit, before=before)
 
 
-def set_centre(session, directory, *, actor, at, code, lng, lat):
+def set_centre(session, *, actor, at, code, lng, lat):
     """Set (or, with None, clear) the unit's centre point."""
     unit = get_or_refuse(session, code)
     before = snapshot(unit)
     unit.lng, unit.lat = lng, lat
-    return _changed(session, directory, kind="unit_centre_set", actor=actor, at=at, unit=unit, before=before)
+    return _changed(session, kind="unit_centre_set", actor=actor, at=at, unit=unit, before=before)
 
 
 def _refuse_open_cases(unit, open_cases, doing):
@@ -101,7 +100,7 @@ def _refuse_open_cases(unit, open_cases, doing):
                        code=unit.code, open_cases=count)
 
 
-def move(session, directory, *, actor, at, code, parent_code, open_cases):
+def move(session, *, actor, at, code, parent_code, open_cases):
     """Put the unit (with its subtree) below another parent of the right kind. `open_cases(code)`
     counts the open cases of a unit's subtree (`cases.service.open_in_unit`): none may be open."""
     unit = get_or_refuse(session, code)
@@ -113,10 +112,10 @@ def move(session, directory, *, actor, at, code, parent_code, open_cases):
     _refuse_open_cases(unit, open_cases, "调整上级")
     before = snapshot(unit)
     unit.parent_code = parent_code
-    return _changed(session, directory, kind="unit_moved", actor=actor, at=at, unit=unit, before=before)
+    return _changed(session, kind="unit_moved", actor=actor, at=at, unit=unit, before=before)
 
 
-def deactivate(session, directory, *, actor, at, code, open_cases):
+def deactivate(session, *, actor, at, code, open_cases):
     """Take the unit out of service: refused (UnitBusy) while it holds open cases, or units below it
     or users in it are still active."""
     unit = get_or_refuse(session, code)
@@ -133,10 +132,10 @@ def deactivate(session, directory, *, actor, at, code, open_cases):
         raise UnitBusy(f"{unit.name} 仍有 {users} 个在用的用户账号，请先停用或调到其他单位", code=code)
     before = snapshot(unit)
     unit.active = False
-    return _changed(session, directory, kind="unit_deactivated", actor=actor, at=at, unit=unit, before=before)
+    return _changed(session, kind="unit_deactivated", actor=actor, at=at, unit=unit, before=before)
 
 
-def reactivate(session, directory, *, actor, at, code):
+def reactivate(session, *, actor, at, code):
     unit = get_or_refuse(session, code)
     if unit.active:
         raise OrgError(f"{unit.name} 在用中", "unit")
@@ -144,7 +143,7 @@ def reactivate(session, directory, *, actor, at, code):
         raise OrgError("上级单位已停用，请先启用上级单位", "unit")
     before = snapshot(unit)
     unit.active = True
-    return _changed(session, directory, kind="unit_reactivated", actor=actor, at=at, unit=unit, before=before)
+    return _changed(session, kind="unit_reactivated", actor=actor, at=at, unit=unit, before=before)
 
 
 def tree(session):

@@ -36,7 +36,7 @@ def units_page():
 @bp.post("/units")
 def unit_add():
     return submit(CREATE, schemas.UnitCreateSchema,
-                  lambda data: units.add(get_session(), common.directory(), actor=actor(), at=now(), **data),
+                  lambda data: units.add(get_session(), actor=actor(), at=now(), **data),
                   message="已新增单位 {result.name}（{result.code}）",
                   back=lambda unit: url_for("admin.unit_page", code=unit.code),
                   render=lambda values, errors, status, exc: _render_tree(values, errors, status))
@@ -78,7 +78,7 @@ def _change(code, fields, schema, service, message):
     """A change to one unit: the posted `fields` through `schema`, then `service(**data)`."""
     _unit_or_404(code)
     return submit(fields, schema,
-                  lambda data: service(get_session(), common.directory(), actor=actor(), at=now(), code=code, **data),
+                  lambda data: service(get_session(), actor=actor(), at=now(), code=code, **data),
                   message=message, back=lambda unit: url_for("admin.unit_page", code=code),
                   render=lambda values, errors, status, exc: _render_unit(code, values, errors, status, exc))
 
