@@ -125,8 +125,8 @@ def get_all(session, *, query="", unit_code="", role="", page=1, per_page=20):
     """Users matching a name (part of the username or display name), a unit and a role, by username."""
     conditions = []
     if query:
-        like = f"%{query.strip()}%"
-        conditions.append(User.username.like(like) | User.display_name.like(like))
+        conditions.append(User.username.contains(query.strip(), autoescape=True)
+                          | User.display_name.contains(query.strip(), autoescape=True))
     if unit_code:
         conditions.append(User.unit_code == unit_code)
     if role:

@@ -123,12 +123,10 @@ def recompute(session, runtime, calendar, year, *, actor, loaded=False, progress
                        before={"official": False},
                        after={"official": True, "notice": f"{notice.title} {notice.number} ({notice.date})"})
     journal.record(session, kind="deadlines_recomputed", actor=actor, at=now, subject=f"calendar:{year}",
-                   before={"provisional": len(moved)},
-                   after={"moved": sum(1 for _, old, new, _ in moved if old != new),
-                          "still_provisional": sum(1 for *_, p in moved if p)},
-                   cases=[{"case_no": no, "from": old, "to": new} for no, old, new, _ in moved])
-    if loaded:
-        stamps.bump(session, STAMP)     # every other process re-reads the folder at its next request
+                   after=summary(moved), cases=[{"case_no": no, "from": old, "to": new} for no, old, new, _ in moved])
+    # every other process re-reads the folder at its next request (also after a file added by hand
+    # and `calendar recompute`: running servers need no restart)
+    stamps.bump(session, STAMP)
     return moved
 
 

@@ -180,7 +180,7 @@ def test_clients_and_cameras(city):
     assert bad.status_code == 422
     assert field_error(bad, "channel").startswith("须为以下之一")
     added = me.post("/admin/access/clients", {"name": "hotline-xm", "channel": "hotline12345"})
-    assert added.status_code == 200
+    assert (added.status_code, added.headers["Cache-Control"]) == (200, "no-store")
     token = re.search(r'id="token-text">(cg_[^<]+)<', text(added))[1]
     caller = city.work(lambda s: tokens.authenticate(s, token, at=city.runtime.clock.now()))
     assert caller.client.name == "hotline-xm"

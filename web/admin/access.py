@@ -33,17 +33,18 @@ class CameraSchema(FormSchema):
 def _render(values=None, errors=None, status=200, exc=None, *, form=None, issued=None):
     session = get_session()
     values, errors = values or {}, errors or {}
-    mine = lambda name: errors if form == name else {}   # noqa: E731  (each form shows its own errors)
-    chosen = lambda name: values if form == name else {}  # noqa: E731
-    client_form = [widget("name", "名称", chosen("client"), mine("client"), required=True, hint="如 hotline-xm，不含空格"),
-                   widget("channel", "渠道", chosen("client"), mine("client"), "select", required=True,
+    # each form shows what was typed in it and its own messages
+    cv, ce = (values, errors) if form == "client" else ({}, {})
+    mv, me = (values, errors) if form == "camera" else ({}, {})
+    client_form = [widget("name", "名称", cv, ce, required=True, hint="如 hotline-xm，不含空格"),
+                   widget("channel", "渠道", cv, ce, "select", required=True,
                           choices=[(c, labels.CHANNEL.get(c, c)) for c in tokens.CLIENT_CHANNELS])]
-    camera_form = [widget("code", "编号", chosen("camera"), mine("camera"), required=True),
-                   widget("name", "位置名称", chosen("camera"), mine("camera"), required=True, hint="如 明发商业广场东门"),
-                   widget("grid", "所在网格", chosen("camera"), mine("camera"), "select", required=True,
+    camera_form = [widget("code", "编号", mv, me, required=True),
+                   widget("name", "位置名称", mv, me, required=True, hint="如 明发商业广场东门"),
+                   widget("grid", "所在网格", mv, me, "select", required=True,
                           choices=unit_choices(session, kinds={"grid"})),
-                   widget("lat", "纬度", chosen("camera"), mine("camera"), required=True, attrs={"inputmode": "decimal"}),
-                   widget("lng", "经度", chosen("camera"), mine("camera"), required=True, attrs={"inputmode": "decimal"})]
+                   widget("lat", "纬度", mv, me, required=True, attrs={"inputmode": "decimal"}),
+                   widget("lng", "经度", mv, me, required=True, attrs={"inputmode": "decimal"})]
     clients = [(c, tokens.last_used(session, c)) for c in tokens.get_all_clients(session)]
     return render_template("admin_access.html", clients=clients, cameras=cameras.get_all(session),
                            client_form=client_form, camera_form=camera_form, errors=errors, form=form,
@@ -63,7 +64,8 @@ def _refused(form):
 def _issued(client, token, message):
     """The page with the new token, shown this once (200: nothing to redirect to that could show it again)."""
     flash(message, "success")
-    return _render(issued={"client": client.name, "token": token})
+    page, status = _render(issued={"client": client.name, "token": token})
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @bp.post("/access/clients")
@@ -80,7 +82,7 @@ def client_add():
 @bp.post("/access/clients/<name>/token")
 def client_token(name):
     def action():
-        row, token = tokens.issue_client_token(get_session(), name=name, at=now(), actor=actor(), label="admin")
+        _, token = tokens.issue_client_token(get_session(), name=name, at=now(), actor=actor(), label="admin")
         return _issued(tokens.get_client_by_name(get_session(), name), token, f"已为 {name} 签发新令牌")
     return attempt(action, lambda errors, status, exc: _render({}, errors, status, form="clients"))
 
