@@ -114,10 +114,10 @@ def create_app(test_config=None):
     from handlers.notifications import cli as notifications_cli, gateways, outbox, scheduled as delivery
     from handlers.notifications import service as notifications
     from handlers.org import cli as org_cli
-    from handlers.org import throttle
+    from handlers.org import throttle, units as org_units
     from handlers.org.directory import Directory
     from handlers.process import functions, lint, services
-    from handlers.workcalendar import cli as calendar_cli
+    from handlers.workcalendar import cli as calendar_cli, years as calendar_years
     from handlers.workcalendar.worktime import get_calendar
     from handlers.worklist import cli as worklist_cli, service as worklist
 
@@ -138,19 +138,29 @@ def create_app(test_config=None):
     runtime.decision_linters += [evaluation_rules.check_tables]
     app.extensions["citygrid.runtime"] = runtime
     app.extensions["citygrid.directory"] = directory
+    from engine import stamps
+
+    def fresh_caches():
+        # the org tree and the calendar as every process's last change left them (engine.stamps)
+        versions = stamps.read_all(db.get_db(app))
+        directory.warm(versions.get(org_units.STAMP, 0))
+        calendar.calendar.follow(versions.get(calendar_years.STAMP, 0))
+
     @app.before_request
-    def _warm_directory():
+    def _fresh_caches():
         # first of all, before a request's session takes a connection; not for the probes and the
         # metrics, which answer on their own when the database is down
         if request.blueprint != ops.health.bp.name:
-            directory.warm()
+            fresh_caches()
     app.extensions["citygrid.notify_policy"] = notify_policy
     app.extensions["citygrid.notify_gateway"] = gateways.from_config(app.config)
     app.extensions["citygrid.login_limiter"] = throttle.Limiter(throttle.store_from_config(app.config),
                                                                 throttle.policy_from_config(app.config))
     # beside the timer sweep in `serve`'s scheduler (cron: `notifications deliver`)
     app.extensions["citygrid.jobs"] = [(delivery.JOB_ID, lambda: delivery.deliver(app),
-                                        app.config["CITYGRID_DELIVERY_SECONDS"])]
+                                        app.config["CITYGRID_DELIVERY_SECONDS"]),
+                                       # the sweeping process serves no request: it follows the stamps here
+                                       ("caches.refresh", fresh_caches, app.config["CITYGRID_SWEEP_SECONDS"])]
     # after `db upgrade`: the steps of cases recorded before the steps table existed
     app.extensions["citygrid.after_upgrade"] = [evaluation_steps.rebuild_missing]
 

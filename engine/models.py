@@ -146,3 +146,12 @@ class SweepHeartbeat(Base):
     seconds: Mapped[float | None] = mapped_column(Float)               # how long it took
     instances: Mapped[int] = mapped_column(Integer, default=0)         # instances it fired timers on
     fired: Mapped[int] = mapped_column(Integer, default=0)             # timers it fired
+
+
+class Stamp(Base):
+    """A version number per cached dataset (`engine.stamps`): bumped in the transaction that changes
+    the data, compared by every process before it serves from its own copy."""
+
+    __tablename__ = "stamps"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)

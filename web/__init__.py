@@ -1,7 +1,8 @@
 """The staff web UI (server-rendered, Simplified Chinese, usable on a phone): login, 我的待办,
 上报, task forms, the case page with its diagram, the case list, 态势 (web/dashboard.py), 考评
 (web/evaluation.py), 一张图 (web/citymap.py), 通知 (web/notifications.py); the process owners'
-modeller, versions and migration (web/process.py) and the auditors' pages (web/audit.py). Views
+modeller, versions and migration (web/process.py), the auditors' pages (web/audit.py) and the
+admins' pages (web/admin/). Views
 are thin: they parse the form, call one service of handlers/ and render; the request's one unit
 of work (engine.db) commits after a success and rolls back after any error.
 
@@ -16,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from handlers import errors
 
-from . import audit, auth, cases, citymap, common, dashboard, evaluation, labels, notifications, process, report, tasks
+from . import admin, audit, auth, cases, citymap, common, dashboard, evaluation, labels, notifications, process, report, tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = {
@@ -101,7 +102,7 @@ def vendor(package, filename):
 
 
 BLUEPRINTS = (ui, auth.bp, tasks.bp, report.bp, cases.bp, dashboard.bp, evaluation.bp, citymap.bp, process.bp,
-              audit.bp, notifications.bp)
+              audit.bp, notifications.bp, admin.bp)
 for _blueprint in BLUEPRINTS:
     # Per blueprint, since the API answers HTTP errors app-wide (JSON under /api/).
     _blueprint.register_error_handler(HTTPException, _error_page)

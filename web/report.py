@@ -23,13 +23,13 @@ def _places(directory):
     for district in sorted(directory.children(directory.center())):
         if directory.kind(district) != "district":
             continue
-        for street in sorted(directory.children(district)):
-            members = sorted(c for c in directory.children(street) if directory.kind(c) == "community")
+        for street in sorted(directory.active_children(district)):
+            members = sorted(c for c in directory.active_children(street) if directory.kind(c) == "community")
             if members:
                 communities.append((f"{directory.name(district)} · {directory.name(street)}",
                                     [(c, directory.name(c)) for c in members]))
             for community in members:
-                cells = sorted(g for g in directory.children(community) if directory.kind(g) == "grid")
+                cells = sorted(g for g in directory.active_children(community) if directory.kind(g) == "grid")
                 if cells:
                     grids.append((f"{directory.name(street)} · {directory.name(community)}",
                                   [(g, directory.name(g)) for g in cells]))

@@ -130,11 +130,13 @@ def provisional_cases(session, year):
             and localtime.local_date(c.filed_at).year <= year <= localtime.local_date(c.due_at).year]
 
 
-def recompute_provisional(session, runtime, calendar, year, *, actor="calendar"):
+def recompute_provisional(session, runtime, calendar, year, *, actor="calendar", progress=None):
     """Recompute the provisional deadlines touching `year` (after its data was loaded) and move
-    their timers; returns [(case_no, old due, new due, still provisional)]."""
+    their timers; returns [(case_no, old due, new due, still provisional)]. `progress(done, total)`
+    is told after each case (the CLI's progress bar)."""
     changed = []
-    for case in provisional_cases(session, year):
+    found = provisional_cases(session, year)
+    for case in found:
         loaded = instances.load(session, runtime, case.instance_id, actor=actor)
         state = contract.read(loaded.main_task(exclude=contract.PARALLEL_STEPS).data)
         updates = recomputed(calendar, state)
@@ -142,4 +144,6 @@ def recompute_provisional(session, runtime, calendar, year, *, actor="calendar")
                               external=True, context={"calendar_year": year})
         instances.save(session, runtime, loaded)
         changed.append((case.case_no, localtime.isoformat(state.due_at), updates["due_at"], updates["due_provisional"]))
+        if progress is not None:
+            progress(len(changed), len(found))
     return changed

@@ -9,7 +9,7 @@ from .. import localtime
 from ..errors import Invalid
 from ..org import capabilities
 from ..process.contract import PROCESS_ID, REPORT_FIELDS
-from . import numbers
+from . import numbers, search
 from .models import Case
 from .statuses import is_ended
 
@@ -39,12 +39,22 @@ def locate(directory, data):
     if grid:
         if directory.kind(grid) != "grid":
             raise CaseError(f"未知网格 {grid}", "grid")
+        if not directory.is_active(grid):
+            raise CaseError(f"网格 {directory.name(grid)} 已停用", "grid")
         if community and directory.parent(grid) != community:
             raise CaseError(f"网格 {grid} 不属于社区 {community}", "grid")
         community = directory.parent(grid)
     if directory.kind(community) != "community":
         raise CaseError(f"未知社区 {community}", "community")
+    if not directory.is_active(community):
+        raise CaseError(f"社区 {directory.name(community)} 已停用", "community")
     return community, grid
+
+
+def open_in_unit(session, directory, *, user, code, now) -> int:
+    """The open cases located in, held or handled within the unit's subtree: the case list's
+    `/cases?unit=CODE&status=open`, as `user` sees it (an admin sees every case)."""
+    return search.count(session, directory, user=user, filters=search.Filters(unit=code, status=search.OPEN), now=now)
 
 
 def open_duplicate(session, case_no, *, instance_id):

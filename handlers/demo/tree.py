@@ -2,6 +2,9 @@
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from engine import stamps
+
+from ..org import units as units_admin
 from ..org.models import Unit, User
 from ..org.service import create_unit, create_user
 
@@ -100,10 +103,14 @@ def load(session, password="demo"):
             create_unit(session, code=code, name=name, kind=kind, parent_code=parent)
             added_units += 1
     session.flush()
+    centred = 0
     for code, (lng, lat) in centres().items():    # fills the centres of a tree loaded before they existed
         unit = session.get(Unit, code)
         if unit is not None and unit.lng is None:
             unit.lng, unit.lat = lng, lat
+            centred += 1
+    if added_units or centred:
+        stamps.bump(session, units_admin.STAMP)   # a running server loads the tree again at its next request
     wanted = [(u, role, CENTER[0], label) for u, role, label in CENTER_USERS]
     for code, name, kind, _ in units():
         if kind in ("district", "street", "community", "department"):

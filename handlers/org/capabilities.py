@@ -27,6 +27,8 @@ CAPABILITIES = {
     "supervise": frozenset({"shiftlead", "supervisor"}),
     # the outbound notifications' dead letters: see them, queue them again
     "manage_delivery": frozenset({"admin"}),
+    # the admin pages: the org tree, users, API clients and cameras, the calendar years, the catalogue
+    "administer": frozenset({"admin"}),
 }
 
 # The channels a staff role may report on; the first is its default. Intake operators key in what

@@ -1,5 +1,8 @@
 """The org tree in memory: small, read on almost every step, so one copy per process, loaded
-outside any transaction and dropped (`invalidate`) after a change to the units."""
+outside any transaction. Every change to the units bumps the `org` stamp (`engine.stamps`) in its
+own transaction; each request hands the stamp it read to `warm`, which loads the tree again when
+the copy is older, so a change made through any process is seen by every process at its next
+request (`invalidate` drops the copy at once, for the process that knows it changed the units)."""
 from threading import Lock
 
 from sqlalchemy import select
@@ -12,30 +15,48 @@ class Directory:
 
     def __init__(self, database):
         self._db = database
-        self._tree = None    # (units, centres), loaded together and dropped together
+        self._tree = None    # (units, centres, inactive codes), loaded together and dropped together
+        self._version = None  # the `org` stamp the tree was loaded under
         self._lock = Lock()
 
     def _loaded(self):
         with self._lock:
             if self._tree is None:
-                rows = self._db.read(select(Unit.code, Unit.name, Unit.kind, Unit.parent_code, Unit.lng, Unit.lat))
-                self._tree = ({code: (name, kind, parent) for code, name, kind, parent, _, _ in rows},
-                              {code: (lng, lat) for code, _, _, _, lng, lat in rows if lng is not None and lat is not None})
+                rows = self._db.read(select(Unit.code, Unit.name, Unit.kind, Unit.parent_code, Unit.lng, Unit.lat,
+                                            Unit.active))
+                self._tree = ({code: (name, kind, parent) for code, name, kind, parent, *_ in rows},
+                              {code: (lng, lat) for code, _, _, _, lng, lat, _ in rows
+                               if lng is not None and lat is not None},
+                              frozenset(code for code, *_, active in rows if not active))
             return self._tree
 
     def _load(self):
         return self._loaded()[0]
 
-    def warm(self):
-        """Load the tree now unless it is loaded. Loading reads through a connection of its own, so
+    def warm(self, version=None):
+        """Load the tree now unless it is loaded under the stamp `version` (the `org` stamp the
+        request read; None: any copy will do). Loading reads through a connection of its own, so
         a request asks this before it holds one: otherwise the requests of a fresh process, each
         holding a pooled connection while the first of them waits for one more to load the tree,
         could take the whole pool and wait for its timeout."""
+        if version is not None and version != self._version:
+            with self._lock:
+                if version != self._version:
+                    self._tree, self._version = None, version
         self._loaded()
 
     def invalidate(self):
         with self._lock:
             self._tree = None
+
+    def is_active(self, code):
+        """Whether the unit exists and takes new work (not deactivated)."""
+        return self.exists(code) and code not in self._loaded()[2]
+
+    def active_children(self, code):
+        """The units directly below `code` that take new work."""
+        inactive = self._loaded()[2]
+        return [c for c in self.children(code) if c not in inactive]
 
     def get(self, code):
         return self._load().get(code)

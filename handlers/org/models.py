@@ -1,6 +1,7 @@
 """The tables of the organisation: units (a tree by parent code, each with an optional centre point
-for the map) and users (one unit, one role)."""
-from sqlalchemy import Boolean, Float, ForeignKey, String
+for the map; deactivated rather than deleted, since cases keep naming them) and users (one unit, one
+role)."""
+from sqlalchemy import Boolean, Float, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash
 
@@ -21,6 +22,9 @@ class Unit(Base):
     # The unit's centre (WGS-84): where the map places a report that came without coordinates.
     lng: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
+    # A deactivated unit keeps its name and place in the tree (history, past evaluations) but takes
+    # no new work: no dispatch to it, no report located in it (`admin_units.deactivate`).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class User(Base):

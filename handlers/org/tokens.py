@@ -22,6 +22,7 @@ from engine.db import Base
 from engine.models import UTCDateTime
 
 from ..errors import Invalid
+from . import journal
 from .models import User
 from .service import check_credentials, get_user_by_username
 
@@ -150,42 +151,55 @@ def get_all_clients(session):
     return list(session.scalars(select(ApiClient).order_by(ApiClient.name)))
 
 
-def create_client(session, *, name, channel, at):
-    """Register an external client and issue its first token; returns (client, token text).
+def _client_record(client):
+    return {"name": client.name, "channel": client.channel, "active": client.active}
+
+
+def create_client(session, *, name, channel, at, actor="cli", label="cli"):
+    """Register an external client and issue its first token; returns (client, token text). The
+    change is recorded on the system chain (by `actor`; the token's text never is).
 
     Raises TokenError for a bad name or channel, or a name already taken.
     """
     name = (name or "").strip()
-    if not name or len(name) > 100 or any(c.isspace() for c in name):
-        raise TokenError("a client name is 1-100 characters without spaces")
+    if not name or len(name) > 100 or any(c.isspace() or ord(c) < 32 for c in name):
+        raise TokenError("名称为 1–100 个字符，不含空格", "name")
     if channel not in CLIENT_CHANNELS:
-        raise TokenError(f"channel must be one of {', '.join(CLIENT_CHANNELS)}, not {channel!r}")
+        raise TokenError(f"渠道 {channel} 无效，须为以下之一：{', '.join(CLIENT_CHANNELS)}", "channel")
     if get_client_by_name(session, name) is not None:
-        raise TokenError(f"client {name!r} exists already")
+        raise TokenError(f"接入系统 {name} 已存在", "name")
     client = ApiClient(name=name, channel=channel, created_at=at)
     session.add(client)
     session.flush()
-    _, plain = _new_token(session, at=at, label="cli", client=client)
+    row, plain = _new_token(session, at=at, label=label, client=client)
+    journal.record(session, kind="client_added", actor=actor, at=at, subject=f"client:{name}",
+                   after={**_client_record(client), "token": row.id})
     return client, plain
 
 
-def issue_client_token(session, *, name, at):
+def issue_client_token(session, *, name, at, actor="cli", label="cli"):
     """A further token for an active client (rotation: revoke the old one after switching)."""
     client = get_client_by_name(session, name)
     if client is None or not client.active:
-        raise TokenError(f"unknown client {name!r}")
-    return _new_token(session, at=at, label="cli", client=client)
+        raise TokenError(f"未知或已停用的接入系统 {name}", "name")
+    row, plain = _new_token(session, at=at, label=label, client=client)
+    journal.record(session, kind="client_token_issued", actor=actor, at=at, subject=f"client:{name}",
+                   after={"token": row.id})
+    return row, plain
 
 
-def revoke_client(session, *, name, at):
+def revoke_client(session, *, name, at, actor="cli"):
     """Revoke a client and every token it holds; returns the client. Raises TokenError if unknown."""
     client = get_client_by_name(session, name)
     if client is None:
-        raise TokenError(f"unknown client {name!r}")
+        raise TokenError(f"未知接入系统 {name}", "name")
+    before = _client_record(client)
     client.revoked_at = client.revoked_at or at
     session.execute(update(ApiToken).where(ApiToken.client_id == client.id, ApiToken.revoked_at.is_(None))
                     .values(revoked_at=at))
     session.flush()
+    journal.record(session, kind="client_revoked", actor=actor, at=at, subject=f"client:{name}", before=before,
+                   after=_client_record(client))
     return client
 
 

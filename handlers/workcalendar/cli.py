@@ -11,9 +11,10 @@ from datetime import date, datetime
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from tqdm import tqdm
 
 from .. import commands
-from ..cases import deadlines
+from . import years
 from .worktime import ONE_DAY, WorkCalendar, get_calendar
 
 WEEKDAYS_ZH = "一二三四五六日"
@@ -206,7 +207,12 @@ def recompute_command(year):
     calendar = get_calendar(current_app, reload=True)
     if year not in calendar.official_years():
         raise click.ClickException(f"calendar/{year}.toml is missing: no official data for {year} yet")
-    rows = commands.run(lambda session, runtime: deadlines.recompute_provisional(session, runtime, calendar, year))
+    with tqdm(desc="recomputing", unit="case", disable=None, leave=False) as bar:
+        def progress(done, total):
+            bar.total = total
+            bar.update(done - bar.n)
+        rows = commands.run(lambda session, runtime: years.recompute(session, runtime, calendar, year, actor="cli",
+                                                                     progress=progress))
     for case_no, old, new, provisional in rows:
         click.echo(f"{case_no}: {old} -> {new}{' provisional' if provisional else ''}")
     click.echo(f"{len(rows)} deadlines recomputed")

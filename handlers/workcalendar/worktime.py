@@ -13,6 +13,7 @@ import functools
 import math
 import numbers
 import re
+import threading
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -38,6 +39,7 @@ MAX_SPAN = timedelta(days=100 * 366)
 # lunardate and the Qingming formula below are exact for these years only.
 LUNAR_YEARS = range(1901, 2100)
 EXTENSION = "citygrid.calendar"
+_FOLLOWING = threading.Lock()
 
 
 class CalendarDataError(ValueError):
@@ -165,10 +167,15 @@ def _read_toml(path: Path):
 def load_year(path) -> YearData:
     """Read and check one calendar/<year>.toml; raises CalendarDataError naming the problem."""
     path = Path(path)
-    data = _read_toml(path)
+    return parse_year(_read_toml(path), path, path.stem)
+
+
+def parse_year(data: dict, path, stem=None) -> YearData:
+    """Check the parsed TOML of a year file (`path` names it in messages; `stem`, the file name
+    without .toml, must be its year when given); raises CalendarDataError naming the problem."""
     _no_unknown_keys(data, {"year", "notice", "holidays"}, path)
     year = _require(data, "year", int, path)
-    if str(year) != path.stem:
+    if stem is not None and str(year) != stem:
         raise CalendarDataError(f"{path}: year = {year} does not match the file name")
     notice = _require(data, "notice", dict, path)
     where = f"{path} [notice]"
@@ -425,6 +432,19 @@ class WorkCalendar:
         fresh = WorkCalendar.from_dir(self.source)
         self.__init__(list(fresh.statutory.official_years.values()), fresh.office_hours)
         self.source = fresh.source
+
+    _stamp = None     # the `calendar` stamp (engine.stamps) this copy was read under; kept across reloads
+
+    def follow(self, stamp):
+        """Re-read the data folder unless this copy was read under `stamp` (the `calendar` stamp a
+        request read): a year loaded through another process is seen by this one at its next request.
+        The first request of a process reads the folder once more (a few small files)."""
+        if stamp == self._stamp or getattr(self, "source", None) is None:
+            return
+        with _FOLLOWING:
+            if stamp != self._stamp:
+                self.reload()
+                self._stamp = stamp
 
     # --- dates ---
 

@@ -102,8 +102,8 @@ class DispatchSchema(StepSchema):
 
     @staticmethod
     def targets(directory, holder):
-        """The units `holder` may dispatch to: those directly below it, never a grid."""
-        return [c for c in directory.children(holder) if directory.kind(c) != "grid"]
+        """The units `holder` may dispatch to: those directly below it in service, never a grid."""
+        return [c for c in directory.active_children(holder) if directory.kind(c) != "grid"]
 
     @classmethod
     def actions(cls, directory, holder, center):

@@ -15,7 +15,8 @@ EXPECTED = {   # role -> capabilities, as product.md's table of roles describes 
     "grid": {"work_tasks", "report", "report_on_spot"},
     "owner": {"see_all_cases", "edit_processes", "read_processes", "evaluate_all"},
     "auditor": {"see_all_cases", "read_processes", "audit", "evaluate_all"},
-    "admin": {"see_all_cases", "edit_processes", "read_processes", "audit", "evaluate_all", "manage_delivery"},
+    "admin": {"see_all_cases", "edit_processes", "read_processes", "audit", "evaluate_all", "manage_delivery",
+              "administer"},
     # read-only: sees its unit's subtree (the city's at the center, a district's at the district)
     "supervisor": {"supervise"},
     "client": set(),
