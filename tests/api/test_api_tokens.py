@@ -120,7 +120,6 @@ def test_login_limit_429_with_retry_after_then_the_right_password_after_the_wind
 
 def test_an_unknown_name_takes_as_long_as_a_wrong_password(api):
     """One password hash either way (the issue measured 117 ms for a real name, 3 ms for an unknown)."""
-    import statistics
     import time
     anonymous = api.anonymous()
 
@@ -128,6 +127,10 @@ def test_an_unknown_name_takes_as_long_as_a_wrong_password(api):
         started = time.perf_counter()
         assert_error(anonymous.post("/api/v1/auth/token", json={"username": username, "password": "guess"}), 401)
         return time.perf_counter() - started
-    known = statistics.median(timed(name) for name in ("intake", "dispatcher", "owner", "auditor", "admin"))
-    unknown = statistics.median(timed(f"nobody-{i}") for i in range(5))
-    assert 0.5 < unknown / known < 2, (unknown, known)
+    # Interleaved, and the fastest of each compared: load beside the test slows single answers (the
+    # medians once differed 2x on a busy machine), but the floor of each is its password hash.
+    known, unknown = [], []
+    for i, name in enumerate(("intake", "dispatcher", "owner", "auditor", "admin", "shiftlead", "supervisor-committee")):
+        known.append(timed(name))
+        unknown.append(timed(f"nobody-{i}"))
+    assert 0.5 < min(unknown) / min(known) < 2, (unknown, known)
