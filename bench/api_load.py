@@ -243,6 +243,9 @@ def main():
                 many, wall = phase(base, tokens, args.clients, args.seconds, "many")
                 many_ok = report_phase(f"{args.clients} clients", many, wall)
                 _wait_fired(city, due, interval)
+                peaks = [peak_rss(pid) for pid in children(server.pid)]
+                print(f"peak RSS of each gunicorn worker: {', '.join(f'{p / 1024:.0f} MiB' for p in sorted(peaks))}; "
+                      f"of the sweeper: {peak_rss(sweeping.pid) / 1024:.0f} MiB")
             finally:
                 stop(server)
                 stop(sweeping)
@@ -255,6 +258,28 @@ def main():
             ratio = percentile(many_ok, .99) / percentile(single_ok, .5)
             print(f"p99 with {args.clients} clients / p50 with 1 client: {ratio:.1f}x (target ≤ 3x)")
         app.extensions["citygrid.db"].dispose()
+
+
+def children(pid):
+    """The ids of the processes whose parent is `pid` (gunicorn's workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:          # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def peak_rss(pid):
+    """Peak resident memory of a process in KiB (VmHWM), 0 when it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
 
 
 def _free_port():

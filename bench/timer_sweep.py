@@ -151,12 +151,28 @@ def timed(db, url, runtime, due_at, run):
     runtime.workflows.clear()                  # a fresh process: every due instance is read from the database
     writer = Writer(db, url, due_ids)
     writer.start()
+    reset_peak_rss()
     t0 = time.perf_counter()
     result = run()
     elapsed = time.perf_counter() - t0
+    result.peak_rss = peak_rss()
     writer.stop.set()
     writer.join(30)
     return elapsed, result, writer.waits
+
+
+def reset_peak_rss():
+    """Start this process's peak resident memory (VmHWM) afresh from what it holds now (Linux)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def peak_rss():
+    """This process's peak resident memory in MiB since `reset_peak_rss`."""
+    status = Path("/proc/self/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")) / 1024
 
 
 def bench(kind, count, due_share):
@@ -190,7 +206,8 @@ def bench(kind, count, due_share):
         print(f"  {name:8} sweep: {result.fired} fired on {result.instances} instances in {elapsed:.2f} s "
               f"({result.fired / elapsed:.0f}/s), {result.batches} batches, longest {result.longest_batch * 1000:.0f} ms; "
               f"{calls} service calls; a writer beside it waited p50 {q[49] * 1000:.0f} ms, "
-              f"p99 {q[98] * 1000:.0f} ms, longest {max(waits, default=0) * 1000:.0f} ms ({len(waits)} writes)")
+              f"p99 {q[98] * 1000:.0f} ms, longest {max(waits, default=0) * 1000:.0f} ms ({len(waits)} writes); "
+              f"peak RSS {result.peak_rss:.0f} MiB")
     print(f"  still due afterwards: {left}")
 
 

@@ -67,10 +67,13 @@ def chain(head, *, stream, rows):
     return (seq, prev), values
 
 
+_INSERT = insert(Event.__table__)   # plain Core, built once: no ORM bulk path on every step
+
+
 def insert_rows(session, values):
     """One INSERT for rows made by `chain`."""
     if values:
-        session.connection().execute(insert(Event.__table__), values)   # plain Core: no ORM bulk path
+        session.connection().execute(_INSERT, values)
 
 
 def _record_head(session, stream, seq, digest):

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from uuid import UUID
 from dataclasses import dataclass, field
 
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -46,11 +48,15 @@ class Loaded:
     new_events: list = field(default_factory=list)
     saved_events: list = field(default_factory=list)   # the event rows the last save appended (for listeners)
     scratch: dict = field(default_factory=dict)   # per-unit-of-work memo for listeners (e.g. the case row)
+    # Ids of the READY user tasks as the instance was loaded, i.e. as its last save left them: a
+    # listener keeping rows per open task knows its rows without reading them.
+    ready_at_load: frozenset = frozenset()
 
     def ready_user_tasks(self):
-        """READY user tasks; memoised until the workflow runs again (listeners ask repeatedly)."""
+        """READY user tasks, in the tree's order; memoised until the workflow runs again (listeners
+        ask repeatedly)."""
         if "_ready" not in self.scratch:
-            self.scratch["_ready"] = self.workflow.get_tasks(state=TaskState.READY, manual=True)
+            self.scratch["_ready"] = ready_user_tasks(self.workflow)
         return self.scratch["_ready"]
 
     def ran(self):
@@ -67,7 +73,7 @@ class Loaded:
         for task in self.ready_user_tasks():
             if task.task_spec.bpmn_id not in exclude:
                 return task
-        done = self.workflow.get_tasks(state=TaskState.COMPLETED)
+        done = [t for t in all_tasks(self.workflow) if t.state == TaskState.COMPLETED]
         return max(done, key=lambda t: t.last_state_change) if done else self.workflow.task_tree
 
     def task(self, task_id):
@@ -78,6 +84,23 @@ class Loaded:
         if task is None:
             raise NotFound(f"task {task_id} not found")
         return task
+
+
+def all_tasks(workflow):
+    """Every task of the workflow and its subprocesses, from their id maps: a plain scan, several
+    times cheaper than SpiffWorkflow's walk of the tree (`get_tasks`), in no particular order."""
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
+
+
+def ready_user_tasks(workflow):
+    """The READY user tasks in `get_tasks`' tree order: found by the plain scan; the tree is walked
+    only to order several (an order the callers rely on: the first is where the case stands)."""
+    found = [t for t in all_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual]
+    if len(found) > 1:
+        found = workflow.get_tasks(state=TaskState.READY, manual=True)
+    return found
 
 
 @contextmanager
@@ -131,7 +154,8 @@ def load(session, runtime, instance_id, *, actor) -> Loaded:
         spec, subprocess_specs = runtime.specs(deployment)
         workflow = spiff.state_from_json(instance.state, spec, subprocess_specs)
     _attach(runtime, workflow, context)
-    context.loaded = Loaded(instance, deployment, workflow, context)
+    context.loaded = Loaded(instance, deployment, workflow, context,
+                            ready_at_load=frozenset(str(t.id) for t in ready_user_tasks(workflow)))
     return context.loaded
 
 
@@ -141,7 +165,10 @@ def catch_up_timers(loaded: Loaded):
     case as a punctual sweep would have left it — the overdue penalty charged to the unit that held
     it then — and the timers never wake up inside the input's run, where they would wait, fired
     but not run, for the case's next step. Recorded as its own `timers_fired` event before the
-    input, so a replay, which replays only what was recorded, never catches up (catch_up=False)."""
+    input, so a replay, which replays only what was recorded, never catches up (catch_up=False).
+    Nothing due (the usual case): nothing to do, and the pass over the tree is skipped."""
+    if not timers.any_due(loaded.workflow, loaded.workflow.script_engine.now()):
+        return []
     return fire_due_timers(loaded)
 
 
@@ -206,25 +233,29 @@ def end_event(workflow):
     """The bpmn id of the end event a completed workflow finished on."""
     if not workflow.is_completed():
         return None
-    ends = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
-            if type(t.task_spec).__name__ == "EndEvent" and t.workflow is workflow]
+    ends = [t for t in workflow.tasks.values()
+            if t.state == TaskState.COMPLETED and type(t.task_spec).__name__ == "EndEvent"]
     ends.sort(key=lambda t: t.last_state_change)
     return ends[-1].task_spec.bpmn_id if ends else None
 
 
+# The version-checked UPDATE of `save`, built once: the SET clause is the parameters' columns.
+_INSTANCES = Instance.__table__
+_SAVE = update(_INSTANCES).where(_INSTANCES.c.id == bindparam("_id"), _INSTANCES.c.version == bindparam("_version"))
+
+
 def save(session, runtime, loaded: Loaded):
     """Persist state, timer rows, derived rows (listeners) and events in the caller's transaction,
-    with one version-checked UPDATE of the instance; raise Conflict on a lost race."""
+    with one version-checked UPDATE of the instance; raise Conflict on a lost race.
+
+    The UPDATE is a plain statement, its values then set on the instance object as committed ones:
+    the ORM's flush of one row cost more than all the rest of the writes."""
     instance, workflow = loaded.instance, loaded.workflow
     now = loaded.context.at
     instance_id = instance.id   # the session is unusable after a failed flush
-    instance.state = spiff.state_to_json(workflow)
-    instance.completed = workflow.is_completed()
-    instance.end_event = end_event(workflow)
-    instance.updated_at = now
     waiting = timers.waiting_timers(workflow)
     digest = hashlib.sha1(repr(waiting).encode()).hexdigest()
-    timers_changed, instance.timers_digest = digest != instance.timers_digest, digest
+    timers_changed = digest != instance.timers_digest
     rows = [dict(at=now, actor=loaded.context.actor, instance_id=instance_id,
                  deployment_id=instance.deployment_id, **spec)
             for spec in [*loaded.new_events, *loaded.context.events]]
@@ -232,11 +263,18 @@ def save(session, runtime, loaded: Loaded):
     loaded.context.events.clear()
     head = (instance.event_seq, instance.event_hash)
     new_head = events.chain(head, stream=events.instance_stream(instance_id), rows=rows)
-    instance.event_seq, instance.event_hash = new_head[0]
     try:
-        session.flush()
+        session.flush()   # what else this unit of work changed (a reported case) goes first
     except StaleDataError:
         raise Stale(f"instance {instance_id} was changed by someone else; reload and try again") from None
+    values = dict(state=spiff.state_to_json(workflow), completed=workflow.is_completed(),
+                  end_event=end_event(workflow), updated_at=now, timers_digest=digest,
+                  event_seq=new_head[0][0], event_hash=new_head[0][1], version=instance.version + 1)
+    result = session.connection().execute(_SAVE, dict(values, _id=instance_id, _version=instance.version))
+    if result.rowcount != 1:
+        raise Stale(f"instance {instance_id} was changed by someone else; reload and try again")
+    for name, value in values.items():
+        set_committed_value(instance, name, value)
     events.insert_rows(session, new_head[1])
     loaded.saved_events = new_head[1]
     if timers_changed:
@@ -245,6 +283,7 @@ def save(session, runtime, loaded: Loaded):
         for listener in runtime.listeners:
             listener(session, loaded)
     session.flush()
+    loaded.ready_at_load = frozenset(str(t.id) for t in loaded.ready_user_tasks())   # as saved now
     session.info.setdefault("citygrid.cache", []).append((runtime.workflows, instance_id, instance.version, workflow))
 
 

@@ -57,7 +57,8 @@ class Instance(Base):
     __tablename__ = "instances"
     id: Mapped[int] = mapped_column(primary_key=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
-    state: Mapped[str] = mapped_column(Text)
+    # Deferred: read only when the workflow is not in the process's cache (tens of KB a step, mostly).
+    state: Mapped[str] = mapped_column(Text, deferred=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
     end_event: Mapped[str | None] = mapped_column(String(200))

@@ -217,15 +217,14 @@ def _tasks_to_dict(workflow):
     registry, cache = SERIALIZER.registry, workflow.__dict__.setdefault(_TASK_DICTS, {})
     out = {}
     for task_id, task in workflow.tasks.items():
-        key = str(task_id)
         if task.state & FINISHED:
             stamp = (task.state, task.last_state_change, tuple(task._children))
-            hit = cache.get(key)
-            if hit is None or hit[0] != stamp:
-                hit = cache[key] = (stamp, registry.convert(task))
-            out[key] = hit[1]
+            hit = cache.get(task_id)
+            if hit is None or hit[0] != stamp:      # (stamp, the id as text, the dict)
+                hit = cache[task_id] = (stamp, str(task_id), registry.convert(task))
+            out[hit[1]] = hit[2]
         else:
-            out[key] = registry.convert(task)
+            out[str(task_id)] = registry.convert(task)
     return out
 
 

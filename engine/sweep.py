@@ -32,6 +32,7 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import undefer
 
 from . import instances
 from .clock import wall_time
@@ -85,7 +86,7 @@ def claim(session, ids, now):
     another transaction holds (PostgreSQL; SQLite's writer lock is the whole database); returns
     the instances claimed by id (keep them: the session holds loaded rows only while referenced)."""
     still_due = exists().where(Timer.instance_id == Instance.id, Timer.due_at <= now)
-    query = (select(Instance).where(Instance.id.in_(ids), still_due).order_by(Instance.id)
+    query = (select(Instance).options(undefer(Instance.state)).where(Instance.id.in_(ids), still_due).order_by(Instance.id)
              .with_for_update(skip_locked=True, of=Instance)
              .execution_options(populate_existing=True))     # the row as locked, never a stale copy
     return {instance.id: instance for instance in session.scalars(query)}

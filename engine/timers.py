@@ -3,9 +3,11 @@ due instant; which instances have one due; re-arming timers after their data cha
 that fires them is `engine.sweep`."""
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 
 from .models import Timer
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+
 from .spiff import OCCURRENCE, ClockCycle, TimerEventDefinition
 
 
@@ -29,17 +31,37 @@ def waiting_timers(workflow):
     return sorted(found, key=lambda t: (t[2], t[1], t[0]))
 
 
+def any_due(workflow, now: datetime) -> bool:
+    """Whether letting the timers fire at `now` could change anything: a waiting timer is due, or
+    one has no due instant to compare (not computed yet, a finished cycle, a timer inside another
+    event definition). False lets a unit of work skip the catch-up pass, a walk of the whole tree."""
+    for task in workflow.event_manager.tasks.values():
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition):
+            due = _due(task)
+            if due is None or due <= now:
+                return True
+        elif isinstance(definition, MultipleEventDefinition):
+            return True
+    return False
+
+
 def fired_marks(workflow):
     """Every (timer id, occurrence) the workflow (and its subprocesses) has fired so far."""
     tasks = [*workflow.tasks.values(), *(t for sp in workflow.subprocesses.values() for t in sp.tasks.values())]
     return {(m["timer"], m["at"]) for t in tasks if (m := t.internal_data.get(OCCURRENCE))}
 
 
+# Plain Core statements, built once: these rows are never ORM objects.
+_DELETE = delete(Timer.__table__).where(Timer.__table__.c.instance_id == bindparam("instance_id"))
+_INSERT = insert(Timer.__table__)
+
+
 def replace(session, runtime, instance_id, waiting):
-    connection = session.connection()   # plain Core statements: these rows are never ORM objects
-    connection.execute(delete(Timer.__table__).where(Timer.__table__.c.instance_id == instance_id))
+    connection = session.connection()
+    connection.execute(_DELETE, {"instance_id": instance_id})
     if waiting:
-        connection.execute(insert(Timer.__table__), [
+        connection.execute(_INSERT, [
             dict(instance_id=instance_id, task_id=task_id, spec_name=name, due_at=due,
                  provisional=runtime.calendar.is_provisional(due))
             for task_id, name, due in waiting])

@@ -9,6 +9,7 @@ from sqlalchemy import Float, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 from SpiffWorkflow.util.task import TaskState
 
+from engine import instances
 from engine.db import Base
 from engine.models import UTCDateTime
 from engine.spiff import OCCURRENCE
@@ -47,7 +48,7 @@ def occurrence_of(task):
 
 def current_holder(workflow):
     """The unit holding the case now: the holder of the main open step."""
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+    for task in instances.ready_user_tasks(workflow):
         if task.task_spec.bpmn_id not in contract.PARALLEL_STEPS:
             holder = contract.read(task.data).holder
             if holder:

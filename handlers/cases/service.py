@@ -1,6 +1,6 @@
 """Cases as the services see them: reporting one (which starts its process), finding one, and the
 checks a report and a merge make against the cases that exist."""
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from engine import deployments, instances
@@ -22,8 +22,11 @@ def get_by_no(session, case_no):
     return session.scalar(select(Case).where(Case.case_no == case_no))
 
 
+_BY_INSTANCE = select(Case).where(Case.instance_id == bindparam("instance_id"))   # built once: every sweep asks
+
+
 def get_by_instance(session, instance_id):
-    return session.scalar(select(Case).where(Case.instance_id == instance_id))
+    return session.scalar(_BY_INSTANCE, {"instance_id": instance_id})
 
 
 def case_of(session, loaded):

@@ -3,12 +3,13 @@ deadline, holder and handler, the units the case belongs to, how it ended. Writt
 transaction as the step; `audit.verify` rebuilds it from the replayed process to check it."""
 from types import SimpleNamespace
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import instances
 
 from ..process import contract
-from .models import CaseUnit
+from .models import Case, CaseUnit
 from .service import case_of
 from .statuses import END_STATUS
 from .visibility import units_of
@@ -35,20 +36,34 @@ def derive(case, loaded, *, completed, end_event, at):
     return fields
 
 
+# Built once (they run on every step); the UPDATE's SET clause is the parameters' columns.
+_UPDATE = update(Case.__table__).where(Case.__table__.c.id == bindparam("_id"))
+_REACHED = insert(CaseUnit.__table__)
+
+
 def refresh(session, loaded):
-    """Listener: bring the case row (and its units' index) up to date with the instance."""
+    """Listener: bring the case row (and its units' index) up to date with the instance. A stored
+    row gets one plain UPDATE of the fields that changed (set on the object as committed values:
+    the ORM's flush of it cost more than the statement); a case reported in this unit of work is
+    still the ORM's to insert."""
     case = case_of(session, loaded)
     if case is None:
         return
     before = set(case.reached or [])
     instance = loaded.instance
-    for name, value in derive(case, loaded, completed=instance.completed, end_event=instance.end_event,
-                              at=instance.updated_at).items():
-        setattr(case, name, value)
+    fields = derive(case, loaded, completed=instance.completed, end_event=instance.end_event, at=instance.updated_at)
+    if case in session.new:
+        for name, value in fields.items():
+            setattr(case, name, value)
+    else:
+        changed = {name: value for name, value in fields.items() if getattr(case, name) != value}
+        if changed:
+            session.connection().execute(_UPDATE, dict(changed, _id=case.id))
+            for name, value in changed.items():
+                set_committed_value(case, name, value)
     added = set(case.reached) - before
     if added:
-        session.connection().execute(insert(CaseUnit.__table__),
-                                     [dict(case_id=case.id, unit_code=u) for u in sorted(added)])
+        session.connection().execute(_REACHED, [dict(case_id=case.id, unit_code=u) for u in sorted(added)])
 
 
 class Follower:

@@ -90,6 +90,9 @@ def step_of(event, *, due_at, handler, status, holder=None, unit=None, role=None
     return None
 
 
+_INSERT = insert(CaseStep.__table__)   # built once: runs on every step
+
+
 def refresh(session, loaded):
     """Listener: the steps of what this save appended (run after `cases.summary.refresh`)."""
     case = case_of(session, loaded)
@@ -100,7 +103,7 @@ def refresh(session, loaded):
              for e in loaded.saved_events]
     rows = [dict(case_id=case.id, **asdict(s)) for s in found if s is not None]
     if rows:
-        session.connection().execute(insert(CaseStep.__table__), rows)
+        session.connection().execute(_INSERT, rows)
 
 
 def stored(session, case_id) -> list[Step]:

@@ -8,7 +8,7 @@ query on (user, read), the outbox can address a person, and "once per cause and 
 unique key the database enforces."""
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -32,16 +32,34 @@ def link_of(*, task_id, case_no, task_open=True):
 
 # --- writing (the listener) -----------------------------------------------------------------------
 
+# Built once: these run on every step (building a statement cost more than running it).
+_HOLDERS = select(OpenTask.unit_code, OpenTask.role).distinct().where(
+    OpenTask.case_id == bindparam("case_id"), OpenTask.unit_code == bindparam("unit"),
+    OpenTask.step.not_in(contract.PARALLEL_STEPS))
+_UNIT_USERS = select(*worklist.USER_COLUMNS).where(User.unit_code == bindparam("unit"), User.active.is_(True)).order_by(User.id)
+_INSERTS = {}
+
+
+def _insert_once(dialect):
+    """INSERT of notifications that skips a row existing already (once per cause and recipient, by
+    the unique key), returning what it wrote; per dialect, built once."""
+    if dialect not in _INSERTS:
+        table = Notification.__table__
+        dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        _INSERTS[dialect] = (dialect_insert(table).on_conflict_do_nothing(index_elements=["source", "user_id"])
+                             .returning(table.c.id, table.c.source, table.c.user_id))
+    return _INSERTS[dialect]
+
+
 def _holding(session, directory, case, unit):
     """The users who work the case at the unit holding it: the holders of its open tasks there
     (beside the main path's steps, e.g. the shift lead's 督办); if none is open there (an extension
     waits for the shift lead), the unit's users who work tasks."""
-    pairs = session.execute(select(OpenTask.unit_code, OpenTask.role).distinct().where(
-        OpenTask.case_id == case.id, OpenTask.unit_code == unit, OpenTask.step.not_in(contract.PARALLEL_STEPS))).all()
+    pairs = session.execute(_HOLDERS, {"case_id": case.id, "unit": unit}).all()
     if pairs:
         return [u for unit_code, role in sorted(pairs)
                 for u in worklist.users_acting_for(session, directory, unit=unit_code, role=role)]
-    users = session.scalars(select(User).where(User.unit_code == unit, User.active.is_(True)).order_by(User.id))
+    users = session.execute(_UNIT_USERS, {"unit": unit}).all()
     return [u for u in users if capabilities.can(u, "work_tasks")]
 
 
@@ -69,10 +87,7 @@ def create(session, directory, policy, *, case, found, now):
         return 0
     # Once per cause and recipient, by the unique key: a row that exists already is skipped, never
     # an error that would refuse the step it came with.
-    table = Notification.__table__
-    dialect_insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = (dialect_insert(table).on_conflict_do_nothing(index_elements=["source", "user_id"])
-                 .returning(table.c.id, table.c.source, table.c.user_id))
+    statement = _insert_once(session.bind.dialect.name)
     written = {(source, user_id): new_id for new_id, source, user_id in session.connection().execute(statement, rows)}
     rows = [r | {"id": written[(r["source"], r["user_id"])]} for r in rows if (r["source"], r["user_id"]) in written]
     outbox.queue(session, [r for r in rows if r["kind"] in policy.kinds], users=users, directory=directory,

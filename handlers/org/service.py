@@ -1,7 +1,7 @@
 """Changing and finding units and users, and checking a user's password."""
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Invalid
@@ -37,8 +37,11 @@ def create_user(session, *, username, role, unit_code, display_name="", password
     return user
 
 
+_BY_USERNAME = select(User).where(User.username == bindparam("username"))   # built once: asked on every request
+
+
 def get_user_by_username(session, username):
-    return session.scalar(select(User).where(User.username == username))
+    return session.scalar(_BY_USERNAME, {"username": username})
 
 
 # A hash of a random password, made the way users' are, for unknown names to be checked against

@@ -1,6 +1,6 @@
 """Open tasks: kept in step with the instance after every step (an engine listener), listed for a
 user, and completed through the permission, form and context checks."""
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from engine import instances
 from engine.models import Instance
@@ -24,6 +24,8 @@ def assignment(workflow, task):
     return props.get("form", task.task_spec.bpmn_id), role, unit
 
 
+_OPEN = insert(OpenTask.__table__)
+_CLOSE = delete(OpenTask.__table__).where(OpenTask.__table__.c.task_id == bindparam("task_id"))
 OPENED = "worklist.opened"   # where `refresh` leaves the rows it added, in loaded.scratch
 
 
@@ -34,11 +36,12 @@ def refresh(session, loaded):
     if case is None:
         return
     ready = {str(t.id): t for t in loaded.ready_user_tasks()}
-    table, connection = OpenTask.__table__, session.connection()   # plain Core: no ORM objects needed
-    existing = set(connection.execute(select(table.c.task_id).where(table.c.instance_id == loaded.id)).scalars())
+    # The rows are the READY user tasks the last save left, which the instance was loaded with.
+    existing = loaded.ready_at_load
     gone = existing - set(ready)
+    connection = session.connection()   # plain Core: no ORM objects needed
     if gone:
-        connection.execute(delete(table).where(table.c.task_id.in_(gone)))
+        connection.execute(_CLOSE, [{"task_id": task_id} for task_id in sorted(gone)])
     now = loaded.workflow.script_engine.now()
     added = []
     for task_id in sorted(set(ready) - existing):
@@ -46,7 +49,7 @@ def refresh(session, loaded):
         added.append(dict(task_id=task_id, instance_id=loaded.id, case_id=case.id, step=step, role=role,
                           unit_code=unit, created_at=now))
     if added:
-        connection.execute(insert(table), added)
+        connection.execute(_OPEN, added)
     loaded.scratch[OPENED] = added
 
 
@@ -65,14 +68,24 @@ def units_acting_for(directory, user):
     return units
 
 
+# The statements asked on every step, built once (building one cost more than running it).
+# Users as plain rows (id, username, display_name, role, unit_code), never changed through them.
+USER_COLUMNS = (User.id, User.username, User.display_name, User.role, User.unit_code)
+_ACTING_FOR = (select(*USER_COLUMNS).where(User.role == bindparam("role"), User.unit_code.in_(bindparam("units", expanding=True)),
+                                  User.active.is_(True)).order_by(User.id))
+_TASK_CASE_INSTANCE = (select(OpenTask, Case, Instance).join(Case, Case.id == OpenTask.case_id)
+                       .join(Instance, Instance.id == OpenTask.instance_id).where(OpenTask.task_id == bindparam("task_id")))
+_LISTS = {}
+
+
 def users_acting_for(session, directory, *, unit, role):
     """The active users who may complete a task of `unit` and `role` (the converse of
-    `units_acting_for`: the unit's own users, and for a community's grid task its grid workers)."""
+    `units_acting_for`: the unit's own users, and for a community's grid task its grid workers), as
+    rows with the `USER_COLUMNS`."""
     units = [unit]
     if role == "grid":
         units += [code for code in directory.children(unit) if directory.kind(code) == "grid"]
-    return list(session.scalars(select(User).where(User.role == role, User.unit_code.in_(units),
-                                                   User.active.is_(True)).order_by(User.id)))
+    return session.execute(_ACTING_FOR, {"role": role, "units": units}).all()
 
 
 def may_complete(directory, user, task):
@@ -82,13 +95,20 @@ def may_complete(directory, user, task):
 
 def list_tasks(session, directory, *, user=None, case_no=None):
     """Open tasks, newest first: all of them, or those the user may complete."""
-    query = select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
-    if case_no:
-        query = query.where(Case.case_no == case_no)
+    shape = (bool(case_no), user is not None)
+    query = _LISTS.get(shape)
+    if query is None:
+        query = select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
+        if case_no:
+            query = query.where(Case.case_no == bindparam("case_no"))
+        if user is not None:
+            query = query.where(OpenTask.role == bindparam("role"),
+                                OpenTask.unit_code.in_(bindparam("units", expanding=True)))
+        query = _LISTS[shape] = query.order_by(OpenTask.created_at.desc(), OpenTask.task_id)
+    params = {"case_no": case_no} if case_no else {}
     if user is not None:
-        query = query.where(OpenTask.role == user.role, OpenTask.unit_code.in_(units_acting_for(directory, user)))
-    rows = session.execute(query.order_by(OpenTask.created_at.desc(), OpenTask.task_id))
-    return [(task, case) for task, case in rows]
+        params.update(role=user.role, units=units_acting_for(directory, user))
+    return [(task, case) for task, case in session.execute(query, params)]
 
 
 def complete(session, runtime, directory, *, user, task_id, data):
@@ -98,9 +118,7 @@ def complete(session, runtime, directory, *, user, task_id, data):
     field messages) or instances.Conflict (someone else completed or changed it meanwhile).
     """
     # One query for the task, its case and its instance (instances.load then finds it in the session).
-    found = session.execute(
-        select(OpenTask, Case, Instance).join(Case, Case.id == OpenTask.case_id)
-        .join(Instance, Instance.id == OpenTask.instance_id).where(OpenTask.task_id == str(task_id))).first()
+    found = session.execute(_TASK_CASE_INSTANCE, {"task_id": str(task_id)}).first()
     if found is None:
         raise instances.NotFound(f"no open task {task_id}")
     row, case, _instance = found

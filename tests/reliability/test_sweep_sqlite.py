@@ -1,4 +1,4 @@
-"""The default set-up (SQLite, `serve` with its in-process scheduler) sweeping a backlog of 1,000
+"""The default set-up (SQLite, `serve` with its in-process scheduler) sweeping a backlog of 600
 overdue cases while 16 clients work over HTTP: no request waits more than a few seconds behind the
 sweep, and none is refused with a 409 (no two clients touch one case, so there is no real conflict
 to report; a lock that waited too long must not pass for one)."""
@@ -19,7 +19,7 @@ from tests.reliability.processes import Command, environment, free_port, wait_un
 
 pytestmark = pytest.mark.reliability
 
-BACKLOG = 1000
+BACKLOG = 600                # keeps the sweep busy while the clients work (1,000 took minutes)
 CLIENTS = 16
 SLOWEST_ALLOWED = 3.0       # seconds for one request
 LOAD_SECONDS = 40           # the clients work this long at most (the sweep is then well under way)
