@@ -78,14 +78,19 @@ _TASK_CASE_INSTANCE = (select(OpenTask, Case, Instance).join(Case, Case.id == Op
 _LISTS = {}
 
 
-def users_acting_for(session, directory, *, unit, role):
-    """The active users who may complete a task of `unit` and `role` (the converse of
-    `units_acting_for`: the unit's own users, and for a community's grid task its grid workers), as
-    rows with the `USER_COLUMNS`."""
+def task_units(directory, *, unit, role):
+    """The units whose users of `role` may complete a task of `unit` (the converse of
+    `units_acting_for`): the unit, and for a community's grid task its grids."""
     units = [unit]
     if role == "grid":
         units += [code for code in directory.children(unit) if directory.kind(code) == "grid"]
-    return session.execute(_ACTING_FOR, {"role": role, "units": units}).all()
+    return units
+
+
+def users_acting_for(session, directory, *, unit, role):
+    """The active users who may complete a task of `unit` and `role` (those of `task_units`), as
+    rows with the `USER_COLUMNS`."""
+    return session.execute(_ACTING_FOR, {"role": role, "units": task_units(directory, unit=unit, role=role)}).all()
 
 
 def may_complete(directory, user, task):
