@@ -116,7 +116,7 @@ def create_app(test_config=None):
     from handlers.org import cli as org_cli
     from handlers.org import throttle, units as org_units
     from handlers.org.directory import Directory
-    from handlers.process import functions, lint, services
+    from handlers.process import contract, functions, lint, routing, services
     from handlers.workcalendar import cli as calendar_cli, years as calendar_years
     from handlers.workcalendar.worktime import get_calendar
     from handlers.worklist import cli as worklist_cli, service as worklist
@@ -136,6 +136,8 @@ def create_app(test_config=None):
     runtime.replay_context = calendar.replay_context
     runtime.linters += [lint.check_user_tasks, lint.check_steps, lint.check_decision_tables, lint.check_contract]
     runtime.decision_linters += [evaluation_rules.check_tables]
+    runtime.link_linters += [routing.check_routing]
+    runtime.read_decisions[contract.PROCESS_ID] = contract.READ_DECISIONS
     app.extensions["citygrid.runtime"] = runtime
     app.extensions["citygrid.directory"] = directory
     from engine import stamps

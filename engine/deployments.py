@@ -36,10 +36,11 @@ def content_hash(files: dict[str, bytes], process_id: str) -> str:
     return digest.hexdigest()
 
 
-def parse(files: dict[str, bytes], process_id: str, runtime):
+def parse(files: dict[str, bytes], process_id: str, runtime, *, deployed=()):
     """Parse and lint the files: every process and every decision of every file, the domain's
-    linters on `process_id` (the process deployed) and what it calls. Returns (spec,
-    subprocess_specs) of `process_id` or raises DeploymentError."""
+    linters on `process_id` (the process deployed) and what it calls; `deployed` are the ids of the
+    processes deployed beside it (which the domain's link linters may require a table to name
+    only). Returns (spec, subprocess_specs) of `process_id` or raises DeploymentError."""
     found = sources.read(files)
     if not any(process_id in source.processes for source in found.values()):
         raise DeploymentError([Problem(None, process_id, None, f"no .bpmn file defines the process {process_id}")])
@@ -78,6 +79,8 @@ def parse(files: dict[str, bytes], process_id: str, runtime):
             problems.extend(lint_table(SimpleNamespace(bpmn_id=decision_id), table))
     for linter in runtime.decision_linters:
         problems.extend(linter(spec, tables))
+    for linter in runtime.link_linters:
+        problems.extend(linter(spec, tables, frozenset(deployed) | {process_id}))
     if problems:
         raise DeploymentError(problems)
     return spec, subprocess_specs
@@ -201,13 +204,20 @@ def lint_table(task_spec, table):
     return problems
 
 
-def deploy(session, runtime, *, files: dict[str, bytes], process_id: str, actor: str | None, note: str = ""):
-    """Validate and store a deployment; the same content deploys once (the existing one is returned)."""
+def deployed_processes(session):
+    """The ids of the processes that have a current deployment (new instances can start on them)."""
+    return set(session.scalars(select(CurrentDeployment.process_id)))
+
+
+def deploy(session, runtime, *, files: dict[str, bytes], process_id: str, actor: str | None, note: str = "",
+           also=()):
+    """Validate and store a deployment; the same content deploys once (the existing one is returned).
+    `also`: ids of processes deployed in the same unit of work (they count as deployed)."""
     digest = content_hash(files, process_id)
     existing = session.scalar(select(Deployment).where(Deployment.hash == digest))
     if existing is not None:
         return existing
-    spec, subprocess_specs = parse(files, process_id, runtime)
+    spec, subprocess_specs = parse(files, process_id, runtime, deployed=deployed_processes(session) | set(also))
     now = runtime.clock.now()
     deployment = Deployment(hash=digest, process_id=process_id,
                             files={name: data.decode("utf-8") for name, data in files.items()},
@@ -265,15 +275,19 @@ def get(session, deployment_id):
 
 
 def deploy_directory(session, runtime, path, *, actor):
-    """Deploy every executable process of the .bpmn files in a folder, with all its .dmn files;
-    DeploymentError when a file is bad (nothing deployed)."""
+    """Deploy every executable process of the .bpmn files in a folder, each with the files it uses
+    (`sources.files_of`: its .bpmn files, the .dmn files of the decisions it calls and of those the
+    domain reads beside it, `runtime.read_decisions`); the processes of the folder count as deployed
+    for each other (one unit of work). DeploymentError when a file is bad (nothing deployed)."""
     files = {p.name: p.read_bytes() for p in sorted(Path(path).iterdir()) if p.suffix in (".bpmn", ".dmn")}
+    found = sources.read(files)
+    executable = {pid: name for name, source in found.items() for pid, element in source.processes.items()
+                  if element.get("isExecutable") == "true"}
     result = []
-    for name, source in sources.read(files).items():
-        for process_id, element in source.processes.items():
-            if element.get("isExecutable") == "true":
-                result.append(deploy(session, runtime, files=files, process_id=process_id, actor=actor,
-                                     note=f"shipped {name}"))
+    for process_id, name in executable.items():
+        wanted = sources.files_of(found, process_id, runtime.read_decisions.get(process_id, ()))
+        result.append(deploy(session, runtime, files={n: files[n] for n in sorted(wanted)}, process_id=process_id,
+                             actor=actor, note=f"shipped {name}", also=set(executable)))
     return result
 
 

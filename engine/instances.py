@@ -123,8 +123,9 @@ def _attach(runtime, workflow, context):
     return workflow
 
 
-def start(session, runtime, *, deployment, data, actor, replay=False) -> Loaded:
-    """Create an instance on a deployment with start data and run it until it waits."""
+def start(session, runtime, *, deployment, data, actor, replay=False, about=None) -> Loaded:
+    """Create an instance on a deployment with start data and run it until it waits. `about`: what
+    the caller records beside the start data on the `started` event (e.g. why this process)."""
     spec, subprocess_specs = runtime.specs(deployment)
     now = runtime.clock.now()
     instance = Instance(deployment_id=deployment.id, state="", created_at=now, updated_at=now)
@@ -137,7 +138,7 @@ def start(session, runtime, *, deployment, data, actor, replay=False) -> Loaded:
     workflow.task_tree.data.update(data)
     loaded = Loaded(instance, deployment, workflow, context)
     context.loaded = loaded
-    loaded.new_events.append(dict(kind="started", step=spec.name, data={"data": data}))
+    loaded.new_events.append(dict(kind="started", step=spec.name, data={"data": data, **(about or {})}))
     workflow.do_engine_steps()
     return loaded
 

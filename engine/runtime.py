@@ -57,6 +57,10 @@ class Runtime:
         self.listeners: list[Callable] = []   # called as f(session, loaded) after every save
         self.linters: list[Callable] = []     # called as f(spec, subprocess_specs) -> [problems]
         self.decision_linters: list[Callable] = []   # f(spec, {decision id: DecisionTable}) -> [problems]
+        # f(spec, {decision id: DecisionTable}, {ids of the processes deployed}) -> [problems]
+        self.link_linters: list[Callable] = []
+        # {process id: decision ids the domain evaluates itself}: deployed with that process's files
+        self.read_decisions: dict[str, tuple] = {}
         self.workflows = WorkflowCache(cache_size)
         # Replay hook: given the external changes still ahead in a stream, a context manager under
         # which the world looks as it did before them (e.g. calendar data not yet loaded).

@@ -138,3 +138,37 @@ def defining_file(files: dict, process_id: str):
         if source is not None and process_id in source.processes:
             return name
     return None
+
+
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+def files_of(found: dict[str, Source], process_id: str, read_decisions=()) -> set[str]:
+    """The names of the files (of `read`'s result) a process uses: the .bpmn files that define it
+    and the processes its call activities call, transitively, and the .dmn files of the decisions
+    their business rule tasks call or that are read beside them (`read_decisions`)."""
+    bpmn = bpmn_files_of(found, process_id)
+    wanted = set(read_decisions)
+    for name in bpmn:
+        for task in found[name].root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+            called = task.find(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}calledDecisionId")
+            if called is not None and (called.text or "").strip():
+                wanted.add(called.text.strip())
+    return bpmn | {name for name, source in found.items() if wanted & set(source.decisions)}
+
+
+def bpmn_files_of(found: dict[str, Source], process_id: str) -> set[str]:
+    """The names of the .bpmn files (of `read`'s result) that define `process_id` and the processes
+    its call activities call, transitively."""
+    defined = {pid: name for name, source in found.items() for pid in source.processes}
+    names, todo, seen = set(), [process_id], set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen or pid not in defined:
+            continue
+        seen.add(pid)
+        names.add(defined[pid])
+        element = found[defined[pid]].processes[pid]
+        todo.extend(call.get("calledElement") for call in element.iter(f"{{{BPMN_NS}}}callActivity")
+                    if call.get("calledElement"))
+    return names

@@ -6,9 +6,15 @@ PROCESSES = Path(__file__).resolve().parents[1] / "processes"
 BPMN = "case_handling.bpmn"
 
 
-def shipped():
-    """{file name: bytes} of processes/."""
-    return {p.name: p.read_bytes() for p in sorted(PROCESSES.iterdir()) if p.suffix in (".bpmn", ".dmn")}
+def shipped(process_id="case_handling"):
+    """{file name: bytes} of the files of processes/ that `db upgrade` deploys with a process (by
+    default the default case process: its diagram, the tables it calls and those the code reads)."""
+    from engine import sources
+    from handlers.process import contract
+
+    files = {p.name: p.read_bytes() for p in sorted(PROCESSES.iterdir()) if p.suffix in (".bpmn", ".dmn")}
+    read = contract.READ_DECISIONS if process_id == contract.PROCESS_ID else ()
+    return {n: files[n] for n in sorted(sources.files_of(sources.read(files), process_id, read))}
 
 
 def b_limit(days, files=None):

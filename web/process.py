@@ -15,6 +15,7 @@ from engine.deployments import DeploymentError
 from handlers import localtime
 from handlers.cases.statuses import OPEN_STATUSES
 from handlers.process import deploy as deploying, diff as diffing, migration, versions
+from handlers.process.contract import PROCESS_ID
 from handlers.worklist.forms import FORMS
 
 from . import common, labels
@@ -27,6 +28,19 @@ MAX_JSON_BYTES = 2 * deploying.MAX_FILES * deploying.MAX_FILE_BYTES
 
 def _version_or_404(version_id):
     found = versions.get(get_session(), version_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _named(process_id):
+    """The `process` argument of a page's URL: none for the default process."""
+    return None if process_id == PROCESS_ID else process_id
+
+
+def _process_or_404(process_id):
+    """The current version of a deployed case process (404 for any other id)."""
+    found = versions.current(get_session(), process_id) if isinstance(process_id, str) else None
     if found is None:
         abort(404)
     return found
@@ -57,13 +71,12 @@ def _editor_config():
 @common.requires("edit_processes")
 def modeller():
     session = get_session()
-    all_versions = versions.list_versions(session)
     chosen = request.args.get("version")
-    current = versions.get(session, chosen) if chosen else versions.current(session)
+    current = versions.get(session, chosen) if chosen else _process_or_404(request.args.get("process", PROCESS_ID))
     if current is None:
         abort(404)
-    return render_template("modeller.html", current=current, versions=all_versions, config=_editor_config(),
-                           max_kib=deploying.MAX_FILE_BYTES // 1024, problems=None, note="")
+    return render_template("modeller.html", current=current, versions=versions.list_versions(session),
+                           config=_editor_config(), max_kib=deploying.MAX_FILE_BYTES // 1024, problems=None, note="")
 
 
 @bp.get("/versions/<int:version_id>.json")
@@ -73,7 +86,8 @@ def version_json(version_id):
 
 
 def _json_files():
-    """({file name: bytes}, note) from the modeller's JSON body; 400/413 when it is not one."""
+    """({file name: bytes}, note, process id) from the modeller's JSON body; 400/413 when it is not
+    one, 404 for a process that is not deployed."""
     if request.content_length is None or request.content_length > MAX_JSON_BYTES:
         abort(413)
     body = request.get_json(silent=True)
@@ -85,7 +99,9 @@ def _json_files():
             abort(400)
         files[deploying.base_name(name)] = text.encode("utf-8")
     note = body.get("note") if isinstance(body.get("note"), str) else ""
-    return files, note
+    process_id = body.get("process", PROCESS_ID)
+    _process_or_404(process_id)
+    return files, note, process_id
 
 
 def _problems_response(problems, status=422):
@@ -101,9 +117,9 @@ def _located(err, files):
 @common.requires("edit_processes")
 def validate():
     """Parse and lint what the modeller holds; nothing is stored."""
-    files, _ = _json_files()
+    files, _, process_id = _json_files()
     try:
-        problems = deploying.validate(common.runtime(), files)
+        problems = deploying.validate(get_session(), common.runtime(), files, process_id)
     except DeploymentError as err:
         return _located(err, files)
     if problems:
@@ -116,15 +132,15 @@ def validate():
 def deploy():
     """Validate and deploy what the modeller holds as a new version (201), or say which version
     already has exactly this content (200); 422 with the problems, and nothing stored."""
-    files, note = _json_files()
+    files, note, process_id = _json_files()
     session = get_session()
     try:
         deployment, created = deploying.deploy(session, common.runtime(), files=files, actor=common.me().username,
-                                               note=note)
+                                               note=note, process_id=process_id)
     except DeploymentError as err:
         return _located(err, files)
     data = _version_json(deployment)
-    current = versions.current(session)
+    current = versions.current(session, process_id)
     data["current"] = current.id == deployment.id
     message = None if created else deploying.already_deployed(deployment, current)
     return jsonify(ok=True, created=created, version=data, message=message), 201 if created else 200
@@ -137,6 +153,8 @@ def upload():
     from the current version (those its process uses) unless `only_given` is ticked."""
     session = get_session()
     note = request.form.get("note", "")
+    process_id = request.form.get("process", PROCESS_ID)
+    base = _process_or_404(process_id)
     files, problems = {}, []
     for storage in request.files.getlist("files"):
         if not storage or not storage.filename:
@@ -148,10 +166,10 @@ def upload():
         problems = [deploying.Located(None, None, None, "请选择要上传的 .bpmn 或 .dmn 文件")]
     else:
         merged, dropped = (files, []) if request.form.get("only_given") else \
-            deploying.with_base(common.runtime(), files, versions.current(session))
+            deploying.with_base(common.runtime(), files, base)
         try:
             deployment, created = deploying.deploy(session, common.runtime(), files=merged,
-                                                   actor=common.me().username, note=note)
+                                                   actor=common.me().username, note=note, process_id=process_id)
         except DeploymentError as err:
             status = 413 if isinstance(err, deploying.TooLarge) else 422
             problems = deploying.locate(err.problems, merged)
@@ -160,10 +178,10 @@ def upload():
                 flash(f"已部署为版本 {deployment.id}（{deployment.hash[:12]}）" +
                       (f"；未沿用流程不使用的文件：{'、'.join(dropped)}" if dropped else ""), "success")
             else:
-                flash(deploying.already_deployed(deployment, versions.current(session)), "info")
-            return redirect(url_for("process.index"))
-    current = versions.current(session)
-    return render_template("modeller.html", current=current, versions=versions.list_versions(session),
+                flash(deploying.already_deployed(deployment, versions.current(session, process_id)), "info")
+            return redirect(url_for("process.index", process=_named(process_id)))
+    return render_template("modeller.html", current=versions.current(session, process_id),
+                           versions=versions.list_versions(session),
                            config=_editor_config(), max_kib=deploying.MAX_FILE_BYTES // 1024, problems=problems,
                            note=note), status
 
@@ -174,8 +192,28 @@ def upload():
 @common.requires("read_processes")
 def index():
     session = get_session()
-    rows = versions.list_versions(session)
-    return render_template("versions.html", rows=rows)
+    process = _process_or_404(request.args.get("process", PROCESS_ID)).process_id
+    return render_template("versions.html", rows=versions.list_versions(session, process), process=process,
+                           processes=versions.processes(session, common.runtime()), new_id="", new_name="")
+
+
+@bp.post("/new")
+@common.requires("edit_processes")
+def new_process():
+    """A new case process: a copy of the default one under the id and name the owner gives,
+    deployed as its first version; then the modeller opens it."""
+    session = get_session()
+    new_id, name = request.form.get("process_id", "").strip(), request.form.get("name", "")
+    try:
+        deployment = deploying.copy_default(session, common.runtime(), process_id=new_id, name=name,
+                                            actor=common.me().username, note=request.form.get("note", ""))
+    except DeploymentError as err:
+        flash("；".join(p.message for p in err.problems), "error")
+        return render_template("versions.html", rows=versions.list_versions(session, PROCESS_ID), process=PROCESS_ID,
+                               processes=versions.processes(session, common.runtime()), new_id=new_id,
+                               new_name=name), 422
+    flash(f"已新建流程 {deployment.process_id}（版本 {deployment.id}），复制自默认流程", "success")
+    return redirect(url_for("process.modeller", process=deployment.process_id))
 
 
 @bp.post("/versions/<int:version_id>/current")
@@ -189,13 +227,13 @@ def make_current(version_id):
                                        note=request.form.get("note", ""))
     except DeploymentError as err:
         flash("；".join(p.message for p in err.problems), "error")
-        return redirect(url_for("process.index"))
+        return redirect(url_for("process.index", process=_named(version.process_id)))
     if before is not None and before.id == version.id:
         flash(f"版本 {version.id} 已是当前版本", "info")
     else:
         flash(f"已将版本 {version.id} 设为当前版本（原为版本 {before.id if before else '—'}）；"
               f"新案件将按版本 {version.id} 办理，在办案件仍按各自的版本", "success")
-    return redirect(url_for("process.index"))
+    return redirect(url_for("process.index", process=_named(version.process_id)))
 
 
 @bp.get("/versions/diff")
@@ -242,7 +280,8 @@ def migrate_form():
     source = versions.get(session, request.args.get("from"))
     if source is None:   # the newest version that still has running cases, else the oldest
         source = next((r.deployment for r in rows[1:] if r.running), rows[-1].deployment if rows else None)
-    target = versions.get(session, request.args.get("to")) or versions.current(session)
+    target = versions.get(session, request.args.get("to"), source.process_id if source else None) or \
+        (versions.current(session, source.process_id) if source else None)
     return _migration_page(source=source, target=target)
 
 

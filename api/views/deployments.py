@@ -1,6 +1,7 @@
-"""Process versions: deploy .bpmn/.dmn files as a new version of the case process (owners and
-admins; the same validation as the modeller, nothing stored on any problem), list the versions, and
-make an earlier version current again (a rollback, recorded on the system event chain)."""
+"""Process versions: deploy .bpmn/.dmn files as a new version of a case process (owners and
+admins; the same validation as the modeller, nothing stored on any problem), list the versions,
+make an earlier version current again (a rollback, recorded on the system event chain), and start
+a new case process as a copy of the default one."""
 from flask import jsonify, request
 from marshmallow import Schema, fields
 
@@ -8,6 +9,7 @@ from engine.deployments import DeploymentError
 from handlers.cases.schemas import Instant
 from handlers.org import capabilities
 from handlers.process import deploy, versions
+from handlers.process.contract import PROCESS_ID
 
 from .. import context, inputs
 from ..auth import USER, caller, requires
@@ -17,7 +19,8 @@ from ..errors import ApiError, error_response
 from ..schemas import BINARY
 DEPLOY_NOTE = (
     "multipart/form-data: `files` repeated, one .bpmn or .dmn file each (at most 20, each at most 2 MiB, "
-    "UTF-8), and `note`. Files not given are kept from the current version unless `only_given` is true. The XML "
+    "UTF-8), `note`, and `process` (the case process, default `case_handling`; another deployed one by its id, "
+    "e.g. `municipal_emergency`; unknown: 404). Files not given are kept from the current version unless `only_given` is true. The XML "
     "is parsed with entities, DTDs and network access off (a DOCTYPE is refused); SpiffWorkflow parses every "
     "process and decision of every file and our lint checks expressions in the sandbox, timers, handlers, "
     "forms, decision tables and the case process's contract (README, \"Deploying: the rules\"). Files the current "
@@ -36,6 +39,16 @@ class DeploymentFormSchema(Schema):
                         metadata={"description": ".bpmn or .dmn files, one per part"})
     note = fields.String(metadata={"description": "the change note (at most 500 characters)"})
     only_given = fields.Boolean(metadata={"description": "true: deploy only the given files"})
+    process = fields.String(metadata={"description": "the case process (default case_handling)"})
+
+
+class NewProcessSchema(Schema):
+    """A new case process, copied from the default one (JSON)."""
+
+    process_id = fields.String(required=True, metadata={
+        "description": "lower-case letters, digits and _, a letter first, 3-50 characters; not deployed yet"})
+    name = fields.String(required=True, metadata={"description": "its name (at most 500 characters)"})
+    note = fields.String(metadata={"description": "the change note of its first version"})
 
 
 class DeploymentSchema(Schema):
@@ -116,12 +129,15 @@ def create_deployment():
         return error_response(422, "请上传至少一个 .bpmn 或 .dmn 文件（字段 files）",
                               [{"file": None, "element": None, "line": None, "message": "没有文件", "detail": None}])
     session = context.session()
+    process_id = form.get("process", PROCESS_ID)
+    base = versions.current(session, process_id)
+    if base is None:
+        raise ApiError(404, f"没有这个案件流程：{process_id}")
     only_given = str(form.get("only_given", "")).lower() in ("1", "true", "yes", "on")
-    files, dropped = (given, []) if only_given else deploy.with_base(context.runtime(), given,
-                                                                      versions.current(session))
+    files, dropped = (given, []) if only_given else deploy.with_base(context.runtime(), given, base)
     try:
         deployment, created = deploy.deploy(session, context.runtime(), files=files, actor=user.username,
-                                            note=form.get("note", ""))
+                                            note=form.get("note", ""), process_id=process_id)
     except deploy.TooLarge as err:
         raise ApiError(413, f"文件超过 {deploy.MAX_FILE_BYTES // 1024} KiB 的上限",
                        errors={"files": [f"{p.file}：{deploy.message_zh(p.message)}" for p in err.problems]}) from None
@@ -130,20 +146,52 @@ def create_deployment():
                     for p in deploy.locate(err.problems, files)]
         return error_response(422, "校验未通过，未部署", problems)
     running = versions.running_counts(session).get(deployment.id, 0)
-    current = versions.current(session)
+    current = versions.current(session, process_id)
     body = _json(deployment, running=running, current=current.id == deployment.id)
     message = None if created else deploy.already_deployed(deployment, current)
     return jsonify(created=created, message=message, not_carried=dropped, **body), 201 if created else 200
 
 
 @bp.get("/deployments")
-@doc("The versions of the case process, newest first (owners, admins, auditors)", tags=["processes"],
+@doc("The versions of the case processes, newest first (owners, admins, auditors)", tags=["processes"],
+     description="Every deployed case process's versions (`process_id` says whose; `current` is per process); "
+                 "`?process=ID` only that process's.",
      responses={200: DeploymentSchema(many=True)})
 @requires(USER)
 def list_deployments():
     capabilities.require(caller().user, "read_processes", "无权查看流程版本")
-    rows = versions.list_versions(context.session())
+    rows = versions.list_versions(context.session(), request.args.get("process") or None)
     return jsonify([_json(r.deployment, running=r.running, current=r.current) for r in rows])
+
+
+@bp.post("/processes")
+@doc("Start a new case process as a copy of the default one (owners and admins)", tags=["processes"],
+     description="The files the current default version uses, its diagram saved as `<process_id>.bpmn` with the "
+                 "process renamed; validated and deployed as the new process's first version (201). 422: a bad or "
+                 "taken id, no name. Route cases to it by a rule of the routing table (`case_routing.dmn`).",
+     json=NewProcessSchema, responses={201: DeploymentSchema, 422: DeploymentErrorsSchema})
+@requires(USER)
+def create_process():
+    user = caller().user
+    capabilities.require(user, "edit_processes", "只有流程管理员和系统管理员可以新建流程")
+    body = inputs.read_json()
+    errors = {k: ["必须是文本"] for k in ("process_id", "name", "note") if k in body and not isinstance(body[k], str)}
+    errors.update({k: ["必填"] for k in ("process_id", "name") if not body.get(k)})
+    if errors:
+        raise ApiError(422, errors=errors)
+    session = context.session()
+    try:
+        deploy.check_new_id(session, body["process_id"])
+    except DeploymentError as err:
+        raise ApiError(422, "未能新建流程", errors={"process_id": [p.message for p in err.problems]}) from None
+    try:
+        deployment = deploy.copy_default(session, context.runtime(), process_id=body["process_id"],
+                                         name=body["name"], actor=user.username, note=body.get("note", ""))
+    except DeploymentError as err:
+        problems = [{k: v for k, v in p.as_dict().items() if k in ("file", "element", "line", "message", "detail")}
+                    for p in deploy.locate(err.problems, {})]
+        return error_response(422, "未能新建流程", problems)
+    return jsonify(_json(deployment, running=0, current=True)), 201
 
 
 @bp.post("/deployments/<int:version>/current")

@@ -30,8 +30,14 @@ class Deadline:
     provisional: bool      # the count touches a year without official calendar data
 
 
-def compute(calendar, filed_at: datetime, working_days, warning_share) -> Deadline:
-    """`working_days` from `filed_at` on the calendar, and the instant `warning_share` of them in."""
+def compute(calendar, filed_at: datetime, working_days, warning_share, working_hours=0) -> Deadline:
+    """`working_days` (and `working_hours` more: an emergency's limit of a few office hours) from
+    `filed_at` on the calendar, and the instant `warning_share` of that working time in."""
+    if working_hours:
+        total = working_days * calendar.working_day + working_hours * HOUR
+        due = calendar.add_working_time(filed_at, total)
+        warn = calendar.add_working_time(filed_at, total * warning_share)
+        return Deadline(due.at, warn.at, due.provisional)
     due = calendar.add_working_days(filed_at, working_days)
     hours_per_day = calendar.working_day / HOUR
     warn = calendar.add_working_hours(filed_at, working_days * hours_per_day * warning_share)
@@ -107,7 +113,7 @@ def light_clause(colour, now):
 def recomputed(calendar, state: contract.CaseState, extra_days=0) -> dict:
     """The deadline variables of a filed case for its whole limit (with every extension)."""
     total = state.time_limit + state.extended_days + extra_days
-    deadline = compute(calendar, state.filed_at, total, state.warning_share)
+    deadline = compute(calendar, state.filed_at, total, state.warning_share, state.time_limit_hours)
     return {"due_at": localtime.isoformat(deadline.due_at), "warn_at": localtime.isoformat(deadline.warn_at),
             "due_provisional": deadline.provisional, "extended_days": state.extended_days + extra_days}
 

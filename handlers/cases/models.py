@@ -14,6 +14,8 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_no: Mapped[str] = mapped_column(String(20), unique=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), unique=True)
+    # the case process it was started on (chosen by the routing table when it was filed)
+    process_id: Mapped[str] = mapped_column(String(200), default="case_handling", server_default="case_handling")
     # the report, as given
     channel: Mapped[str] = mapped_column(String(20))
     external_ref: Mapped[str | None] = mapped_column(String(100))

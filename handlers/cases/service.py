@@ -3,12 +3,13 @@ checks a report and a merge make against the cases that exist."""
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from engine import deployments, instances
+from engine import instances
 
 from .. import localtime
 from ..errors import Invalid
 from ..org import capabilities
-from ..process.contract import PROCESS_ID, REPORT_FIELDS
+from ..process import routing
+from ..process.contract import REPORT_FIELDS
 from . import numbers, search
 from .models import Case
 from .statuses import is_ended
@@ -90,15 +91,15 @@ def report(session, runtime, directory, *, user, data) -> tuple[Case, bool]:
     if data.get("fixed_on_spot") and not capabilities.can(user, "report_on_spot"):
         raise CaseError("只有网格员可当场处置", "fixed_on_spot")
     community, grid = locate(directory, data)
-    deployment = deployments.current(session, PROCESS_ID)
-    if deployment is None:
+    route = routing.route(session, data)
+    if route is None:
         raise CaseError("the case process is not deployed (run `flask --app app db upgrade`)")
     if not ref:
-        return _file(session, runtime, directory, deployment, user=user, data=data, community=community,
+        return _file(session, runtime, directory, route, user=user, data=data, community=community,
                      grid=grid), True
     try:
         with instances.savepoint(session):
-            case = _file(session, runtime, directory, deployment, user=user, data=data, community=community,
+            case = _file(session, runtime, directory, route, user=user, data=data, community=community,
                          grid=grid)
     except IntegrityError:
         # Only a report of the same reference can have been quicker (the number is the counter's):
@@ -110,17 +111,21 @@ def report(session, runtime, directory, *, user, data) -> tuple[Case, bool]:
     return case, True
 
 
-def _file(session, runtime, directory, deployment, *, user, data, community, grid) -> Case:
+def _file(session, runtime, directory, route, *, user, data, community, grid) -> Case:
     """Number the report (the day's counter stays locked until the transaction ends, so this comes
-    after every check) and start its case."""
+    after every check) and start its case on the process the routing table chose (`route`),
+    recorded on the case and, with the rule that chose it, on its `started` event."""
     now = runtime.clock.now()
     case_no = numbers.take(session, now)
     start_data = {k: data.get(k) for k in REPORT_FIELDS}
     start_data.update(community=community, grid=grid, case_no=case_no, center=directory.center(),
                       reported_at=localtime.isoformat(now), reporter=user.username)
-    loaded = instances.start(session, runtime, deployment=deployment, data=start_data, actor=user.username)
+    loaded = instances.start(session, runtime, deployment=route.deployment, data=start_data, actor=user.username,
+                             about={"routing": {"process_id": route.process_id, "rule": route.rule,
+                                                "table_version": route.table_version}})
     case = loaded.scratch["case"] = Case(case_no=case_no, instance_id=loaded.id, reporter=user.username,
-                                         reported_at=now, **{k: start_data[k] for k in REPORT_FIELDS})
+                                         reported_at=now, process_id=route.process_id,
+                                         **{k: start_data[k] for k in REPORT_FIELDS})
     session.add(case)
     instances.save(session, runtime, loaded)
     return case

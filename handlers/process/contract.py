@@ -16,7 +16,9 @@ from datetime import datetime
 
 from .. import localtime
 
-PROCESS_ID = "case_handling"
+PROCESS_ID = "case_handling"     # the default case process: new cases start on it unless routed elsewhere
+# The id a case process may have (a copy made from the default gets one the owner gives).
+PROCESS_ID_PATTERN = r"^[a-z][a-z0-9_]{2,49}$"
 
 # What `cases.service.report` starts the process with: the report's fields, then what the
 # platform adds (the case number, the command center's unit, when and by whom).
@@ -30,9 +32,14 @@ PUBLISHED_STEPS = {PROCESS_ID: {step: step for step in (
     "accept_report", "verify_report", "dispatch", "handle", "approve_extension", "review", "check_result",
     "close_case", "supervise", "supervise_reply")}}
 
-# Decisions the code evaluates itself, called by no task: the evaluation's rules (`evaluation.rules`).
+# Decisions the code evaluates itself, called by no task, deployed with the default process: the
+# evaluation's rules (`evaluation.rules`) and which process a new case starts (`process.routing`).
 EVALUATION_WEIGHTS, EVALUATION_GRADES = "evaluation_weights", "evaluation_grades"
-READ_DECISIONS = (EVALUATION_WEIGHTS, EVALUATION_GRADES)
+CASE_ROUTING = "case_routing"
+READ_DECISIONS = (EVALUATION_WEIGHTS, EVALUATION_GRADES, CASE_ROUTING)
+# What the routing table is asked (`process.routing`), and what it answers.
+ROUTING_INPUTS = ("channel", "category", "major_class")
+ROUTING_OUTPUT = "process_id"
 
 # The properties of a user step: its form (`worklist.forms.FORMS`), who may complete it (a role
 # and a unit expression) and the case status while it is open.
@@ -61,6 +68,8 @@ VARIABLES = {v.name: v for v in (
     Variable("urgency", "the grading A/B/C given when the case is filed"),
     Variable("category", "the case category (start data, regraded when filed)"),
     Variable("time_limit", "the limit in working days, from the time-limit decision table"),
+    Variable("time_limit_hours", "working hours added to the limit (an emergency process's limit: "
+                                 "time_limit 0 and a few hours)", required=False),
     Variable("default_unit", "the unit the default-unit table suggests for the category", required=False),
     Variable("warning_share", "the share of the limit after which the yellow light shows"),
     Variable("filed_at", "when the case was filed (the deadline counts from it)"),
@@ -85,6 +94,7 @@ class CaseState:
     category: str | None
     default_unit: str | None
     time_limit: int | None
+    time_limit_hours: float
     warning_share: float | None
     filed_at: datetime | None
     due_at: datetime | None
@@ -110,6 +120,7 @@ def read(data: dict) -> CaseState:
         center=data.get("center"), holder=data.get("holder"), chain=tuple(data.get("chain") or ()),
         handler=data.get("handler"), reviewer=data.get("reviewer"), urgency=data.get("urgency"),
         category=data.get("category"), default_unit=data.get("default_unit"), time_limit=data.get("time_limit"),
+        time_limit_hours=float(data.get("time_limit_hours") or 0),
         warning_share=data.get("warning_share"),
         filed_at=localtime.parse(data.get("filed_at")), due_at=localtime.parse(data.get("due_at")),
         warn_at=localtime.parse(data.get("warn_at")), due_provisional=bool(data.get("due_provisional")),

@@ -16,14 +16,23 @@ _TABLES = {}
 _TABLES_LOCK = Lock()
 
 
+def probe(data):
+    """A stand-in for a task holding `data`: the DMN engine reads a task's data and its workflow's
+    script engine, nothing else."""
+    script_engine = ScriptEngine(functions={}, services={}, clock=None, calendar=None, context=None)
+    return SimpleNamespace(data=dict(data), workflow=SimpleNamespace(script_engine=script_engine))
+
+
+def engine_of(decision_table):
+    """The DMN engine of a parsed decision table."""
+    return DMNEngine(decision_table)
+
+
 def ask(table_or_task_spec, data):
     """What a decision table answers for `data` (a dict of its outputs, {} for no rule); given a
     business rule task's spec or a table of `table`."""
     engine = getattr(table_or_task_spec, "dmnEngine", table_or_task_spec)
-    script_engine = ScriptEngine(functions={}, services={}, clock=None, calendar=None, context=None)
-    # The DMN engine reads a task's data and its workflow's script engine, nothing else.
-    probe = SimpleNamespace(data=dict(data), workflow=SimpleNamespace(script_engine=script_engine))
-    return engine.result(probe) or {}
+    return engine.result(probe(data)) or {}
 
 
 def table(deployment, decision_id):

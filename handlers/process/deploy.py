@@ -1,9 +1,10 @@
-"""Deploying BPMN/DMN files (from the modeller, an upload or the API) as a new version of the case
-process: the checks before the XML parser (names, count, size), then the engine's parse and our
-lint, and every problem located on its element (file, line, name, the decision table concerned)
-and said in Chinese where we know the engine's words. Nothing is stored on any problem. Files not
-given are carried from the current version only when its case process uses them, so a file
-uploaded once for nothing is not carried into every later version.
+"""Deploying BPMN/DMN files (from the modeller, an upload or the API) as a new version of a case
+process (the default one, or another by its id): the checks before the XML parser (names, count,
+size), then the engine's parse and our lint, and every problem located on its element (file, line,
+name, the decision table concerned) and said in Chinese where we know the engine's words. Nothing
+is stored on any problem. Files not given are carried from the current version only when its case
+process uses them, so a file uploaded once for nothing is not carried into every later version.
+A new case process starts as a copy of the default one under the id its owner gives (`copy_default`).
 
 The XML is only ever parsed by engine.deployments / engine.spiff.parse_xml (no entities, no DTD,
 no network)."""
@@ -18,7 +19,7 @@ from engine import deployments, sources, spiff
 from engine.deployments import DeploymentError, Problem
 from engine.models import Deployment
 
-from .contract import PROCESS_ID, READ_DECISIONS
+from .contract import PROCESS_ID, PROCESS_ID_PATTERN, READ_DECISIONS
 
 MAX_FILE_BYTES = deployments.MAX_FILE_BYTES
 MAX_FILES = 20
@@ -67,15 +68,18 @@ def base_name(filename):
     return re.split(r"[\\/]", filename or "")[-1].strip()
 
 
-def used_files(runtime, base: Deployment) -> set[str]:
+def used_files(runtime, base: Deployment, *, read_decisions=None) -> set[str]:
     """The files of `base` its case process uses: the .bpmn files that define it and the processes
-    it calls, the .dmn files of the decisions their tasks call or the code reads (READ_DECISIONS)."""
+    it calls, the .dmn files of the decisions their tasks call or the code reads (READ_DECISIONS,
+    for the default process; `read_decisions` instead when given)."""
     spec, subprocess_specs = runtime.specs(base)
     processes = {spec.name, *subprocess_specs}
     read = {name: sources.read_file(name, text.encode("utf-8"))[0] for name, text in base.files.items()}
     read = {name: source for name, source in read.items() if source is not None}
     bpmn = {name for name, source in read.items() if processes & set(source.processes)}
-    wanted = set(READ_DECISIONS) | set(called_decisions({n: read[n].root for n in bpmn}).values())
+    if read_decisions is None:
+        read_decisions = READ_DECISIONS if base.process_id == PROCESS_ID else ()
+    wanted = set(read_decisions) | set(called_decisions({n: read[n].root for n in bpmn}).values())
     return bpmn | {name for name, source in read.items() if wanted & set(source.decisions)}
 
 
@@ -90,33 +94,75 @@ def with_base(runtime, files: dict[str, bytes], base: Deployment | None):
     return merged, sorted(name for name in base.files if name not in merged)
 
 
-def validate(runtime, files: dict[str, bytes]):
+def validate(session, runtime, files: dict[str, bytes], process_id=PROCESS_ID):
     """Parse and lint without storing anything; returns the located problems (empty: deployable)."""
     check_files(files)
     try:
-        deployments.parse(files, PROCESS_ID, runtime)
+        deployments.parse(files, process_id, runtime, deployed=deployments.deployed_processes(session))
     except DeploymentError as err:
         return locate(err.problems, files)
     return []
 
 
-def deploy(session, runtime, *, files: dict[str, bytes], actor, note=""):
-    """Validate and store the files as a new version of the case process, made current; returns
-    (deployment, created). The same content again returns the existing version (created False),
-    which stays current or not as it was (see `already_deployed`). Raises DeploymentError
-    (problems located by `locate`) and nothing is stored."""
+def deploy(session, runtime, *, files: dict[str, bytes], actor, note="", process_id=PROCESS_ID):
+    """Validate and store the files as a new version of the case process `process_id`, made
+    current; returns (deployment, created). The same content again returns the existing version
+    (created False), which stays current or not as it was (see `already_deployed`). Raises
+    DeploymentError (problems located by `locate`) and nothing is stored."""
     note = clean_note(note)
     check_files(files)
-    digest = deployments.content_hash(files, PROCESS_ID)
+    digest = deployments.content_hash(files, process_id)
     existing = session.scalar(select(Deployment).where(Deployment.hash == digest))
     if existing is not None:
         return existing, False
     try:
-        deployment = deployments.deploy(session, runtime, files=files, process_id=PROCESS_ID, actor=actor,
+        deployment = deployments.deploy(session, runtime, files=files, process_id=process_id, actor=actor,
                                         note=note)
     except DeploymentError as err:
         raise DeploymentError([Problem(**p) for p in located_dicts(err.problems, files)]) from None
     return deployment, True
+
+
+def check_new_id(session, process_id):
+    """A new process's id: letters, digits and _ (a lower-case letter first, 3-50 characters), not
+    the id of a process deployed already; DeploymentError otherwise."""
+    if not isinstance(process_id, str) or not re.match(PROCESS_ID_PATTERN, process_id):
+        raise DeploymentError([Problem(None, None, None, "流程标识只能含小写字母、数字和下划线，以字母开头，3–50 个字符")])
+    if process_id in deployments.deployed_processes(session):
+        raise DeploymentError([Problem(None, process_id, None, f"流程 {process_id} 已存在")])
+    return process_id
+
+
+def copy_default(session, runtime, *, process_id, name, actor, note=""):
+    """A new case process: the files the current default process uses, its main diagram renamed to
+    `<process_id>.bpmn` with the process element's id (and a participant's reference to it) set to
+    `process_id` and its name to `name`; validated and deployed like any version. Returns the
+    deployment; DeploymentError (nothing stored) for a bad or taken id or name."""
+    check_new_id(session, process_id)
+    name = clean_note(name)
+    if not name:
+        raise DeploymentError([Problem(None, None, None, "请填写流程名称")])
+    base = deployments.current(session, PROCESS_ID)
+    if base is None:
+        raise DeploymentError([Problem(None, PROCESS_ID, None, f"默认流程 {PROCESS_ID} 尚未部署")])
+    # what its diagrams call; not the tables the code reads from the default process alone
+    files = {n: base.files[n].encode("utf-8") for n in used_files(runtime, base, read_decisions=())}
+    main = sources.defining_file(base.files, PROCESS_ID)
+    root = spiff.parse_xml(files.pop(main), main)
+    for element in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}participant"):
+        if element.get("id") == PROCESS_ID:
+            element.set("id", process_id)
+            element.set("name", name)
+        if element.get("processRef") == PROCESS_ID:
+            element.set("processRef", process_id)
+            element.set("name", name)
+    for element in root.iter():   # the diagram's plane may point at the process itself
+        if isinstance(element.tag, str) and element.get("bpmnElement") == PROCESS_ID:
+            element.set("bpmnElement", process_id)
+    files[f"{process_id}.bpmn"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    deployment, _ = deploy(session, runtime, files=files, actor=actor, process_id=process_id,
+                           note=note or f"由默认流程 {PROCESS_ID} 版本 {base.id} 复制")
+    return deployment
 
 
 def already_deployed(deployment, current):

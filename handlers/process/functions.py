@@ -74,10 +74,11 @@ def build(*, calendar, directory):
         """True when the span touches a year without official calendar data."""
         return calendar.touches_provisional(_instant(start), _instant(end))
 
-    def case_deadline(filed_at, time_limit, warning_share):
+    def case_deadline(filed_at, time_limit, warning_share, time_limit_hours=0):
         """[due_at, warn_at, provisional] of a case filed at `filed_at` with a limit of `time_limit`
-        working days, the warning `warning_share` of the way (cases.deadlines.compute)."""
-        found = deadlines.compute(calendar, _instant(filed_at), time_limit, warning_share)
+        working days and `time_limit_hours` working hours, the warning `warning_share` of the way
+        (cases.deadlines.compute)."""
+        found = deadlines.compute(calendar, _instant(filed_at), time_limit, warning_share, time_limit_hours)
         return [localtime.isoformat(found.due_at), localtime.isoformat(found.warn_at), found.provisional]
 
     def is_center(unit):

@@ -1,13 +1,14 @@
-"""The versions of the case process, for owners and auditors: the list with the running cases on
-each, one version, the current one (on which new cases start: the newest, unless an owner made an
-earlier one current again), making a version current, the running cases of a version."""
+"""The versions of the case processes, for owners and auditors: the processes (the default one and
+every other deployed), the list with the running cases on each version, one version, the current one
+of a process (on which its new cases start: the newest, unless an owner made an earlier one current
+again), making a version current, the running cases of a version."""
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
 from engine import deployments
 from engine.db import valid_id
-from engine.models import Deployment, Instance
+from engine.models import CurrentDeployment, Deployment, Instance
 
 from ..cases.models import Case
 from .contract import PROCESS_ID
@@ -29,25 +30,49 @@ def running_counts(session):
     return dict(rows.all())
 
 
-def list_versions(session):
-    """Every version of the case process, newest first, with its running cases."""
+@dataclass
+class Process:
+    process_id: str
+    name: str               # the process element's name (its id when it has none)
+    current: Deployment
+    default: bool           # the process cases start on unless the routing table says otherwise
+
+
+def processes(session, runtime) -> list[Process]:
+    """Every deployed case process, the default first, then by id."""
+    rows = session.scalars(select(CurrentDeployment).order_by(CurrentDeployment.process_id))
+    found = []
+    for row in rows:
+        deployment = runtime.deployment(session, row.deployment_id)
+        spec, _ = runtime.specs(deployment)
+        found.append(Process(row.process_id, spec.description or row.process_id, deployment,
+                             row.process_id == PROCESS_ID))
+    return sorted(found, key=lambda p: (not p.default, p.process_id))
+
+
+def list_versions(session, process_id=None):
+    """Every version of the case processes (or of one), newest first, with its running cases."""
     counts = running_counts(session)
-    rows = list(session.scalars(select(Deployment).where(Deployment.process_id == PROCESS_ID)
-                                .order_by(Deployment.id.desc())))
-    now = current(session)
-    return [Version(d, counts.get(d.id, 0), now is not None and d.id == now.id) for d in rows]
+    query = select(Deployment).order_by(Deployment.id.desc())
+    if process_id is not None:
+        query = query.where(Deployment.process_id == process_id)
+    currents = dict(session.execute(select(CurrentDeployment.process_id, CurrentDeployment.deployment_id)).all())
+    return [Version(d, counts.get(d.id, 0), currents.get(d.process_id) == d.id) for d in session.scalars(query)]
 
 
-def get(session, version_id):
-    """The version of that id (an int or its text; anything else, or out of range: None)."""
+def get(session, version_id, process_id=None):
+    """The version of that id (an int or its text; anything else, or out of range: None), of
+    `process_id` when given."""
     version_id = valid_id(version_id)
     deployment = session.get(Deployment, version_id) if version_id is not None else None
-    return deployment if deployment is not None and deployment.process_id == PROCESS_ID else None
+    if deployment is None or (process_id is not None and deployment.process_id != process_id):
+        return None
+    return deployment
 
 
-def current(session):
-    """The version new cases start on."""
-    return deployments.current(session, PROCESS_ID)
+def current(session, process_id=PROCESS_ID):
+    """The version new cases of `process_id` (by default the default process) start on."""
+    return deployments.current(session, process_id)
 
 
 def make_current(session, runtime, version: Deployment, *, actor, note=""):

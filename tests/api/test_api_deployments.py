@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import deployments
-from handlers.process import deploy
+from handlers.process import deploy, versions
 from tests import deployment_files as files
 from tests.api.httpapi import assert_error
 
@@ -18,7 +17,7 @@ def parts(found):
 
 
 def version_count(api):
-    return api.city.work(lambda s: len(deployments.all_versions(s)))
+    return api.city.work(lambda s: len(versions.list_versions(s, "case_handling")))
 
 
 def test_an_owner_deploys_and_new_cases_start_on_the_new_version(api):
@@ -29,20 +28,20 @@ def test_an_owner_deploys_and_new_cases_start_on_the_new_version(api):
     created = owner.post("/api/v1/deployments", data={"note": "B 类时限改为 3 个工作日"}, files=parts(table))
     assert created.status_code == 201, created.text
     body = created.json()
-    assert body["version"] == 2 and body["created"] is True and body["latest"] is True and len(body["hash"]) == 64
+    assert body["version"] == 3 and body["created"] is True and body["latest"] is True and len(body["hash"]) == 64
     assert body["created_by"] == "owner" and body["note"] == "B 类时限改为 3 个工作日"
     assert body["created_at"] == "2026-03-02T09:00:00+08:00" and body["running_cases"] == 0
-    assert body["files"] == ["case_handling.bpmn", "default_unit.dmn", "evaluation_grades.dmn", "evaluation_weights.dmn",
-                             "penalty_points.dmn", "time_limit.dmn"]
+    assert body["files"] == ["case_handling.bpmn", "case_routing.dmn", "default_unit.dmn", "evaluation_grades.dmn",
+                             "evaluation_weights.dmn", "penalty_points.dmn", "time_limit.dmn"]
     again = owner.post("/api/v1/deployments", data={"note": "again"}, files=parts(table))
-    assert again.status_code == 200 and again.json()["version"] == 2 and again.json()["created"] is False
+    assert again.status_code == 200 and again.json()["version"] == 3 and again.json()["created"] is False
 
     case_no = city.report()
     city.complete(case_no, "accept_report", "intake", decision="file", urgency="B")
     assert city.show(case_no)["due_at"] == "2026-03-05T09:00:00+08:00"
-    listed = api.as_user("auditor").get("/api/v1/deployments")
+    listed = api.as_user("auditor").get("/api/v1/deployments", params={"process": "case_handling"})
     assert listed.status_code == 200
-    assert [(v["version"], v["running_cases"], v["latest"]) for v in listed.json()] == [(2, 1, True), (1, 0, False)]
+    assert [(v["version"], v["running_cases"], v["latest"]) for v in listed.json()] == [(3, 1, True), (1, 0, False)]
     only = owner.post("/api/v1/deployments", data={"only_given": "true"}, files=parts(table))
     assert only.status_code == 422 and only.json()["errors"][0]["message"]      # no process without its BPMN
 
@@ -109,13 +108,13 @@ def test_an_owner_rolls_back_and_new_cases_start_on_the_version_made_current(api
     city.set_clock("2026-03-02 09:00")
     owner = api.as_user("owner")
     table = {"time_limit.dmn": files.b_limit(3)["time_limit.dmn"]}
-    assert owner.post("/api/v1/deployments", files=parts(table)).json()["version"] == 2
+    assert owner.post("/api/v1/deployments", files=parts(table)).json()["version"] == 3
     # the exact files of version 1 again: no new version, and the answer says how to go back
     again = owner.post("/api/v1/deployments", data={"only_given": "true"}, files=parts(files.shipped()))
     assert again.status_code == 200, again.text
     body = again.json()
     assert body["version"] == 1 and body["created"] is False and body["current"] is False
-    assert "设为当前版本" in body["message"] and "当前版本 2" in body["message"]
+    assert "设为当前版本" in body["message"] and "当前版本 3" in body["message"]
 
     assert_error(api.as_user("auditor").post("/api/v1/deployments/1/current"), 403)
     assert_error(owner.post("/api/v1/deployments/99/current"), 404)
@@ -123,16 +122,16 @@ def test_an_owner_rolls_back_and_new_cases_start_on_the_version_made_current(api
     assert_error(owner.post("/api/v1/deployments/1/current", json={"note": 3}), 422)
     back = owner.post("/api/v1/deployments/1/current", json={"note": "B 类时限改回 2 天"})
     assert back.status_code == 200, back.text
-    assert back.json()["version"] == 1 and back.json()["previous"] == 2 and back.json()["changed"] is True
+    assert back.json()["version"] == 1 and back.json()["previous"] == 3 and back.json()["changed"] is True
     assert back.json()["current"] is True
-    listed = owner.get("/api/v1/deployments").json()
-    assert [(v["version"], v["current"]) for v in listed] == [(2, False), (1, True)]
+    listed = owner.get("/api/v1/deployments", params={"process": "case_handling"}).json()
+    assert [(v["version"], v["current"]) for v in listed] == [(3, False), (1, True)]
     case_no = city.report()
     city.complete(case_no, "accept_report", "intake", decision="file", urgency="B")
     assert city.show(case_no)["due_at"] == "2026-03-04T09:00:00+08:00"      # 2 working days: version 1
     recorded = [e for e in city.work(lambda s: events.get_stream(s, events.SYSTEM)) if e.kind == "made_current"]
     assert [(e.actor, e.deployment_id, e.data["from"], e.data["version"], e.data["note"]) for e in recorded] == [
-        ("owner", 1, 2, 1, "B 类时限改回 2 天")]
+        ("owner", 1, 3, 1, "B 类时限改回 2 天")]
     same = owner.post("/api/v1/deployments/1/current")
     assert same.status_code == 200 and same.json()["changed"] is False
     assert len([e for e in city.work(lambda s: events.get_stream(s, events.SYSTEM)) if e.kind == "made_current"]) == 1

@@ -18,6 +18,7 @@ from engine import deployments, events, spiff
 from engine.db import Base, get_db
 from engine.models import Deployment, Event
 from engine.sandbox import SandboxEnvironment, compile_checked
+from tests.deployment_files import shipped
 
 PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 PROCESS_ID = "case_handling"
@@ -25,14 +26,17 @@ PROCESS_ID = "case_handling"
 
 @pytest.fixture
 def env(app):
-    """The app's runtime (services, functions, the user-task linter) on a fresh SQLite schema."""
+    """The app's runtime (services, functions, the user-task linter) on a fresh SQLite schema, with
+    the emergency process deployed (the default process's routing table names it)."""
     db = get_db(app)
     Base.metadata.create_all(db.engine)
-    return db, app.extensions["citygrid.runtime"]
+    runtime = app.extensions["citygrid.runtime"]
+    with db.unit_of_work() as session:
+        deployments.deploy(session, runtime, files=shipped("municipal_emergency"), process_id="municipal_emergency",
+                           actor="test")
+    return db, runtime
 
 
-def shipped():
-    return {p.name: p.read_bytes() for p in sorted(PROCESSES.iterdir()) if p.suffix in (".bpmn", ".dmn")}
 
 
 def edit(element_id, old, new, text=None):
@@ -75,7 +79,8 @@ def test_processes_deploy_once_per_content(env):
     db, runtime = env
     with db.unit_of_work() as session:
         first = deployments.deploy_directory(session, runtime, PROCESSES, actor="system")
-    assert [d.process_id for d in first] == [PROCESS_ID]
+    assert [d.process_id for d in first] == [PROCESS_ID, "municipal_emergency"]   # each with its own files
+    assert sorted(first[1].files) == ["emergency_time_limit.dmn", "municipal_emergency.bpmn", "penalty_points.dmn"]
     files = shipped()
     assert first[0].hash == deployments.content_hash(files, PROCESS_ID)
     # the XML itself is stored (history never depends on files that change later), and the spec
@@ -85,11 +90,12 @@ def test_processes_deploy_once_per_content(env):
 
     with db.unit_of_work() as session:                       # same files: the same deployment
         again = deployments.deploy_directory(session, runtime, PROCESSES, actor="system")
-    assert [d.id for d in again] == [first[0].id]
+    assert [d.id for d in again] == [d.id for d in first]
     with db.unit_of_work() as session:
-        assert session.scalar(select(func.count()).select_from(Deployment)) == 1
+        assert session.scalar(select(func.count()).select_from(Deployment)) == 2
         deployed = [e for e in events.get_stream(session, events.SYSTEM) if e.kind == "deployed"]
-        assert len(deployed) == 1
+        assert len(deployed) == 2
+        deployed = [e for e in deployed if e.deployment_id == first[0].id]
         assert deployed[0].deployment_id == first[0].id
         assert deployed[0].data["hash"] == first[0].hash
         assert deployed[0].data["files"] == sorted(files)
@@ -108,7 +114,7 @@ def test_changed_content_is_a_new_version_and_the_old_one_stays(env):
         assert deployments.latest(session, PROCESS_ID).id == new.id
         assert deployments.get(session, old.id).files["time_limit.dmn"] == (PROCESSES / "time_limit.dmn").read_text(
             encoding="utf-8")
-        assert [e.kind for e in events.get_stream(session, events.SYSTEM)] == ["deployed", "deployed"]
+        assert [e.kind for e in events.get_stream(session, events.SYSTEM)] == ["deployed"] * 3   # with the emergency
 
 
 def test_the_content_hash_covers_names_bytes_and_process_id():

@@ -30,7 +30,7 @@ def as_text(found):
 
 
 def version_count(city):
-    return city.work(lambda s: len(deployments.all_versions(s)))
+    return city.work(lambda s: len(versions.list_versions(s, "case_handling")))
 
 
 def test_owner_deploys_a_changed_table_and_new_b_cases_get_three_working_days(city, browse):
@@ -41,8 +41,8 @@ def test_owner_deploys_a_changed_table_and_new_b_cases_get_three_working_days(ci
     page = text(owner.get("/process/modeller"))
     assert 'id="modeller"' in page and "build/modeller.js" in page and "properties-panel.css" in page
     opened = json.loads(owner.get("/process/versions/1.json").data)
-    assert sorted(opened["files"]) == ["case_handling.bpmn", "default_unit.dmn", "evaluation_grades.dmn", "evaluation_weights.dmn",
-                             "penalty_points.dmn", "time_limit.dmn"]
+    assert sorted(opened["files"]) == ["case_handling.bpmn", "case_routing.dmn", "default_unit.dmn", "evaluation_grades.dmn",
+                             "evaluation_weights.dmn", "penalty_points.dmn", "time_limit.dmn"]
 
     checked = post_json(owner, "/process/validate", {"files": as_text(files.b_limit(3))})
     assert checked.status_code == 200 and checked.json == {"ok": True, "problems": []}
@@ -51,10 +51,10 @@ def test_owner_deploys_a_changed_table_and_new_b_cases_get_three_working_days(ci
     deployed = post_json(owner, "/process/deploy", {"files": as_text(files.b_limit(3)), "note": "B 类时限改为 3 个工作日"})
     assert deployed.status_code == 201, deployed.json
     version = deployed.json["version"]
-    assert version["id"] == 2 and version["created_by"] == "owner" and version["note"] == "B 类时限改为 3 个工作日"
+    assert version["id"] == 3 and version["created_by"] == "owner" and version["note"] == "B 类时限改为 3 个工作日"
     assert version["created_at"] == "2026-03-02T09:00:00+08:00" and len(version["hash"]) == 64
     again = post_json(owner, "/process/deploy", {"files": as_text(files.b_limit(3)), "note": "again"})
-    assert again.status_code == 200 and again.json["created"] is False and again.json["version"]["id"] == 2
+    assert again.status_code == 200 and again.json["created"] is False and again.json["version"]["id"] == 3
 
     fresh = city.report(description="新版本上的案件")
     city.complete(fresh, "accept_report", "intake", decision="file", urgency="B")
@@ -62,10 +62,10 @@ def test_owner_deploys_a_changed_table_and_new_b_cases_get_three_working_days(ci
     assert city.show(running)["due_at"] == "2026-03-04T09:00:00+08:00"    # still 2 on version 1
 
     listing = text(owner.get("/process/versions"))
-    assert 'data-version="2"' in listing and "B 类时限改为 3 个工作日" in listing and version["hash"][:12] in listing
+    assert 'data-version="3"' in listing and "B 类时限改为 3 个工作日" in listing and version["hash"][:12] in listing
     rows = {r.deployment.id: r.running for r in city.work(versions.list_versions)}
-    assert rows == {1: 1, 2: 1}
-    diff = text(owner.get("/process/versions/diff?from=1&to=2"))
+    assert rows == {1: 1, 3: 1, 2: 0}      # 2: the emergency process's first version
+    diff = text(owner.get("/process/versions/diff?from=1&to=3"))
     assert 'data-decision="time_limit"' in diff and "处置时限" in diff and "time_limit.dmn" in diff
     assert "决策任务「时限」" in diff and 'class="cell-changed"><code>3</code>' in diff
     assert 'data-decision="penalty_points"' not in diff                   # unchanged tables are not listed
@@ -131,14 +131,14 @@ def test_an_upload_replaces_same_named_files_and_keeps_the_others(city, browse):
                                               "files": [(BytesIO(table), "time_limit.dmn")]},
                           content_type="multipart/form-data")
     assert response.status_code == 302 and response.location.endswith("/process/versions")
-    assert "已部署为版本 2" in text(owner.get("/process/versions"))
-    new = city.work(lambda s: versions.get(s, 2))
+    assert "已部署为版本 3" in text(owner.get("/process/versions"))
+    new = city.work(lambda s: versions.get(s, 3))
     assert sorted(new.files) == sorted(files.shipped()) and new.files["time_limit.dmn"] == table.decode()
-    download = owner.get("/process/versions/2/files/time_limit.dmn")
+    download = owner.get("/process/versions/3/files/time_limit.dmn")
     assert download.status_code == 200 and download.mimetype == "application/xml"
     assert download.data == table and "attachment" in download.headers["Content-Disposition"]
-    assert "time_limit.v2.dmn" in download.headers["Content-Disposition"]
-    assert owner.get("/process/versions/2/files/nothing.dmn").status_code == 404
+    assert "time_limit.v3.dmn" in download.headers["Content-Disposition"]
+    assert owner.get("/process/versions/3/files/nothing.dmn").status_code == 404
     broken = owner.post("/process/upload", {"files": [(BytesIO(files.unquoted_timer()["case_handling.bpmn"]),
                                                        "case_handling.bpmn")]}, content_type="multipart/form-data")
     assert broken.status_code == 422 and 'data-element="warning_timer"' in text(broken)
@@ -171,22 +171,22 @@ def test_migration_page_dry_run_then_run(city, browse):
     waiting = city.report(description="尚未受理")
     owner = modeller(browse)
     assert post_json(owner, "/process/deploy", {"files": as_text(files.b_limit(3)), "note": "B 3"}).status_code == 201
-    page = text(owner.get("/process/migrate?from=1&to=2"))
+    page = text(owner.get("/process/migrate?from=1&to=3"))
     assert f'value="{filed}"' in page and f'value="{waiting}"' in page
-    base = {"from": "1", "to": "2", "scope": "all"}
+    base = {"from": "1", "to": "3", "scope": "all"}
     plan = owner.post("/process/migrate", {**base, "action": "check"})
     assert plan.status_code == 200
     shown = text(plan)
     assert "1 件可以迁移，1 件不能迁移" in shown and "「时限」（time_limit）已完成，在目标版本中已被修改" in shown
     assert city.show(waiting)["status"] == "accepting"
-    assert city.work(lambda s: [r.running for r in versions.list_versions(s)]) == [0, 2]   # the dry run moved nothing
+    assert city.work(lambda s: [r.running for r in versions.list_versions(s, "case_handling")]) == [0, 2]   # the dry run moved nothing
 
-    run = owner.post("/process/migrate", {"from": "1", "to": "2", "case": [filed, waiting], "action": "run"})
+    run = owner.post("/process/migrate", {"from": "1", "to": "3", "case": [filed, waiting], "action": "run"})
     result = text(run)
-    assert "迁移完成：成功 1 件，失败 1 件" in result and "已从版本 1 迁移到版本 2" in result
-    assert city.work(lambda s: [r.running for r in versions.list_versions(s)]) == [1, 1]
+    assert "迁移完成：成功 1 件，失败 1 件" in result and "已从版本 1 迁移到版本 3" in result
+    assert city.work(lambda s: [r.running for r in versions.list_versions(s, "case_handling")]) == [1, 1]
     history = text(owner.get(f"/cases/{waiting}"))
-    assert "迁移流程版本" in history and "版本 1 → 版本 2" in history
+    assert "迁移流程版本" in history and "版本 1 → 版本 3" in history
     city.complete(waiting, "accept_report", "intake", decision="file", urgency="B")
     assert city.show(waiting)["due_at"] == "2026-03-05T09:00:00+08:00"
     assert owner.post("/process/migrate", {"from": "1", "to": "2", "action": "check"}).status_code == 422
@@ -204,16 +204,16 @@ def test_an_owner_makes_an_earlier_version_current_from_the_versions_page(city, 
     assert "设为当前版本</button>" not in text(browse("auditor").get("/process/versions"))
     assert browse("auditor").post("/process/versions/1/current").status_code == 403
     done = owner.post("/process/versions/1/current", follow_redirects=True)
-    assert "已将版本 1 设为当前版本（原为版本 2）" in text(done)
-    assert 'action="/process/versions/2/current"' in text(done)
+    assert "已将版本 1 设为当前版本（原为版本 3）" in text(done)
+    assert 'action="/process/versions/3/current"' in text(done)
     [event] = [e for e in city.work(lambda s: events.get_stream(s, events.SYSTEM)) if e.kind == "made_current"]
-    assert (event.actor, event.deployment_id, event.data["from"]) == ("owner", 1, 2)
+    assert (event.actor, event.deployment_id, event.data["from"]) == ("owner", 1, 3)
     # new cases start on version 1 again: the accept form's hint says its table's B 2 days
     case_no = city.report()
     _, form = open_form(browse("intake"), city, case_no, "accept_report")
     assert "立案时必填：A 1个工作日，B 2个工作日，C 4个工作日" in text(form)
-    # uploading version 2's files again says what happened and where to go back
+    # uploading version 3's files again says what happened and where to go back
     upload = owner.post("/process/upload", data={"files": [(BytesIO(data), name) for name, data in
                                                            files.b_limit(3).items()], "only_given": "1"},
                         content_type="multipart/form-data", follow_redirects=True)
-    assert "内容与版本 2 完全相同" in text(upload) and "设为当前版本" in text(upload)
+    assert "内容与版本 3 完全相同" in text(upload) and "设为当前版本" in text(upload)

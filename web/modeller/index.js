@@ -288,7 +288,7 @@ class Modeller {
     try {
       const files = await this.currentFiles();
       const { status, data } = await this.post(deploy ? this.root.dataset.deploy : this.root.dataset.validate,
-        { files, note: note.value });
+        { files, note: note.value, process: this.root.dataset.process });
       if (data && data.problems && data.problems.length) {
         this.showProblems(data.problems);
         this.say(`校验未通过（${data.problems.length} 个问题），未部署`, 'error');
