@@ -104,6 +104,7 @@ HINT = {
     ("check_result", "note"): "核查不通过时必填",
 }
 LONG_TEXT = ("result", "reason", "comment", "note", "description")
+DATES = {("handle", "resume_on")}     # fields the browser offers a date picker for
 
 
 def field_label(step, name):
