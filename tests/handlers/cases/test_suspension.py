@@ -177,7 +177,6 @@ def test_the_evaluation_counts_suspensions_and_never_the_suspended_time_against_
     city.complete(handling, "check_result", "grid-35020301100301", passed=True, note="已修复")
 
     def evaluate(session):
-        viewer = session.get  # unused; the auditor reads everything
         return report.evaluate(session, city.runtime, city.directory, get_calendar(city.app),
                                viewer=city.user(session, "auditor"), period="2026-04", level="community")
     rows = {row["unit"]: row for row in city.work(evaluate)["rows"]}
