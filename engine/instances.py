@@ -218,15 +218,18 @@ def receive_message(loaded: Loaded, name, payload: dict, *, catch_up=True):
 
 
 def fire_due_timers(loaded: Loaded):
-    """Let every due timer fire (at the clock's now) and run on; returns the occurrences fired."""
+    """Let every due timer fire (at the clock's now) and run on; returns the occurrences fired.
+    The firing is recorded before the events its run appended (e.g. a data change of a service it
+    led to), as the cause before its effects: a replay re-fires it at that place."""
     before = timers.fired_marks(loaded.workflow)
+    mark = len(loaded.new_events)
     loaded.ran()
     loaded.workflow.refresh_timers()
     loaded.workflow.do_engine_steps()
     fired = sorted(timers.fired_marks(loaded.workflow) - before)
     if fired:
-        loaded.new_events.append(dict(kind="timers_fired", step=None,
-                                      data={"timers": [{"timer": n, "occurrence": o} for n, o in fired]}))
+        loaded.new_events.insert(mark, dict(kind="timers_fired", step=None,
+                                            data={"timers": [{"timer": n, "occurrence": o} for n, o in fired]}))
     return fired
 
 

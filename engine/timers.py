@@ -96,7 +96,8 @@ def rearm(workflow):
     """Forget the computed due time of every waiting timer that has not fired yet, and recompute it
     from the task's (possibly changed) data now. A cycle that has fired already resumes no earlier
     than its next firing: an instant it fired is never fired again (a deadline extended while a
-    case is overdue restarts its daily count from the new deadline, but never repeats a day)."""
+    case is overdue restarts its daily count from the new deadline, but never repeats a day). One
+    that has not fired yet simply starts where its data now says, earlier or later."""
     engine = workflow.script_engine
     for task in list(workflow.event_manager.tasks.values()):
         definition = getattr(task.task_spec, "event_definition", None)
@@ -105,7 +106,8 @@ def rearm(workflow):
         before = task.internal_data.pop("event_value", None)
         if isinstance(definition, ClockCycle) and isinstance(before, dict) and before.get("next"):
             fresh = definition.initial_value(engine, engine.evaluate(task, definition.expression))
-            if datetime.fromisoformat(fresh["next"]) < datetime.fromisoformat(before["next"]):
+            fired = before.get("cycles") != fresh["cycles"]     # each firing counts the cycles down
+            if fired and datetime.fromisoformat(fresh["next"]) < datetime.fromisoformat(before["next"]):
                 fresh.update(next=before["next"], cycles=before["cycles"])
             task.internal_data["event_value"] = fresh
         task.task_spec._update(task)

@@ -124,6 +124,6 @@ class City:
 CASE_KEYS = {"case_no", "status", "category", "urgency", "channel", "external_ref", "description", "address",
              "community", "grid", "lat", "lng", "reporter", "reported_at", "filed_at", "due_at", "due_provisional",
              "holder_unit", "holder_name", "handler_unit", "overdue", "closed_at", "merged_into", "rework_count",
-             "penalties", "open_tasks"}
+             "penalties", "open_tasks", "suspension"}
 TASK_KEYS = {"id", "case_no", "step", "role", "unit", "created_at", "category", "urgency", "status", "holder_unit",
              "due_at", "due_provisional"}

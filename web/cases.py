@@ -8,7 +8,7 @@ from flask_login import login_required
 
 from engine.db import discard, get_session
 from handlers import errors as refusals
-from handlers.cases import attachments, deadlines, history, penalties, photos, search, supervision
+from handlers.cases import attachments, deadlines, history, penalties, photos, search, supervision, suspension
 from handlers.cases.visibility import subtree
 from handlers.worklist import service as worklist
 
@@ -82,6 +82,7 @@ def _render_case(case, *, supervise_values=None, supervise_errors=None, status=2
         entries=timeline.entries(session, case),
         open_tasks=[(t, worklist.may_complete(directory, user, t)) for t in open_tasks],
         may_press=_may_press(case), supervise_values=supervise_values or {}, supervise_errors=supervise_errors or {},
+        suspended=suspension.current(session, case), may_resume=suspension.may_resume(user, case),
     ), status
 
 
@@ -112,6 +113,28 @@ def supervise(case_no):
         flash("案件已变化，请查看最新状态后重试", "error")
         return redirect(url_for("cases.show", case_no=case.case_no), 303)
     flash(f"已督办：案件 {case.case_no} 已送达 {common.unit_name(unit)}，待其回复", "success")
+    return redirect(url_for("cases.show", case_no=case.case_no), 303)
+
+
+@bp.post("/cases/<case_no>/resume")
+@login_required
+def resume(case_no):
+    """The shift lead resumes a suspended case (the holding unit resumes through its 恢复 task)."""
+    case = common.load_case_or_404(case_no)
+    try:
+        suspension.resume(get_session(), common.runtime(), user=common.me(), case=case,
+                          data={"comment": request.form.get("comment", "").strip()})
+    except refusals.REFUSALS as exc:
+        refused = refusals.classify(exc)
+        if refused is None or refused.status == 503:
+            raise
+        discard()
+        if refused.status == 403:
+            abort(403)
+        flash("案件未挂起或已变化，请查看最新状态" if refused.status != 422 else
+              "；".join(m for ms in (refused.errors or {}).values() for m in ms) or "输入有误", "error")
+        return redirect(url_for("cases.show", case_no=case.case_no), 303)
+    flash(f"案件 {case.case_no} 已恢复处置，处置时限已顺延", "success")
     return redirect(url_for("cases.show", case_no=case.case_no), 303)
 
 

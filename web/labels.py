@@ -4,13 +4,13 @@ and their choices, and translations of marshmallow's default (English) validatio
 STATUS = {
     "accepting": "待受理", "verifying": "核实中", "dispatching": "派遣中", "handling": "处置中",
     "extension": "延期审批中", "reviewing": "审核中", "checking": "核查中", "closing": "待结案",
-    "closed": "已结案", "voided": "已作废", "merged": "已并案", "closed_on_spot": "当场处置结案",
+    "suspension": "挂起审批中", "suspended": "挂起", "closed": "已结案", "voided": "已作废", "merged": "已并案", "closed_on_spot": "当场处置结案",
 }
 URGENCY = {"A": "A 紧急", "B": "B 重要", "C": "C 普通"}
 STEP = {
     "accept_report": "受理审核", "verify_report": "核实", "dispatch": "派遣", "handle": "处置",
     "approve_extension": "延期审批", "review": "审核", "check_result": "核查", "close_case": "结案",
-    "supervise": "督办", "supervise_reply": "督办回复",
+    "supervise": "督办", "supervise_reply": "督办回复", "approve_suspension": "挂起审批", "resume_case": "恢复",
 }
 ROLE = {
     "intake": "受理员", "dispatcher": "派遣员", "shiftlead": "值班长", "officer": "单位工作人员",
@@ -47,7 +47,10 @@ STEP_FIELD = {
     ("accept_report", "reason"): "作废理由",
     ("dispatch", "reason"): "退回理由",
     ("handle", "working_days"): "申请延期（工作日）",
-    ("handle", "reason"): "延期或退回理由",
+    ("handle", "reason"): "延期、挂起或退回理由",
+    ("handle", "resume_on"): "预计恢复日期",
+    ("approve_suspension", "approved"): "是否批准挂起",
+    ("resume_case", "comment"): "恢复说明",
     ("approve_extension", "approved"): "是否批准延期",
     ("approve_extension", "working_days"): "批准延期（工作日）",
     ("review", "approved"): "审核意见",
@@ -61,12 +64,14 @@ STEP_FIELD = {
 CHOICES = {
     ("accept_report", "decision"): {"file": "立案", "void": "作废", "merge": "并案", "verify": "派网格员核实"},
     ("dispatch", "action"): {"assign": "下派", "handle": "本级处置", "return": "退回上级"},
-    ("handle", "action"): {"done": "办结", "extend": "申请延期", "return": "退回（非本单位职责）"},
+    ("handle", "action"): {"done": "办结", "extend": "申请延期", "suspend": "申请挂起（等待第三方）",
+                           "return": "退回（非本单位职责）"},
 }
 BOOLEAN = {
     "approved": ("同意", "不同意"),
     ("review", "approved"): ("通过", "退回重办"),
     ("approve_extension", "approved"): ("批准", "不批准"),
+    ("approve_suspension", "approved"): ("批准", "不批准"),
     "exists": ("属实", "不属实"),
     "passed": ("通过", "不通过"),
 }
@@ -80,7 +85,8 @@ SHOW_WHEN = {
     ("dispatch", "reason"): ("action", ("return",)),
     ("handle", "result"): ("action", ("done",)),
     ("handle", "working_days"): ("action", ("extend",)),
-    ("handle", "reason"): ("action", ("extend", "return")),
+    ("handle", "reason"): ("action", ("extend", "return", "suspend")),
+    ("handle", "resume_on"): ("action", ("suspend",)),
     ("approve_extension", "working_days"): ("approved", ("true",)),
 }
 HINT = {
@@ -91,12 +97,14 @@ HINT = {
     ("dispatch", "reason"): "退回时必填",
     ("handle", "result"): "办结时必填",
     ("handle", "working_days"): "申请延期时必填，1–30",
-    ("handle", "reason"): "申请延期或退回时必填",
+    ("handle", "reason"): "申请延期、挂起或退回时必填",
+    ("handle", "resume_on"): "申请挂起时必填：今天之后、30 个工作日以内；到期自动恢复",
     ("approve_extension", "working_days"): "不填则按申请的天数",
     ("review", "comment"): "退回重办时必填",
     ("check_result", "note"): "核查不通过时必填",
 }
 LONG_TEXT = ("result", "reason", "comment", "note", "description")
+DATES = {("handle", "resume_on")}     # fields the browser offers a date picker for
 
 
 def field_label(step, name):

@@ -98,7 +98,7 @@ def widgets(step, *, values, errors, case, task, directory, catalogue, limits=No
                 widget.attrs.update(min=span.min, max=span.max)
             widget.attrs["inputmode"] = "numeric"
         elif isinstance(field, mf.String):
-            widget.kind = "textarea" if name in labels.LONG_TEXT else "text"
+            widget.kind = "textarea" if name in labels.LONG_TEXT else "date" if (step, name) in labels.DATES else "text"
             if length is not None and length.max:
                 widget.attrs["maxlength"] = length.max
         result.append(widget)

@@ -52,6 +52,17 @@ def _reason(text):
     return text
 
 
+def _suspension_lines(data):
+    """A suspension's clock stopping or starting again (the `suspend_clock`/`resume_clock` data change)."""
+    after = data.get("after") or {}
+    found = after.get("suspension") or {}
+    if data["context"]["suspension"] == "suspended":
+        return "案件挂起（计时暂停）", [f"预计恢复日期：{found.get('resume_on')}", f"理由：{found.get('reason')}"]
+    minutes = int(found.get("seconds") or 0) // 60
+    hours, minutes = divmod(minutes, 60)
+    return "恢复计时", [f"挂起 {hours} 小时 {minutes} 分钟（工作时间）", f"新的截止时间：{localtime.show(after.get('due_at'))}"]
+
+
 def describe(event, names, people=None):
     """One event as an Entry; `names` maps diagram element ids to their names."""
     data = event.data or {}
@@ -76,6 +87,8 @@ def describe(event, names, people=None):
         title, details = "黄灯预警", ["已过处置时限的 80%"]
     elif event.kind == "merged":
         title, details = "并案", [f"并入案件 {data.get('into')}"]
+    elif event.kind == "data_changed" and (data.get("context") or {}).get("suspension"):
+        title, details = _suspension_lines(data)
     elif event.kind == "data_changed":
         after = data.get("after") or {}
         title = "时限调整" if "due_at" in after else "数据变更"
@@ -92,6 +105,10 @@ def describe(event, names, people=None):
         payload = data.get("payload") or {}
         title = "督办（人工发起）"
         details = [f"督办意见：{payload.get('comment', '')}"]
+    elif event.kind == "message_received" and data.get("name") == contract.RESUME_MESSAGE:
+        payload = data.get("payload") or {}
+        title = "值班长恢复挂起的案件"
+        details = [f"意见：{payload['comment']}"] if payload.get("comment") else []
     elif event.kind == "migrated":
         title = labels.EVENT["migrated"]
         details = [f"版本 {data.get('from')} → 版本 {data.get('to')}（{str(data.get('to_hash') or '')[:12]}）"]

@@ -2,7 +2,7 @@
 unit subtree, one case, its timeline, its photos, and 督办 by hand."""
 from flask import jsonify, send_file, url_for
 
-from handlers.cases import attachments, history, photos, search, supervision
+from handlers.cases import attachments, history, photos, search, supervision, suspension
 from handlers.cases.forms import ReportSchema
 from handlers.cases.schemas import case_json
 from handlers.intake import channels
@@ -151,4 +151,17 @@ def supervise_case(case_no):
     case = lookups.case_or_404(caller(), case_no)
     supervision.start(context.session(), context.runtime(), context.directory(), user=caller().user, case=case,
                       data=inputs.read_json())
+    return jsonify(case_json(context.session(), context.runtime(), context.directory(), case))
+
+
+@bp.post("/cases/<case_no>/resume")
+@doc("Resume a suspended case (挂起 → 处置中)", tags=["cases"],
+     description="`shiftlead`: the clock runs again and the deadline moves by exactly the working time the case "
+                 "was suspended (the holding unit resumes through its `resume_case` task instead; the diagram's "
+                 "timer resumes it at the expected date). 409 when the case is not suspended.",
+     json=suspension.ResumeFormSchema, responses={200: CaseSchema}, errors=(409,))
+@requires(USER)
+def resume_case(case_no):
+    case = lookups.case_or_404(caller(), case_no)
+    suspension.resume(context.session(), context.runtime(), user=caller().user, case=case, data=inputs.read_json())
     return jsonify(case_json(context.session(), context.runtime(), context.directory(), case))

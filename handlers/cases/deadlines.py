@@ -1,14 +1,23 @@
 """Deadlines, defined once: a case's deadline and warning instant from its filing time, its limit
 (the time-limit decision table of its own version) and the working-day calendar; when a case is
 overdue; its light (green, yellow, red; in Python for one case and in SQL for lists, side by side);
-extensions approved by the shift lead; and recomputing
+extensions approved by the shift lead; suspensions (挂起: the clock stops while the case waits on a
+third party, and the deadline moves by exactly the working time it was suspended); and recomputing
 the deadlines that were provisional once official calendar data arrives for their year.
 
-`compute` is what the diagram calls (the `case_deadline` script function) and what extensions and
-recomputations call again, so the three can never disagree; the UI only reads what the instance
-computed (the case row's due_at and warn_at)."""
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+`compute` is what the diagram calls (the `case_deadline` script function) and what extensions,
+suspensions and recomputations call again (through `recomputed`), so they can never disagree; the
+UI only reads what the instance computed (the case row's due_at and warn_at).
+
+How a suspension stops the clock: its timers (warning, overdue, the daily penalty) wait on the
+handling subprocess and are computed from `due_at` and `warn_at`. While a case is suspended these
+stand at the deadline it would have if it resumed at the expected date (the limit plus every ended
+suspension plus the working time up to that date), so no timer can come due before that date —
+suspension is refused once no working time is left — and the diagram's own timer resumes the case
+at the latest then. On resume they are computed again with the working time actually suspended,
+and the timers re-armed (`instances.update_data`), so the deadline ends up moved by exactly that."""
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, literal, not_, select
 
@@ -111,11 +120,84 @@ def light_clause(colour, now):
 
 
 def recomputed(calendar, state: contract.CaseState, extra_days=0) -> dict:
-    """The deadline variables of a filed case for its whole limit (with every extension)."""
+    """The deadline variables of a filed case for its whole limit (with every extension), moved by
+    the working time of its ended suspensions and, while it is suspended, up to its expected date."""
     total = state.time_limit + state.extended_days + extra_days
     deadline = compute(calendar, state.filed_at, total, state.warning_share, state.time_limit_hours)
-    return {"due_at": localtime.isoformat(deadline.due_at), "warn_at": localtime.isoformat(deadline.warn_at),
-            "due_provisional": deadline.provisional, "extended_days": state.extended_days + extra_days}
+    due, warn, provisional = deadline.due_at, deadline.warn_at, deadline.provisional
+    stopped = timedelta(seconds=state.suspended_seconds)
+    if state.suspended:
+        resume_at = localtime.parse(state.suspension["resume_at"])
+        stopped += calendar.working_time_between(localtime.parse(state.suspension["suspended_at"]), resume_at)
+    if stopped:
+        moved = calendar.add_working_time(due, stopped)
+        due, warn, provisional = moved.at, calendar.add_working_time(warn, stopped).at, provisional or moved.provisional
+    if state.suspended:   # a warning with no working time left before the expected date waits for it
+        warn = max(warn, resume_at)
+    return {"due_at": localtime.isoformat(due), "warn_at": localtime.isoformat(warn),
+            "due_provisional": provisional, "extended_days": state.extended_days + extra_days}
+
+
+# --- suspension (挂起) ---------------------------------------------------------------------------
+
+SUSPEND_MAX_WORKING_DAYS = 30     # the latest expected resume date: this many working days ahead
+
+
+def suspension_refusal(calendar, state: contract.CaseState, now: datetime) -> str | None:
+    """Why the case cannot be suspended now (None: it can): overdue, or no working time left."""
+    if state.due_at is None:
+        return "案件尚未立案，不能挂起"
+    if is_overdue(state.due_at, now) or calendar.working_time_between(now, state.due_at) <= timedelta(0):
+        return "案件已超期（或已无剩余处置时间），不能挂起"
+    return None
+
+
+def resume_date_refusal(calendar, resume_on: date, now: datetime) -> str | None:
+    """Why `resume_on` is no expected resume date (None: it is): after today, within 30 working days."""
+    today = localtime.local_date(now)
+    latest = localtime.local_date(calendar.add_working_days(now, SUSPEND_MAX_WORKING_DAYS).at)
+    if resume_on <= today:
+        return "预计恢复日期须在今天之后"
+    if resume_on > latest:
+        return f"预计恢复日期不能晚于 {latest.isoformat()}（{SUSPEND_MAX_WORKING_DAYS} 个工作日内）"
+    return None
+
+
+def make_suspend_clock(calendar):
+    def suspend_clock(call, reason, resume_on):
+        """Service `suspend_clock` (the shift lead approved): stop the clock until `resume_on`."""
+        state = contract.read(call.task.data)
+        now = call.now
+        refused = suspension_refusal(calendar, state, now) or resume_date_refusal(calendar, date.fromisoformat(resume_on), now)
+        if refused:
+            raise ValueError(refused)
+        suspension = {"reason": reason, "resume_on": resume_on, "suspended_at": localtime.isoformat(now),
+                      "resume_at": localtime.isoformat(localtime.day_start(date.fromisoformat(resume_on))),
+                      "resumed_at": None, "seconds": None}
+        updates = {"suspension": suspension, **recomputed(calendar, replace(state, suspension=suspension))}
+        instances.update_data(call.context.loaded, updates, reason=f"suspended until {resume_on}",
+                              context={"suspension": "suspended"})
+        return {"resume_at": suspension["resume_at"], "due_at": updates["due_at"]}
+    return suspend_clock
+
+
+def make_resume_clock(calendar):
+    def resume_clock(call):
+        """Service `resume_clock`: start the clock again; the deadline moves by the working time suspended."""
+        state = contract.read(call.task.data)
+        if not state.suspended:
+            raise ValueError("the case is not suspended")
+        now = call.now
+        stopped = calendar.working_time_between(localtime.parse(state.suspension["suspended_at"]), now)
+        seconds = max(int(stopped.total_seconds()), 0)
+        suspension = {**state.suspension, "resumed_at": localtime.isoformat(now), "seconds": seconds}
+        total = state.suspended_seconds + seconds
+        updates = {"suspension": suspension, "suspended_seconds": total,
+                   **recomputed(calendar, replace(state, suspension=suspension, suspended_seconds=total))}
+        instances.update_data(call.context.loaded, updates, reason=f"resumed after {seconds} working seconds",
+                              context={"suspension": "resumed"})
+        return {"seconds": seconds, "due_at": updates["due_at"]}
+    return resume_clock
 
 
 def make_extend_deadline(calendar):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from .. import localtime
 from ..worklist.models import OpenTask
-from . import deadlines, penalties
+from . import deadlines, penalties, suspension
 from .statuses import STATUSES
 
 
@@ -35,6 +35,15 @@ class OpenTaskRefSchema(Schema):
     step = fields.String()
     unit = fields.String(attribute="unit_code")
     role = fields.String()
+
+
+class SuspensionSchema(Schema):
+    """The suspension (挂起) of a suspended case."""
+
+    reason = fields.String()
+    resume_on = fields.String(metadata={"description": "the expected resume date (Beijing), e.g. 2026-04-08"})
+    suspended_at = fields.String(metadata={"description": "when the clock stopped (+08:00)"})
+    resume_at = fields.String(metadata={"description": "when the diagram's timer resumes it at the latest (+08:00)"})
 
 
 class CaseSchema(Schema):
@@ -66,6 +75,8 @@ class CaseSchema(Schema):
     rework_count = fields.Integer()
     penalties = fields.List(fields.Nested(PenaltySchema))
     open_tasks = fields.List(fields.Nested(OpenTaskRefSchema))
+    suspension = fields.Nested(SuspensionSchema, allow_none=True,
+                               metadata={"description": "while the case is suspended (status suspended): why and until when; else null"})
 
 
 CASE = CaseSchema()
@@ -80,6 +91,7 @@ class CaseView:
     overdue: bool
     penalties: list
     open_tasks: list
+    suspension: dict | None = None
 
     def __getattr__(self, name):
         return getattr(self.case, name)
@@ -90,5 +102,6 @@ def case_json(session, runtime, directory, case):
     open_tasks = session.scalars(select(OpenTask).where(OpenTask.case_id == case.id).order_by(OpenTask.created_at))
     view = CaseView(case, holder_name=directory.name(case.holder_unit) if case.holder_unit else None,
                     overdue=deadlines.is_overdue(case.due_at, case.closed_at or runtime.clock.now()),
-                    penalties=penalties.for_case(session, case.id), open_tasks=list(open_tasks))
+                    penalties=penalties.for_case(session, case.id), open_tasks=list(open_tasks),
+                    suspension=suspension.current(session, case))
     return CASE.dump(view)

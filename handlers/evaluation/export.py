@@ -16,7 +16,9 @@ LEVEL_NAMES = {"district": "区级", "street": "街道（镇）级", "community"
                "job": "指挥中心岗位", "grid": "网格员"}
 HANDLING = [("due", "应处置数"), ("handled", "已处置数"), ("on_time", "按期处置数"), ("late", "超期处置数"),
             ("overdue_open", "超期未处置数"), ("rework", "返工数"), ("returned", "退回数"),
-            ("extension_requests", "延期申请数"), ("extensions_approved", "延期批准数"), ("supervised", "督办数"),
+            ("extension_requests", "延期申请数"), ("extensions_approved", "延期批准数"),
+            ("suspension_requests", "挂起申请数"), ("suspensions_approved", "挂起批准数"),
+            ("suspended_hours", "挂起时长（工作小时）"), ("supervised", "督办数"),
             ("replies", "督办回复数"), ("replies_on_time", "按时回复数"), ("replies_due", "应回复数"),
             ("reply_rate", "督办回复及时率"), ("on_time_rate", "按期处置率"),
             ("handled_rate", "处置率"), ("rework_rate", "返工率"), ("points", "扣分"), ("score", "得分"),

@@ -14,6 +14,9 @@ Handling (处置, a unit's own handling; a district or street answers for its su
 - 返工数: failed checks of the unit's results in the period; 核查数 = 已处置数 + 返工数;
 - 退回数: returns by the unit (of a dispatch, or of a case given it to handle) in the period;
 - 延期申请数 / 批准数: the unit's extension requests, and approvals of its requests, in the period;
+- 挂起申请数 / 挂起批准数: the unit's suspension requests (挂起) and the approvals of them, in the
+  period; 挂起时长: the working hours its handlings stood suspended within the period (up to its end,
+  or now). Suspended time never counts against 按期: the deadline in force moved by exactly it;
 - 按期处置率 = 按期/应处置, 处置率 = 已处置/应处置, 返工率 = 返工/核查 (None with nothing to divide);
 - 扣分: the points of the penalties against the unit that fell due in the period;
 - 督办数: 督办 that reached the unit in the period (after the overdue timer, or by hand); of them
@@ -39,7 +42,8 @@ from datetime import timedelta
 from . import queries
 
 HANDLING = ("handled", "on_time", "late", "overdue_open", "rework", "returned", "extension_requests",
-            "extensions_approved", "supervised", "replies", "replies_on_time", "replies_due")
+            "extensions_approved", "suspension_requests", "suspensions_approved", "supervised", "replies",
+            "replies_on_time", "replies_due")
 AREA = ("reported", "filed", "closed", "on_time_closed", "overdue_open", "on_spot", "voided", "merged")
 JOB = ("accepted", "filed", "voided", "merged", "verify_sent", "dispatched", "dispatch_returned",
        "extensions_decided", "extensions_approved", "extensions_refused", "supervised", "closed")
@@ -49,11 +53,19 @@ SUBJECTS = ("handling", "area", "jobs", "grid")     # what is counted: units, ar
 
 
 class Counts(Counter):
-    """Counters by name (how many), with `minutes` of the timed ones (受理时长)."""
+    """Counters by name (how many), with `minutes` of the timed ones (受理时长) and the working
+    time suspended (挂起时长)."""
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
         self.minutes = []
+        self.suspended = timedelta(0)
+        super().__init__(*args, **kwargs)
+
+    def update(self, other=None, **kwargs):
+        """Add counts (and, from other Counts, the suspended time: a subtree's is its units' sum)."""
+        super().update(other, **kwargs)
+        if isinstance(other, Counts):
+            self.suspended += other.suspended
 
 
 @dataclass
@@ -84,6 +96,13 @@ def _supervisions(found, session, period, judged, calendar, limit):
             counts["replies_on_time"] += _within_limit(calendar, reached, answered, limit)
         if answered is not None or not _within_limit(calendar, reached, judged, limit):
             counts["replies_due"] += 1
+
+
+def _suspensions(found, session, period, judged, calendar):
+    for unit, stopped, resumed in queries.suspensions(session, period, judged):
+        start, end = max(stopped, period.start), min(resumed or judged, judged, period.end)
+        if unit is not None and end > start:
+            found.handling[unit].suspended += calendar.working_time_between(start, end)
 
 
 def collect(session, period, *, now, center, calendar, check_hours, reply_hours, progress=None,
@@ -118,6 +137,7 @@ def collect(session, period, *, now, center, calendar, check_hours, reply_hours,
         advance(1)
     if handling:
         _supervisions(found, session, period, judged, calendar, HOUR * reply_hours)
+        _suspensions(found, session, period, judged, calendar)
         advance(1)
         found.points = queries.points(session, period)
     advance(1)
@@ -142,8 +162,10 @@ def handling_figures(counts, points, weights, rules):
     replies_due = counts["replies_due"]
     return dict(due=due, handled=handled, on_time=on_time, late=counts["late"], overdue_open=overdue_open,
                 rework=rework, returned=counts["returned"], extension_requests=counts["extension_requests"],
-                extensions_approved=counts["extensions_approved"], supervised=counts["supervised"],
-                replies=counts["replies"], replies_on_time=counts["replies_on_time"], replies_due=replies_due,
+                extensions_approved=counts["extensions_approved"],
+                suspension_requests=counts["suspension_requests"], suspensions_approved=counts["suspensions_approved"],
+                suspended_hours=round(counts.suspended / HOUR, 2),
+                supervised=counts["supervised"], replies=counts["replies"], replies_on_time=counts["replies_on_time"], replies_due=replies_due,
                 reply_rate=_rate(counts["replies_on_time"], replies_due), on_time_rate=on_time_rate,
                 handled_rate=handled_rate, rework_rate=rework_rate, points=round(points, 2),
                 score=round(weights.base - points, 2), composite=composite, grade=rules.grade(composite))

@@ -123,7 +123,9 @@ def handling(period, judged) -> list[Tally]:
             "extensions_approved": _is("approve_extension", "approved"),
             "returned": _returns(),                      # by the unit that returned it
             "extension_requests": _is("handle", "extend"),
-        }, keys={"returned": S.c.unit_code, "extension_requests": S.c.unit_code}),
+            "suspension_requests": _is("handle", "suspend"),
+            "suspensions_approved": _is("approve_suspension", "approved"),
+        }, keys={"returned": S.c.unit_code, "extension_requests": S.c.unit_code, "suspension_requests": S.c.unit_code}),
         Tally(last, last.c.handler, last.c.case_id,
               and_(last.c.status.in_(HANDLING_PHASE), overdue_clause(last.c.due_at, _instant(judged))),
               {"overdue_open": None}),
@@ -223,6 +225,26 @@ def timed_steps(session, period):
     checks = select(S.c.actor, S.c.step, literal(None, UTCDateTime), S.c.opened_at, S.c.at).where(
         _within(S.c.at, period), S.c.step.in_(("check_result", "verify_report")))
     return session.execute(union_all(accepts, checks)).all()
+
+
+def suspensions(session, period, judged):
+    """(unit, stopped at, resumed at or None) of every suspension (挂起) of a unit's handling that
+    ran within the period: the clock's stop and resume steps (deadline changes of outcome
+    `suspended` and `resumed`), paired in each case's order, those still running at the end
+    (`judged`) open-ended. The unit is the handler when the clock stopped."""
+    rows = session.execute(
+        select(S.c.case_id, S.c.outcome, S.c.at, S.c.handler)
+        .where(S.c.step == "deadline", S.c.outcome.in_(("suspended", "resumed")), S.c.at < _instant(judged))
+        .order_by(S.c.case_id, S.c.seq)).all()
+    found, running = [], {}
+    for case_id, outcome, at, handler in rows:
+        if outcome == "suspended":
+            running[case_id] = (handler, at)
+        elif case_id in running:
+            handler, stopped = running.pop(case_id)
+            found.append((handler, stopped, at))
+    found += [(handler, stopped, None) for handler, stopped in running.values()]
+    return [(u, a, b) for u, a, b in found if a < period.end and (b is None or b > period.start)]
 
 
 def supervisions(session, period, judged):

@@ -21,7 +21,8 @@ from ..process import contract
 from ..worklist.forms import FORMS
 from ..worklist.service import assignment
 
-DEADLINE = "deadline"   # the step name of a deadline change (an extension, an official-calendar recompute)
+DEADLINE = "deadline"   # the step name of a deadline change (an extension, a suspension's stop and resume,
+                        # an official-calendar recompute)
 
 
 class CaseStep(Base):
@@ -84,7 +85,8 @@ def step_of(event, *, due_at, handler, status, holder=None, unit=None, role=None
         return Step(seq=get("seq"), at=at, step="supervise", outcome="by_hand", unit_code=None, role=None,
                     actor=get("actor"), target=holder, opened_at=None, due_at=due_at, handler=handler, status=status)
     if kind == "data_changed" and "due_at" in (data.get("after") or {}):
-        return Step(seq=get("seq"), at=at, step=DEADLINE, outcome="recomputed" if data.get("external") else "extended",
+        outcome = (data.get("context") or {}).get("suspension") or ("recomputed" if data.get("external") else "extended")
+        return Step(seq=get("seq"), at=at, step=DEADLINE, outcome=outcome,
                     unit_code=None, role=None, actor=get("actor"), target=None, opened_at=None,
                     due_at=localtime.parse(data["after"]["due_at"]), handler=handler, status=status)
     return None

@@ -30,7 +30,7 @@ START_DATA = REPORT_FIELDS + ("case_no", "center", "reported_at", "reporter")
 # process: published contract"). A process not listed here has no published steps (yet).
 PUBLISHED_STEPS = {PROCESS_ID: {step: step for step in (
     "accept_report", "verify_report", "dispatch", "handle", "approve_extension", "review", "check_result",
-    "close_case", "supervise", "supervise_reply")}}
+    "close_case", "supervise", "supervise_reply", "approve_suspension", "resume_case")}}
 
 # Decisions the code evaluates itself, called by no task, deployed with the default process: the
 # evaluation's rules (`evaluation.rules`) and which process a new case starts (`process.routing`).
@@ -50,6 +50,9 @@ PARALLEL_STEPS = ("supervise", "supervise_reply")
 # The message of a 督办 (sent by hand by `cases.supervision`, thrown by the diagram after the shift
 # lead's overdue 督办); its payload lands in `supervision`.
 SUPERVISE_MESSAGE = "supervise"
+# The message by which the shift lead resumes a suspended case by hand (`cases.suspension`); the
+# holding unit resumes it through its `resume_case` step, the diagram's timer at the expected date.
+RESUME_MESSAGE = "resume"
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,10 @@ VARIABLES = {v.name: v for v in (
     Variable("due_provisional", "whether the deadline touches a year without official calendar data"),
     Variable("extended_days", "working days added by approved extensions", required=False),
     Variable("duplicate_of", "the open case a merged report duplicates", required=False),
+    Variable("suspension", "the current or last suspension (挂起): reason, resume_on, resume_at, suspended_at, "
+             "resumed_at, seconds", required=False),
+    Variable("suspended_seconds", "working seconds of the suspensions that ended (the deadline moved by them)",
+             required=False),
 )}
 
 
@@ -102,11 +109,18 @@ class CaseState:
     due_provisional: bool
     extended_days: int
     duplicate_of: str | None
+    suspension: dict | None = None
+    suspended_seconds: int = 0
 
     @property
     def filed(self):
         """Filed (立案): it has a deadline."""
         return self.due_at is not None
+
+    @property
+    def suspended(self):
+        """Suspended now (挂起): approved and not resumed yet."""
+        return bool(self.suspension) and not self.suspension.get("resumed_at")
 
     @property
     def units(self):
@@ -125,6 +139,7 @@ def read(data: dict) -> CaseState:
         filed_at=localtime.parse(data.get("filed_at")), due_at=localtime.parse(data.get("due_at")),
         warn_at=localtime.parse(data.get("warn_at")), due_provisional=bool(data.get("due_provisional")),
         extended_days=int(data.get("extended_days") or 0), duplicate_of=data.get("duplicate_of"),
+        suspension=data.get("suspension") or None, suspended_seconds=int(data.get("suspended_seconds") or 0),
     )
 
 

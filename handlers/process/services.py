@@ -11,4 +11,6 @@ def registry(calendar):
         "merge_case": services.merge_case,
         "notify": services.notify,
         "extend_deadline": deadlines.make_extend_deadline(calendar),
+        "suspend_clock": deadlines.make_suspend_clock(calendar),
+        "resume_clock": deadlines.make_resume_clock(calendar),
     }

@@ -5,11 +5,12 @@ Unknown fields are refused.
 A rule a schema cannot check alone, because it depends on where the case stands (which units are
 below the holder, which cases are open), is the schema's `in_context` method, right beside its
 fields; the web form asks the same methods for its choices, so a rule is written once."""
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field as dc_field
+from datetime import date, datetime
 
 from marshmallow import ValidationError, fields, validates_schema
 
+from ..cases import deadlines
 from ..cases.forms import CATEGORY, URGENCIES
 from ..cases.service import CaseError, open_duplicate
 from ..forms import FormSchema, between, length, one_of, require
@@ -24,6 +25,10 @@ class StepContext:
     directory: object
     case: object             # the cases.models.Case row
     state: CaseState         # the contract variables of the task's data
+    now: datetime | None = None     # the unit of work's instant
+    calendar: object = None         # the working-day calendar
+    steps: frozenset = frozenset()  # the BPMN ids of the steps the task's process (part) has
+    data: dict = dc_field(default_factory=dict)   # the task's data (the fields earlier forms left)
 
 
 def _invalid(field, message):
@@ -41,6 +46,13 @@ class StepSchema(FormSchema):
     def outcome(form) -> str:
         """What a completed form decided, in one word (e.g. file, assign, return, passed)."""
         return "done"
+
+
+def _date(value):
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationError("须为日期，如 2026-12-08") from None
 
 
 def _yes_no(field, yes, no):
@@ -125,12 +137,14 @@ class DispatchSchema(StepSchema):
 
 
 class HandleSchema(StepSchema):
-    """处置: done (with the result), ask for an extension, or return as not ours."""
+    """处置: done (with the result), ask for an extension, ask to suspend the case while it waits on a
+    third party (挂起, with the expected resume date), or return as not ours."""
 
-    action = fields.String(required=True, validate=one_of(("done", "extend", "return")))
+    action = fields.String(required=True, validate=one_of(("done", "extend", "return", "suspend")))
     result = fields.String(load_default="", validate=length(max=2000))
     working_days = fields.Integer(load_default=None, allow_none=True, validate=between(1, 30))
     reason = fields.String(load_default="", validate=length(max=1000))
+    resume_on = fields.String(load_default=None, allow_none=True, validate=_date)
 
     @validates_schema
     def _by_action(self, data, **kwargs):
@@ -141,12 +155,24 @@ class HandleSchema(StepSchema):
             require(data, "reason", "申请延期")
         elif data["action"] == "return":
             require(data, "reason", "退回")
+        elif data["action"] == "suspend":
+            require(data, "reason", "申请挂起")
+            require(data, "resume_on", "申请挂起")
 
     outcome = staticmethod(lambda form: form["action"])
 
     def in_context(self, form, ctx):
         if form["action"] == "return" and len(ctx.state.chain) < 2:
             raise _invalid("action", "指挥中心自行处置的案件不能退回")
+        if form["action"] == "suspend":
+            if "approve_suspension" not in ctx.steps:
+                raise _invalid("action", "此案件的流程版本不支持挂起")
+            refused = deadlines.suspension_refusal(ctx.calendar, ctx.state, ctx.now)
+            if refused:
+                raise _invalid("action", refused)
+            refused = deadlines.resume_date_refusal(ctx.calendar, date.fromisoformat(form["resume_on"]), ctx.now)
+            if refused:
+                raise _invalid("resume_on", refused)
 
 
 class ApproveExtensionSchema(StepSchema):
@@ -158,6 +184,32 @@ class ApproveExtensionSchema(StepSchema):
     comment = fields.String(load_default="", validate=length(max=1000))
 
     outcome = _yes_no("approved", "approved", "refused")
+
+
+class ApproveSuspensionSchema(StepSchema):
+    """挂起审批: approve the unit's suspension (the clock stops until it resumes) or refuse it."""
+
+    approved = fields.Boolean(required=True)
+    comment = fields.String(load_default="", validate=length(max=1000))
+
+    outcome = _yes_no("approved", "approved", "refused")
+
+    def in_context(self, form, ctx):
+        if not form["approved"]:
+            return
+        asked = ctx.data.get("resume_on")
+        refused = deadlines.suspension_refusal(ctx.calendar, ctx.state, ctx.now) or (
+            asked and deadlines.resume_date_refusal(ctx.calendar, date.fromisoformat(asked), ctx.now))
+        if refused:
+            raise _invalid("approved", f"{refused}，只能不批准")
+
+
+class ResumeCaseSchema(StepSchema):
+    """恢复: the suspended case's unit resumes handling (the clock runs again)."""
+
+    comment = fields.String(load_default="", validate=length(max=1000))
+
+    outcome = staticmethod(lambda form: "resumed")
 
 
 class ReviewSchema(StepSchema):
@@ -204,13 +256,6 @@ class SuperviseSchema(StepSchema):
     outcome = staticmethod(lambda form: "supervised")
 
 
-def _date(value):
-    try:
-        date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValidationError("须为日期，如 2026-12-08") from None
-
-
 class SuperviseReplySchema(StepSchema):
     """督办回复: the pressed unit says what it will do and by when."""
 
@@ -231,4 +276,6 @@ FORMS = {
     "close_case": CloseCaseSchema,
     "supervise": SuperviseSchema,
     "supervise_reply": SuperviseReplySchema,
+    "approve_suspension": ApproveSuspensionSchema,
+    "resume_case": ResumeCaseSchema,
 }

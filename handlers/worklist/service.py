@@ -139,7 +139,9 @@ def complete(session, runtime, directory, *, user, task_id, data):
     loaded.scratch["case"] = case
     task = loaded.task(task_id)
     schema.in_context(form, StepContext(session=session, directory=directory, case=case,
-                                        state=contract.read(task.data)))
+                                        state=contract.read(task.data), now=loaded.context.at,
+                                        calendar=runtime.calendar.calendar, steps=frozenset(task.workflow.spec.task_specs),
+                                        data=task.data))
     # An optional field left empty does not wipe what the case already knows (e.g. its category).
     values = {k: v for k, v in form.items() if v is not None or task.data.get(k) is None}
     instances.complete_task(loaded, task, values, meta=assigned_to(row))
