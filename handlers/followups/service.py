@@ -3,7 +3,6 @@
 from marshmallow import fields
 from sqlalchemy import select
 
-from .. import localtime
 from ..cases import side_events
 from ..errors import PermissionDenied, StateConflict
 from ..forms import FormSchema, length, one_of
@@ -62,10 +61,3 @@ def record(session, *, user, case, data, now) -> CaseFollowUp:
                        data={"rating": form["rating"], "rating_label": RATINGS[form["rating"]], "note": form["note"]})
     return row
 
-
-def follow_up_json(row):
-    """The follow-up as the API gives it (None: none recorded)."""
-    if row is None:
-        return None
-    return {"rating": row.rating, "rating_label": RATINGS[row.rating], "note": row.note, "by": row.actor,
-            "at": localtime.isoformat(row.at)}
