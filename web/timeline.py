@@ -92,6 +92,10 @@ def describe(event, names, people=None):
         payload = data.get("payload") or {}
         title = "督办（人工发起）"
         details = [f"督办意见：{payload.get('comment', '')}"]
+    elif event.kind == "follow_up":
+        title = labels.EVENT["follow_up"]
+        details = [f"市民评价：{data.get('rating_label') or data.get('rating')}"] + (
+            [f"回访说明：{data['note']}"] if data.get("note") else [])
     elif event.kind == "migrated":
         title = labels.EVENT["migrated"]
         details = [f"版本 {data.get('from')} → 版本 {data.get('to')}（{str(data.get('to_hash') or '')[:12]}）"]
