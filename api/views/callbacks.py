@@ -19,7 +19,7 @@ NOTE = ("Admins only. The messages, their signature and how a receiver verifies 
 
 
 def _client(name):
-    capabilities.require(caller().user, "manage_callbacks", "只有系统管理员可以管理回调")
+    capabilities.require(caller().user, "administer", "只有系统管理员可以管理回调")
     return service.client_named(context.session(), name)
 
 
