@@ -107,6 +107,8 @@ def create_app(test_config=None):
     from engine.clock import make_clock
     from engine.runtime import Runtime
     from handlers.audit import cli as audit_cli
+    from handlers.callbacks import cli as callbacks_cli, messages as callback_messages, sender as callback_sender
+    from handlers.callbacks import service as callbacks, signing
     from handlers.cases import cli as cases_cli, summary
     from handlers.demo import cli as demo_cli
     from handlers.evaluation import cli as evaluation_cli, rules as evaluation_rules, steps as evaluation_steps
@@ -132,7 +134,8 @@ def create_app(test_config=None):
     )
     notify_policy = outbox.policy_from_config(app.config)
     runtime.listeners += [summary.refresh, evaluation_steps.refresh, worklist.refresh,
-                          notifications.make_refresh(directory=directory, policy=notify_policy)]
+                          notifications.make_refresh(directory=directory, policy=notify_policy),
+                          callback_messages.refresh]
     runtime.replay_context = calendar.replay_context
     runtime.linters += [lint.check_user_tasks, lint.check_steps, lint.check_decision_tables, lint.check_contract]
     runtime.decision_linters += [evaluation_rules.check_tables]
@@ -155,7 +158,12 @@ def create_app(test_config=None):
         if request.blueprint != ops.health.bp.name:
             fresh_caches()
     app.extensions["citygrid.notify_policy"] = notify_policy
-    app.extensions["citygrid.notify_gateway"] = gateways.from_config(app.config)
+    # results back to the channels: the clients' secrets kept encrypted under a key from SECRET_KEY;
+    # their messages go through the same outbox and delivery sweep, routed to the client's URL
+    cipher = app.extensions["citygrid.callback_cipher"] = signing.Cipher(app.config["SECRET_KEY"])
+    app.extensions["citygrid.notify_gateway"] = gateways.Router(gateways.from_config(app.config), {
+        callbacks.KIND: callback_sender.CallbackSender(db.get_db(app), cipher,
+                                                       timeout=app.config["CITYGRID_NOTIFY_TIMEOUT_SECONDS"])})
     app.extensions["citygrid.login_limiter"] = throttle.Limiter(throttle.store_from_config(app.config),
                                                                 throttle.policy_from_config(app.config))
     # beside the timer sweep in `serve`'s scheduler (cron: `notifications deliver`)
@@ -167,7 +175,7 @@ def create_app(test_config=None):
     app.extensions["citygrid.after_upgrade"] = [evaluation_steps.rebuild_missing]
 
     for commands in (engine_cli, calendar_cli, cases_cli, worklist_cli, audit_cli, demo_cli, org_cli, intake_cli,
-                     evaluation_cli, notifications_cli):
+                     evaluation_cli, notifications_cli, callbacks_cli):
         commands.init_app(app)
 
     import api

@@ -11,3 +11,5 @@ from .intake.cameras import Camera  # noqa: F401
 from .intake.video import VideoDetection  # noqa: F401
 from .notifications.models import Notification, OutboxAttempt, OutboxMessage  # noqa: F401
 from .org.throttle import LoginFailure  # noqa: F401
+from .callbacks.models import ClientCallback  # noqa: F401
+from .followups.models import CaseFollowUp  # noqa: F401

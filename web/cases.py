@@ -10,6 +10,7 @@ from engine.db import discard, get_session
 from handlers import errors as refusals
 from handlers.cases import attachments, deadlines, history, penalties, photos, search, supervision, suspension
 from handlers.cases.visibility import subtree
+from handlers.followups import service as followups
 from handlers.worklist import service as worklist
 
 from . import common, labels, timeline
@@ -72,9 +73,11 @@ def _may_press(case):
     return supervision.may_supervise(common.directory(), common.me(), case) and case.status in supervision.PRESSABLE
 
 
-def _render_case(case, *, supervise_values=None, supervise_errors=None, status=200):
+def _render_case(case, *, supervise_values=None, supervise_errors=None, follow_up_values=None,
+                 follow_up_errors=None, status=200):
     session = get_session()
     directory, user = common.directory(), common.me()
+    follow_up = followups.get(session, case) if followups.awaits(case) else None
     open_tasks = [task for task, _ in worklist.list_tasks(session, directory, case_no=case.case_no)]
     return render_template(
         "case.html", case=case, deadline=common.deadline(case),
@@ -83,6 +86,8 @@ def _render_case(case, *, supervise_values=None, supervise_errors=None, status=2
         open_tasks=[(t, worklist.may_complete(directory, user, t)) for t in open_tasks],
         may_press=_may_press(case), supervise_values=supervise_values or {}, supervise_errors=supervise_errors or {},
         suspended=suspension.current(session, case), may_resume=suspension.may_resume(user, case),
+        follow_up=follow_up, may_follow_up=follow_up is None and followups.may_record(session, user, case),
+        ratings=followups.RATINGS, follow_up_values=follow_up_values or {}, follow_up_errors=follow_up_errors or {},
     ), status
 
 
@@ -98,9 +103,30 @@ def supervise(case_no):
     """督办 by hand: the comment goes to the unit holding the case as a step it must answer."""
     case = common.load_case_or_404(case_no)
     data = {"comment": request.form.get("comment", "")}
+    return _act(case, lambda: supervision.start(get_session(), common.runtime(), common.directory(), user=common.me(),
+                                                case=case, data=data),
+                form="supervise", values=data, done=lambda unit: f"已督办：案件 {case.case_no} 已送达 "
+                                                                 f"{common.unit_name(unit)}，待其回复")
+
+
+@bp.post("/cases/<case_no>/follow-up")
+@login_required
+def follow_up(case_no):
+    """回访: the intake operator records the citizen's verdict on a closed hotline case."""
+    case = common.load_case_or_404(case_no)
+    data = {name: request.form[name] for name in ("rating", "note") if request.form.get(name)}
+    return _act(case, lambda: followups.record(get_session(), user=common.me(), case=case, data=data,
+                                               now=common.runtime().clock.now()),
+                form="follow_up", values=data,
+                done=lambda row: f"已登记回访：{followups.RATINGS[row.rating]}", conflict_says=True)
+
+
+def _act(case, do, *, form, values, done, conflict_says=False):
+    """Run a form of the case page: on success back to the case with `done(result)`; the form shown
+    again with its errors (422), 403, or the case page with what changed (409: the refusal's own
+    message when `conflict_says`)."""
     try:
-        unit = supervision.start(get_session(), common.runtime(), common.directory(), user=common.me(), case=case,
-                                 data=data)
+        result = do()
     except refusals.REFUSALS as exc:
         refused = refusals.classify(exc)
         if refused is None or refused.status == 503:    # a bug (500), or the database's page (503)
@@ -109,10 +135,10 @@ def supervise(case_no):
         if refused.status == 403:
             abort(403)
         if refused.status == 422:
-            return _render_case(case, supervise_values=data, supervise_errors=refused.errors, status=422)
-        flash("案件已变化，请查看最新状态后重试", "error")
+            return _render_case(case, **{f"{form}_values": values, f"{form}_errors": refused.errors}, status=422)
+        flash(refused.message if conflict_says else "案件已变化，请查看最新状态后重试", "error")
         return redirect(url_for("cases.show", case_no=case.case_no), 303)
-    flash(f"已督办：案件 {case.case_no} 已送达 {common.unit_name(unit)}，待其回复", "success")
+    flash(done(result), "success")
     return redirect(url_for("cases.show", case_no=case.case_no), 303)
 
 

@@ -27,8 +27,10 @@ EVENT = {
     "started": "案件上报", "task_completed": "办理", "timers_fired": "计时器到期", "penalty": "扣分",
     "merged": "并案", "notified": "黄灯预警", "data_changed": "数据变更", "photos_added": "上传照片",
     "video_detected": "视频识别", "migrated": "迁移流程版本", "message_received": "督办",
+    "follow_up": "回访",
     # the system log
     "deployed": "部署新版本", "made_current": "设为当前版本（回退）", "clock_changed": "调整时钟",
+    "callback_set": "设置接入系统回调", "callback_cleared": "删除接入系统回调",
 }
 PENALTY_REASON = {"overdue": "超期", "overdue_day": "超期每增加一个工作日", "rework": "返工"}
 PHOTO_KIND = {"before": "上报照片", "after": "处置后照片", "check": "核查照片", "snapshot": "抓拍照片"}

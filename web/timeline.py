@@ -109,6 +109,10 @@ def describe(event, names, people=None):
         payload = data.get("payload") or {}
         title = "值班长恢复挂起的案件"
         details = [f"意见：{payload['comment']}"] if payload.get("comment") else []
+    elif event.kind == "follow_up":
+        title = labels.EVENT["follow_up"]
+        details = [f"市民评价：{data.get('rating_label') or data.get('rating')}"] + (
+            [f"回访说明：{data['note']}"] if data.get("note") else [])
     elif event.kind == "migrated":
         title = labels.EVENT["migrated"]
         details = [f"版本 {data.get('from')} → 版本 {data.get('to')}（{str(data.get('to_hash') or '')[:12]}）"]

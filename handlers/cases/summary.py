@@ -14,6 +14,10 @@ from .service import case_of
 from .statuses import END_STATUS
 from .visibility import units_of
 
+# scratch key: the case's (status, filed_at) before this unit of work, for the listeners after this
+# one that act on a transition (filed, ended: `callbacks.messages`)
+BEFORE = "case_before"
+
 
 def derive(case, loaded, *, completed, end_event, at):
     """The summary fields of `case` as the loaded instance's state says (a dict, nothing written):
@@ -50,6 +54,7 @@ def refresh(session, loaded):
     if case is None:
         return
     before = set(case.reached or [])
+    loaded.scratch[BEFORE] = (case.status, case.filed_at)
     instance = loaded.instance
     fields = derive(case, loaded, completed=instance.completed, end_event=instance.end_event, at=instance.updated_at)
     if case in session.new:

@@ -20,7 +20,9 @@ HANDLING = [("due", "应处置数"), ("handled", "已处置数"), ("on_time", "�
             ("suspension_requests", "挂起申请数"), ("suspensions_approved", "挂起批准数"),
             ("suspended_hours", "挂起时长（工作小时）"), ("supervised", "督办数"),
             ("replies", "督办回复数"), ("replies_on_time", "按时回复数"), ("replies_due", "应回复数"),
-            ("reply_rate", "督办回复及时率"), ("on_time_rate", "按期处置率"),
+            ("reply_rate", "督办回复及时率"), ("follow_ups", "回访数"), ("satisfied", "满意数"),
+            ("basically_satisfied", "基本满意数"), ("dissatisfied", "不满意数"), ("satisfaction_rate", "满意率"),
+            ("on_time_rate", "按期处置率"),
             ("handled_rate", "处置率"), ("rework_rate", "返工率"), ("points", "扣分"), ("score", "得分"),
             ("composite", "综合指标值"), ("grade", "等级")]
 AREA = [("reported", "上报数"), ("filed", "立案数"), ("closed", "结案数"), ("on_time_closed", "按期结案数"),
@@ -35,7 +37,7 @@ JOB = [("accepted", "受理数"), ("filed", "立案数"), ("voided", "作废数"
 GRID = [("reported", "上报数"), ("valid", "有效上报数"), ("valid_rate", "有效上报率"), ("on_spot", "当场处置数"),
         ("checks", "核查数"), ("checks_on_time", "按时核查数"), ("on_time_check_rate", "按时核查率"),
         ("verifications", "核实数"), ("verifications_on_time", "按时核实数"), ("on_time_verify_rate", "按时核实率")]
-RATES = {"reply_rate", "on_time_rate", "handled_rate", "rework_rate", "close_rate", "on_time_close_rate", "accurate_dispatch_rate",
+RATES = {"reply_rate", "satisfaction_rate", "on_time_rate", "handled_rate", "rework_rate", "close_rate", "on_time_close_rate", "accurate_dispatch_rate",
          "valid_rate", "on_time_check_rate", "on_time_verify_rate"}
 
 
@@ -45,7 +47,8 @@ def definitions(rules):
             f"返工率=返工数÷核查数（核查数=已处置数+返工数）；得分={h.base:g}−扣分；"
             f"综合指标值=100×({h.on_time:g}×按期处置率+{h.completion:g}×处置率+{h.rework_free:g}×(1−返工率))；"
             f"区域综合指标值=100×({a.on_time:g}×按期结案率+{a.completion:g}×结案率)；"
-            f"督办回复及时率=按时回复数÷应回复数（本期收到的督办中已回复或已过回复时限的），按时为{h.reply_hours:g}个工作小时内；同分同名次")
+            f"督办回复及时率=按时回复数÷应回复数（本期收到的督办中已回复或已过回复时限的），按时为{h.reply_hours:g}个工作小时内；"
+            f"满意率=(满意数+基本满意数)÷回访数（本期登记的热线案件回访，计入处置单位）；同分同名次")
 
 
 def columns(level):

@@ -22,7 +22,9 @@ Handling (处置, a unit's own handling; a district or street answers for its su
 - 督办数: 督办 that reached the unit in the period (after the overdue timer, or by hand); of them
   督办回复数 answered by the end, 按时回复数 answered within the rules' reply limit (working hours
   from the 督办 reaching the unit), 应回复数 answered by the end or past the limit then (a 督办 whose
-  case ended unanswered counts as not answered in time); 督办回复及时率 = 按时回复 / 应回复.
+  case ended unanswered counts as not answered in time); 督办回复及时率 = 按时回复 / 应回复;
+- 回访数: the 回访 of hotline cases the unit handled (`cases.handler_unit`), recorded in the period;
+  满意数, 基本满意数, 不满意数 by the citizen's verdict; 满意率 = (满意 + 基本满意) / 回访数.
 
 Areas (区域, by where the case is, whoever handled it): 上报数 (reported), 立案数 (filed), 结案数
 (closed as 结案), 按期结案数 (of those, handled on time), 超期未结案数 (filed, not ended and past its
@@ -43,7 +45,7 @@ from . import queries
 
 HANDLING = ("handled", "on_time", "late", "overdue_open", "rework", "returned", "extension_requests",
             "extensions_approved", "suspension_requests", "suspensions_approved", "supervised", "replies",
-            "replies_on_time", "replies_due")
+            "replies_on_time", "replies_due", "follow_ups", "satisfied", "basically_satisfied", "dissatisfied")
 AREA = ("reported", "filed", "closed", "on_time_closed", "overdue_open", "on_spot", "voided", "merged")
 JOB = ("accepted", "filed", "voided", "merged", "verify_sent", "dispatched", "dispatch_returned",
        "extensions_decided", "extensions_approved", "extensions_refused", "supervised", "closed")
@@ -166,7 +168,11 @@ def handling_figures(counts, points, weights, rules):
                 suspension_requests=counts["suspension_requests"], suspensions_approved=counts["suspensions_approved"],
                 suspended_hours=round(counts.suspended / HOUR, 2),
                 supervised=counts["supervised"], replies=counts["replies"], replies_on_time=counts["replies_on_time"], replies_due=replies_due,
-                reply_rate=_rate(counts["replies_on_time"], replies_due), on_time_rate=on_time_rate,
+                reply_rate=_rate(counts["replies_on_time"], replies_due), follow_ups=counts["follow_ups"],
+                satisfied=counts["satisfied"], basically_satisfied=counts["basically_satisfied"],
+                dissatisfied=counts["dissatisfied"],
+                satisfaction_rate=_rate(counts["satisfied"] + counts["basically_satisfied"], counts["follow_ups"]),
+                on_time_rate=on_time_rate,
                 handled_rate=handled_rate, rework_rate=rework_rate, points=round(points, 2),
                 score=round(weights.base - points, 2), composite=composite, grade=rules.grade(composite))
 

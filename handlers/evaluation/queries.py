@@ -19,9 +19,10 @@ from ..cases.deadlines import overdue_clause
 from ..cases.models import Case
 from ..cases.penalties import Penalty
 from ..cases.statuses import ENDED, IN_HANDLING
+from ..followups.models import CaseFollowUp
 from .steps import CaseStep
 
-S, C, P = CaseStep.__table__, Case.__table__, Penalty.__table__
+S, C, P, F = CaseStep.__table__, Case.__table__, Penalty.__table__, CaseFollowUp.__table__
 REPLY = "supervise_reply"   # the pressed unit's answer to a 督办
 # The statuses in which a handling is open: a handler holds it (handling, an extension asked, its
 # result on the way up, or at the check).
@@ -129,6 +130,13 @@ def handling(period, judged) -> list[Tally]:
         Tally(last, last.c.handler, last.c.case_id,
               and_(last.c.status.in_(HANDLING_PHASE), overdue_clause(last.c.due_at, _instant(judged))),
               {"overdue_open": None}),
+        # 回访 recorded in the period, by the unit that handled the case
+        Tally(F.join(C, C.c.id == F.c.case_id), C.c.handler_unit, F.c.case_id, _within(F.c.at, period), {
+            "follow_ups": None,
+            "satisfied": F.c.rating == "satisfied",
+            "basically_satisfied": F.c.rating == "basically_satisfied",
+            "dissatisfied": F.c.rating == "dissatisfied",
+        }),
     ]
 
 

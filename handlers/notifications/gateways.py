@@ -5,7 +5,8 @@ The webhook POSTs the message as JSON with three headers: `Idempotency-Key` (the
 attempt of one message: the receiver drops repeats by it), `X-Citygrid-Timestamp` (Unix seconds on
 the project's clock) and `X-Citygrid-Signature: sha256=<hex>`, the HMAC-SHA256 with the shared
 secret of `<timestamp>.<body>` (the exact bytes sent), so the receiver can check both who sent it
-and that it is not an old one replayed."""
+and that it is not an old one replayed. `post_signed` is that POST, shared with the results sent back
+to the channels (`callbacks.sender`), and `Router` sends each message through the gateway of its kind."""
 import hashlib
 import hmac
 import json
@@ -28,6 +29,8 @@ class Outgoing:
     idempotency_key: str
     recipient: str
     payload: dict
+    kind: str = ""
+    client_id: int | None = None     # a callback's receiver (`callbacks`)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,34 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def encode(payload) -> bytes:
+    """The body as sent: compact JSON, keys sorted, UTF-8 (the signature covers exactly these bytes)."""
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def post_signed(opener, url, secret, message: Outgoing, *, now: datetime, timeout: float) -> Delivered:
+    """POST the message's payload to `url`, signed with `secret`; any 2xx takes it, anything else
+    (a redirect, an error, no answer within `timeout`) raises DeliveryFailed."""
+    body = encode(message.payload)
+    timestamp = str(int(now.timestamp()))
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json; charset=utf-8", KEY_HEADER: message.idempotency_key,
+        TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, body)})
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            if not 200 <= response.status < 300:
+                raise DeliveryFailed(f"HTTP {response.status}", response.status)
+            return Delivered(response.status)
+    except urllib.error.HTTPError as exc:
+        raise DeliveryFailed(f"HTTP {exc.code} {exc.reason}", exc.code) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise DeliveryFailed(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}") from None
+
+
+def no_redirects_opener():
+    return urllib.request.build_opener(_NoRedirects)
+
+
 class WebhookGateway:
     """POSTs each message to one URL, signed; any 2xx answer takes it, anything else fails."""
 
@@ -87,23 +118,22 @@ class WebhookGateway:
         if not secret:
             raise ValueError("the webhook needs a secret to sign with (CITYGRID_NOTIFY_WEBHOOK_SECRET)")
         self.url, self.secret, self.timeout = url, secret, timeout
-        self._opener = urllib.request.build_opener(_NoRedirects)
+        self._opener = no_redirects_opener()
 
     def send(self, message: Outgoing, *, now: datetime) -> Delivered:
-        body = json.dumps(message.payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-        timestamp = str(int(now.timestamp()))
-        request = urllib.request.Request(self.url, data=body, method="POST", headers={
-            "Content-Type": "application/json; charset=utf-8", KEY_HEADER: message.idempotency_key,
-            TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(self.secret, timestamp, body)})
-        try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                if not 200 <= response.status < 300:
-                    raise DeliveryFailed(f"HTTP {response.status}", response.status)
-                return Delivered(response.status)
-        except urllib.error.HTTPError as exc:
-            raise DeliveryFailed(f"HTTP {exc.code} {exc.reason}", exc.code) from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise DeliveryFailed(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}") from None
+        return post_signed(self._opener, self.url, self.secret, message, now=now, timeout=self.timeout)
+
+
+class Router:
+    """The gateway the delivery sweep sends through: each message by its kind to the gateway that
+    takes that kind (the results back to the channels), the others to the notifications' own."""
+
+    def __init__(self, default: Gateway, by_kind: dict):
+        self.default, self.by_kind = default, by_kind
+        self.name = default.name
+
+    def send(self, message: Outgoing, *, now: datetime) -> Delivered:
+        return self.by_kind.get(message.kind, self.default).send(message, now=now)
 
 
 def from_config(config) -> Gateway:

@@ -1,6 +1,6 @@
 """The tables of notifications: one row per notification and recipient, and the outbox of
-messages for the outbound gateway (one per notification that goes out) with the record of each
-delivery attempt."""
+messages for the outbound gateway (one per notification that goes out, and one per result sent
+back to a channel, kind `callback`) with the record of each delivery attempt."""
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -37,10 +37,13 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_messages"
     id: Mapped[int] = mapped_column(primary_key=True)
-    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), unique=True)
+    # what it carries: a notification, or (kind `callback`) a case's result for the client that reported it
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"),
+                                                        unique=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)   # the receiver drops repeats by it
     kind: Mapped[str] = mapped_column(String(20))
-    recipient: Mapped[str] = mapped_column(String(100))      # the username (the gateway knows their number)
+    recipient: Mapped[str] = mapped_column(String(100))      # the username (the gateway knows their number), the client
     payload: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(10))          # pending, sending, sent, dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)   # since it was queued or last retried by hand
@@ -51,7 +54,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
-    __table_args__ = (Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+                      Index("ix_outbox_messages_client_id_id", "client_id", "id"))
     # Optimistic locking: every UPDATE says WHERE version = <what we read>.
     __mapper_args__ = {"version_id_col": version}
 

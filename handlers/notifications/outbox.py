@@ -2,7 +2,8 @@
 transaction as its notification (so none is lost when the gateway is down, and none exists for a
 notification that was rolled back); the delivery sweep sends what is due, retries failures with
 exponential backoff on the project's clock and, after `max_attempts`, moves a message to the dead
-letters, which an admin can retry.
+letters, which an admin can retry. The same rows, claims and retries carry the results sent back
+to the channels (kind `callback`, with the client instead of a notification: `callbacks`).
 
 Sending happens outside any transaction (a slow gateway never holds a lock): a message is first
 claimed in a short unit of work — status `sending`, one attempt more, and a lease (its next attempt
@@ -45,7 +46,7 @@ class NotDead(Refusal):
 class Policy:
     """What goes out and how it is retried (from the configuration, see `from_config`)."""
 
-    kinds: frozenset = frozenset(DEFAULT_KINDS)
+    kinds: frozenset = frozenset(DEFAULT_KINDS)   # the notification kinds that go out (callbacks always do)
     max_attempts: int = 8
     retry_seconds: float = 60
     lease_seconds: float = 120      # longer than one send may take (the gateway's timeout)
@@ -133,7 +134,8 @@ def claim_one(session, now, policy):
     message.status, message.attempts = SENDING, message.attempts + 1
     message.next_attempt_at = now + timedelta(seconds=policy.lease_seconds)
     session.flush()     # version-checked: StaleDataError if another sweeper changed it meanwhile
-    return Claim(message.id, message.version, Outgoing(message.idempotency_key, message.recipient, message.payload))
+    return Claim(message.id, message.version, Outgoing(message.idempotency_key, message.recipient, message.payload,
+                                                       kind=message.kind, client_id=message.client_id))
 
 
 def record(session, claim, now, policy, *, response_code=None, error=None):
@@ -200,7 +202,8 @@ def deliver(db, clock, gateway, policy, *, limit=None) -> DeliveryResult:
 
 
 def dead_letters(session, *, page=1, per_page=50) -> Page:
-    """The dead letters, most recent first, with their notification."""
+    """The dead letters of notifications, most recent first, with their notification (a callback's
+    are listed with its client's deliveries, `callbacks.service.deliveries`)."""
     where = OutboxMessage.status == DEAD
     total = session.scalar(select(func.count()).select_from(OutboxMessage).where(where))
     rows = session.execute(select(OutboxMessage, Notification).join(Notification, Notification.id ==
@@ -228,15 +231,21 @@ def retry(session, message_id, now):
     return message
 
 
-def retry_all(session, now):
-    """Every dead letter back in the queue; returns how many."""
-    ids = list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == DEAD)))
+def retry_all(session, now, *, client_id=None):
+    """Every dead letter of notifications (or of one client's callbacks) back in the queue; returns how many."""
+    ids = list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == DEAD, _owned_by(client_id))))
     for message_id in ids:
         retry(session, message_id, now)
     return len(ids)
 
 
-def counts(session):
-    """{status: number of messages}."""
-    rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+def _owned_by(client_id):
+    """The messages of notifications, or those of one client's callbacks."""
+    return OutboxMessage.notification_id.is_not(None) if client_id is None else OutboxMessage.client_id == client_id
+
+
+def counts(session, *, client_id=None):
+    """{status: number of messages} of notifications (or of one client's callbacks)."""
+    rows = session.execute(select(OutboxMessage.status, func.count()).where(_owned_by(client_id))
+                           .group_by(OutboxMessage.status))
     return {status: 0 for status in STATUSES} | {status: n for status, n in rows}

@@ -29,6 +29,8 @@ CAPABILITIES = {
     "manage_delivery": frozenset({"admin"}),
     # the admin pages: the org tree, users, API clients and cameras, the calendar years, the catalogue
     "administer": frozenset({"admin"}),
+    # record the citizen's 回访 on a closed hotline case
+    "follow_up": frozenset({"intake"}),
 }
 
 # The channels a staff role may report on; the first is its default. Intake operators key in what

@@ -246,13 +246,16 @@ def test_handling_units_of_simings_communities(city, november):
     assert set(rows) == {YINGCUI, LIANXIU, HUALIN}
     yingcui = rows[YINGCUI]["handling"]
     assert yingcui == dict(due=6, handled=6, on_time=5, late=1, overdue_open=0, rework=1, returned=0,
-                           extension_requests=1, extensions_approved=1, suspension_requests=0, suspensions_approved=0, suspended_hours=0.0, supervised=0, replies=0, replies_on_time=0,
-                           replies_due=0, reply_rate=None, on_time_rate=0.8333, handled_rate=1.0,
+                           extension_requests=1, extensions_approved=1, suspension_requests=0,
+                           suspensions_approved=0, suspended_hours=0.0, supervised=0, replies=0, replies_on_time=0,
+                           replies_due=0, reply_rate=None, follow_ups=0, satisfied=0, basically_satisfied=0,
+                           dissatisfied=0, satisfaction_rate=None, on_time_rate=0.8333, handled_rate=1.0,
                            rework_rate=0.1429, points=1.5, score=98.5, composite=87.14, grade="良")
     assert rows[LIANXIU]["handling"] == dict(due=2, handled=1, on_time=0, late=1, overdue_open=1, rework=0,
                                              returned=0, extension_requests=0, extensions_approved=0, suspension_requests=0, suspensions_approved=0, suspended_hours=0.0,
                                              supervised=2, replies=1, replies_on_time=1, replies_due=2,
-                                             reply_rate=0.5, on_time_rate=0.0, handled_rate=0.5, rework_rate=0.0, points=4.5,
+                                             reply_rate=0.5, follow_ups=0, satisfied=0, basically_satisfied=0,
+                                             dissatisfied=0, satisfaction_rate=None, on_time_rate=0.0, handled_rate=0.5, rework_rate=0.0, points=4.5,
                                              score=95.5, composite=30.0, grade="差")
     hualin = rows[HUALIN]["handling"]
     assert (hualin["due"], hualin["returned"], hualin["composite"], hualin["grade"], hualin["score"]) ==         (0, 1, None, None, 100.0)
@@ -264,7 +267,9 @@ def test_streets_and_districts_answer_for_their_subtree(city, november):
     streets = by_unit(evaluate(city, "street", unit=SIMING))
     assert streets[JIALIAN]["handling"] == dict(
         due=9, handled=8, on_time=6, late=2, overdue_open=1, rework=1, returned=1, extension_requests=1,
-        extensions_approved=1, suspension_requests=0, suspensions_approved=0, suspended_hours=0.0, supervised=2, replies=1, replies_on_time=1, replies_due=2, reply_rate=0.5,
+        extensions_approved=1, suspension_requests=0, suspensions_approved=0, suspended_hours=0.0, supervised=2,
+        replies=1, replies_on_time=1, replies_due=2, reply_rate=0.5, follow_ups=0, satisfied=0, basically_satisfied=0,
+        dissatisfied=0, satisfaction_rate=None,
         on_time_rate=0.6667, handled_rate=0.8889, rework_rate=0.1111, points=6.0,
         score=94.0, composite=75.56, grade="中")
     assert (streets[YUNDANG]["handling"]["composite"], streets[YUNDANG]["rank_text"],
