@@ -82,7 +82,8 @@ def _row(event, names, people):
         form = [(START.get(key, key), key, _named(None, key, value, people))    # the reporter is its actor
                 for key, value in (data.get("data") or {}).items()]
     return dict(seq=event.seq, at=event.at, kind=event.kind, kind_label=labels.EVENT.get(event.kind, event.kind),
-                title=described.title, details=described.details, actor=described.actor, username=event.actor,
+                title=described.title, details=described.details, actor=described.actor,
+                username=None if event.actor in labels.ACTOR else event.actor,
                 step=event.step, step_label=(labels.STEP.get(event.step) or names.get(event.step) or event.step or ""),
                 version=event.deployment_id, form=form, changes=changes, hash=event.hash,
                 data=json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True))

@@ -152,8 +152,18 @@ def unit_name(code):
 
 
 def person(username):
-    """A user's display name (盈翠社区第1网格网格员), the username itself when there is none (timer)."""
-    return display_names(get_session(), [username]).get(username, username) if username else ""
+    """A user's display name (盈翠社区第1网格网格员); for the engine and the commands (timer, system,
+    cli) their Chinese name; the username itself when there is none."""
+    if username in labels.ACTOR:
+        return labels.ACTOR[username]
+    return display_names(get_session(), [username]).get(username, username)
+
+
+def deployment_note(note):
+    """A version's change note as people read it: the note `db upgrade` writes said in Chinese."""
+    if note and note.startswith(labels.SHIPPED_NOTE):
+        return f"随系统发布：{note[len(labels.SHIPPED_NOTE):]}"
+    return note or "—"
 
 
 def demo_clock():
@@ -167,6 +177,7 @@ def install_filters(app):
     app.add_template_filter(lambda value: localtime.isoformat(value) or "", "iso")
     app.add_template_filter(unit_name, "unit_name")
     app.add_template_filter(person, "person")
+    app.add_template_filter(deployment_note, "deployment_note")
     app.add_template_filter(lambda s: labels.STATUS.get(s, s), "status_label")
     app.add_template_filter(lambda s: labels.STEP.get(s, s), "step_label")
     app.add_template_filter(lambda s: labels.ROLE.get(s, s), "role_label")

@@ -119,7 +119,7 @@ def describe(event, names, people=None):
     else:
         title = labels.EVENT.get(event.kind, event.kind)
         details = []
-    actor = {"timer": "系统计时器", None: "系统"}.get(event.actor) or (people or {}).get(event.actor) or event.actor
+    actor = labels.ACTOR.get(event.actor) or (people or {}).get(event.actor) or event.actor
     return Entry(at=event.at, actor=actor, title=title, kind=event.kind, details=details)
 
 

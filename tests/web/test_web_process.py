@@ -63,6 +63,9 @@ def test_owner_deploys_a_changed_table_and_new_b_cases_get_three_working_days(ci
 
     listing = text(owner.get("/process/versions"))
     assert 'data-version="3"' in listing and "B 类时限改为 3 个工作日" in listing and version["hash"][:12] in listing
+    # who deployed and why, in words: the owner's name, and for `db upgrade`'s versions 系统 / 随系统发布
+    assert "流程管理员" in listing and "随系统发布：case_handling.bpmn" in listing
+    assert ">system<" not in listing and "shipped " not in listing
     rows = {r.deployment.id: r.running for r in city.work(versions.list_versions)}
     assert rows == {1: 1, 3: 1, 2: 0}      # 2: the emergency process's first version
     diff = text(owner.get("/process/versions/diff?from=1&to=3"))
