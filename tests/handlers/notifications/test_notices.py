@@ -203,9 +203,9 @@ def test_a_migration_to_another_version_tells_no_one_again(city):
     case_no = city.report()
     assert told(city) == [("intake", "new_task")]
     changed = deployment_files.bpmn_replaced('name="unit" value="center"', 'name="unit" value="center or center"')
-    city.work(lambda s: deployments.deploy(s, city.runtime, files=changed, process_id="case_handling",
-                                           actor="owner", note="受理审核单位表达式"))
-    moved = migration.migrate(city.db, city.runtime, case_nos=[case_no], target_id=2, actor="owner")
+    target = city.work(lambda s: deployments.deploy(s, city.runtime, files=changed, process_id="case_handling",
+                                                    actor="owner", note="受理审核单位表达式").id)
+    moved = migration.migrate(city.db, city.runtime, case_nos=[case_no], target_id=target, actor="owner")
     assert moved[0].ok, moved
     assert city.show(case_no)["open_tasks"][0]["step"] == "accept_report"
     assert told(city) == [("intake", "new_task")]
