@@ -78,7 +78,8 @@ def _check_may_complete(task):
 def show(task_id):
     task, case = common.load_task_or_404(task_id)
     _check_may_complete(task)
-    return _render_task(task, case, values=taskforms.defaults(task.step, case=case, catalogue=common.catalogue()), errors={})
+    values = taskforms.defaults(task.step, case=case, catalogue=common.catalogue())
+    return _render_task(task, case, values=values, errors={})
 
 
 @bp.post("/tasks/<task_id>")

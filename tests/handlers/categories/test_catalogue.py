@@ -58,7 +58,8 @@ def test_malformed_catalogue_is_refused(tmp_path, text, where):
         categories.load(path)
 
 
-ONE_CLASS = '[[kinds]]\ncode = "2"\nname = "事件"\n[[kinds.classes]]\ncode = "01"\nname = "市容"\nminor = { "0102" = "暴露垃圾" }\n'
+ONE_CLASS = ('[[kinds]]\ncode = "2"\nname = "事件"\n[[kinds.classes]]\ncode = "01"\nname = "市容"\n'
+             'minor = { "0102" = "暴露垃圾" }\n')
 
 
 @pytest.mark.parametrize("standard, where", [
