@@ -8,8 +8,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from . import standards as standards_data
-from .standards import Standard
+from .standards import Standard, read as read_standards
 
 EXTENSION = "citygrid.categories"
 DEFAULT_PATH = Path(__file__).resolve().parent / "categories.toml"
@@ -99,7 +98,7 @@ def load(path) -> Catalogue:
         raise CategoryDataError(f"{path}: no categories")
     known = {c.code for g in groups for c in g.categories}
     try:
-        found = standards_data.read(data.get("standards", {}), known, path)
+        found = read_standards(data.get("standards", {}), known, path)
     except ValueError as exc:
         raise CategoryDataError(str(exc)) from None
     return Catalogue(Group(g.label, tuple(replace(c, standard=found.get(c.code)) for c in g.categories))
