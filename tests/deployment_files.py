@@ -1,5 +1,6 @@
 """The shipped process files and the changes the owners' tests make to them: the B time limit, an
 unquoted timer, an unknown form, scripts that try to escape the sandbox, hostile XML."""
+import re
 from pathlib import Path
 
 PROCESSES = Path(__file__).resolve().parents[1] / "processes"
@@ -17,12 +18,19 @@ def shipped(process_id="case_handling"):
     return {n: files[n] for n in sorted(sources.files_of(sources.read(files), process_id, read))}
 
 
-def b_limit(days, files=None):
-    """The files with the B row of time_limit.dmn answering `days` working days."""
+def rule_limit(rule_id, days, files=None):
+    """The files with the rule `rule_id` of time_limit.dmn answering `days` working days."""
     files = dict(files or shipped())
-    head, tail = files["time_limit.dmn"].decode().split('"B"', 1)
-    files["time_limit.dmn"] = (head + '"B"' + tail.replace("<text>2</text>", f"<text>{days}</text>", 1)).encode()
+    head, tail = files["time_limit.dmn"].decode().split(f'<rule id="{rule_id}">', 1)
+    rule, rest = tail.split("</rule>", 1)
+    rule = re.sub(r'(_out">\s*<text>)\d+(</text>)', rf"\g<1>{days}\2", rule)
+    files["time_limit.dmn"] = (head + f'<rule id="{rule_id}">' + rule + "</rule>" + rest).encode()
     return files
+
+
+def b_limit(days, files=None):
+    """The files with the default B row of time_limit.dmn (any category) answering `days` working days."""
+    return rule_limit("time_limit_rule_2", days, files)
 
 
 def bpmn_replaced(old, new, files=None):

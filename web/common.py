@@ -34,6 +34,12 @@ def catalogue():
     return get_catalogue(current_app)
 
 
+def category_standard(code):
+    """The standard (立案条件, 结案条件) of a category of the catalogue, or None."""
+    found = catalogue().get(code)
+    return found.standard if found else None
+
+
 def calendar():
     return get_calendar(current_app)
 
@@ -184,5 +190,6 @@ def install_filters(app):
     app.add_template_filter(lambda s: labels.URGENCY.get(s, s or "未定级"), "urgency_label")
     app.add_template_filter(lambda s: labels.CHANNEL.get(s, s), "channel_label")
     app.add_template_filter(lambda c: catalogue().name(c), "category_name")
+    app.add_template_filter(category_standard, "category_standard")
     app.jinja_env.globals["can"] = can
     app.jinja_env.globals["demo_clock"] = demo_clock

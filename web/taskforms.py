@@ -5,11 +5,14 @@ A schema field becomes a widget by its type and validators (Boolean -> two radio
 OneOf string -> radio buttons, Integer with a Range -> a number input, a long text -> textarea);
 a few fields get choices from the case's context, asked of the same schema that checks them (the
 units the holder may dispatch to, what it may do) or of the catalogue of categories; the accept
-form's hint says the limits the case's own time-limit table gives."""
+form's hint says the limits the case's own time-limit table gives for the chosen category, and
+beside it the category's 立案条件 (`accept_standards`, for the page's script when the category
+changes)."""
 from dataclasses import dataclass, field as dc_field
 
 from marshmallow import fields as mf, validate
 
+from handlers.process import decisions
 from handlers.worklist.forms import FORMS, DispatchSchema
 
 from . import labels
@@ -46,10 +49,13 @@ def schema_for(step):
     return FORMS.get(step)
 
 
-def defaults(step, *, case):
-    """Initial values of a step's form, from what the case already knows."""
+def defaults(step, *, case, catalogue):
+    """Initial values of a step's form, from what the case already knows (the urgency: the one the
+    reporter suggested, else the usual one of the category's standard)."""
     if step == "accept_report":
-        return {"decision": "file", "category": case.category, "urgency": case.suggested_urgency or ""}
+        known = catalogue.get(case.category)
+        usual = known.standard.urgency if known and known.standard else ""
+        return {"decision": "file", "category": case.category, "urgency": case.suggested_urgency or usual}
     return {}
 
 
@@ -59,9 +65,18 @@ def urgency_hint(limits):
     return f"立案时必填：{said}" if said else "立案时必填"
 
 
+def accept_standards(runtime, deployment, catalogue) -> dict:
+    """{category: {"filing": its 立案条件 or "", "hint": the urgency hint}} for every category of the
+    catalogue, the limits as the version's time-limit table answers for each."""
+    found = decisions.by_category(runtime, deployment, [c.code for c in catalogue.all()])
+    return {c.code: {"filing": c.standard.filing if c.standard else "", "hint": urgency_hint(found[c.code][0])}
+            for c in catalogue.all()}
+
+
 def widgets(step, *, values, errors, case, task, directory, catalogue, limits=None):
     """The widgets of a step's form, in the schema's field order, with values and errors filled in;
-    `limits`: {urgency: working days} of the case's version (for the accept form's hint)."""
+    `limits`: {urgency: working days} of the case's version for the chosen category (the accept
+    form's hint)."""
     schema = schema_for(step)()
     result = []
     for name, field in schema.fields.items():

@@ -48,15 +48,19 @@ def inbox():
 
 def _render_task(task, case, *, values, errors, status=200):
     session = get_session()
-    limits = decisions.time_limits(common.runtime(), history.deployment_of(session, case)) \
-        if task.step == "accept_report" else None
+    limits = standards = None
+    chosen = values.get("category") or case.category
+    if task.step == "accept_report":      # the limits and 立案条件 of the chosen category, on the case's version
+        deployment = history.deployment_of(session, case)
+        limits = decisions.time_limits(common.runtime(), deployment, chosen)
+        standards = taskforms.accept_standards(common.runtime(), deployment, common.catalogue())
     widgets = taskforms.widgets(task.step, values=values, errors=errors, case=case, task=task,
                                 directory=common.directory(), catalogue=common.catalogue(), limits=limits)
     photo_kind = labels.PHOTO_KIND_OF_STEP.get(task.step)
     return render_template(
         "task.html", task=task, case=case, widgets=widgets, errors=errors, photo_kind=photo_kind,
         deadline=common.deadline(case), photos=_photos(session, case),
-        entries=timeline.entries(session, case),
+        entries=timeline.entries(session, case), standards=standards, chosen=chosen,
     ), status
 
 
@@ -74,7 +78,8 @@ def _check_may_complete(task):
 def show(task_id):
     task, case = common.load_task_or_404(task_id)
     _check_may_complete(task)
-    return _render_task(task, case, values=taskforms.defaults(task.step, case=case), errors={})
+    values = taskforms.defaults(task.step, case=case, catalogue=common.catalogue())
+    return _render_task(task, case, values=values, errors={})
 
 
 @bp.post("/tasks/<task_id>")

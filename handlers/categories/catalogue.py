@@ -1,11 +1,14 @@
 """The case category catalogue (案件类别): editable data in `handlers/categories/categories.toml`
-(CITYGRID_CATEGORIES), read once per app; names, lookup and search for the forms and lists."""
+(CITYGRID_CATEGORIES), read once per app; names, lookup and search for the forms and lists, and
+each minor class's standard (`standards`) where the manual sets one."""
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flask import current_app
+
+from .standards import Standard, read as read_standards
 
 EXTENSION = "citygrid.categories"
 DEFAULT_PATH = Path(__file__).resolve().parent / "categories.toml"
@@ -21,6 +24,7 @@ class Category:
     name: str          # the minor class, e.g. 乱倒乱排污水废水
     kind: str          # 部件 or 事件
     major: str         # the major class, e.g. 市容环境
+    standard: Standard | None = None     # 立案条件, 结案条件, default urgency; None where the manual sets none
 
     @property
     def label(self):
@@ -90,10 +94,15 @@ def load(path) -> Catalogue:
                 members.append(Category(code=f"{kind_code}0{minor}", name=name, kind=kind_name, major=major_name))
             if members:
                 groups.append(Group(f"{kind_name} · {major_name}", tuple(sorted(members, key=lambda c: c.code))))
-    catalogue = Catalogue(groups)
-    if not len(catalogue):
+    if not groups:
         raise CategoryDataError(f"{path}: no categories")
-    return catalogue
+    known = {c.code for g in groups for c in g.categories}
+    try:
+        found = read_standards(data.get("standards", {}), known, path)
+    except ValueError as exc:
+        raise CategoryDataError(str(exc)) from None
+    return Catalogue(Group(g.label, tuple(replace(c, standard=found.get(c.code)) for c in g.categories))
+                     for g in groups)
 
 
 def get_catalogue(app=None) -> Catalogue:

@@ -1,6 +1,7 @@
 """Reading what a version's decision tables answer, for those who show or use it: the accept
-form's hint (how many working days A, B and C get) and the evaluation's rules (weights, base
-score, grades), so that no number a table owns is repeated in code."""
+form's hint (how many working days A, B and C get, for the case's category), the catalogue's
+limits and default units per category, and the evaluation's rules (weights, base score, grades),
+so that no number a table owns is repeated in code."""
 from threading import Lock
 from types import SimpleNamespace
 
@@ -53,12 +54,43 @@ def table(deployment, decision_id):
     return engine
 
 
-def time_limits(runtime, deployment) -> dict:
-    """{urgency: working days} as the version's time-limit table answers (the first table that
-    outputs `time_limit`); {} when it has none."""
+def time_limits(runtime, deployment, category=None) -> dict:
+    """{urgency: working days} as the version's time-limit table answers for `category` (the first
+    table that outputs `time_limit`; its rules for other categories do not apply to a case of none);
+    {} when it has none."""
+    return _limits(_time_limit_task(runtime, deployment), category)
+
+
+def _limits(task_spec, category):
+    if task_spec is None:
+        return {}
+    return {u: ask(task_spec, {"urgency": u, "category": category or ""}).get("time_limit") for u in URGENCIES}
+
+
+def _time_limit_task(runtime, deployment):
     spec, subprocess_specs = runtime.specs(deployment)
     for ts in all_task_specs(spec, subprocess_specs):
         found = getattr(getattr(ts, "dmnEngine", None), "decision_table", None)
         if found is not None and any(o.name == "time_limit" for o in found.outputs):
-            return {u: ask(ts, {"urgency": u}).get("time_limit") for u in URGENCIES}
-    return {}
+            return ts
+    return None
+
+
+_BY_CATEGORY = {}
+
+
+def by_category(runtime, deployment, codes) -> dict:
+    """{category: (limits, default unit)} for each of `codes` as the version's tables answer:
+    limits as `time_limits` ({urgency: working days}), the unit the default-unit table suggests
+    (None without one). Kept per version and set of codes: a version's tables never change."""
+    codes = tuple(codes)
+    key = (deployment.hash, codes)
+    with _TABLES_LOCK:
+        if key in _BY_CATEGORY:
+            return _BY_CATEGORY[key]
+    limits, units = _time_limit_task(runtime, deployment), table(deployment, "default_unit")
+    found = {code: (_limits(limits, code),
+                    ask(units, {"category": code}).get("default_unit") if units else None) for code in codes}
+    with _TABLES_LOCK:
+        _BY_CATEGORY[key] = found
+    return found

@@ -5,6 +5,8 @@ and the diagram keeps the contract with the code (`contract`): its published ste
 their forms, it ends only on end events that are case statuses, and every variable the code reads
 is set somewhere. Each problem names its element."""
 import ast
+import itertools
+import math
 
 from engine.deployments import Problem, all_task_specs, lint_table
 from engine.sandbox import SandboxViolation, compile_checked
@@ -115,21 +117,55 @@ def _variables(expression):
 
 
 def check_decision_tables(spec, subprocess_specs):
-    """Every table keyed on a variable of COVERAGE answers every value that variable takes."""
+    """Every table keyed on variables of COVERAGE answers every combination of their values (a table
+    keyed on category and urgency: each category, those of COVERAGE and those it names, with each
+    urgency)."""
     problems = []
     for ts in all_task_specs(spec, subprocess_specs):
         table = getattr(getattr(ts, "dmnEngine", None), "decision_table", None)
         if table is None or lint_table(ts, table):   # cells that fail the sandbox are reported, not run
             continue
-        keyed = {v for i in table.inputs for v in _variables(i.expression or "") if v in COVERAGE}
-        for variable in sorted(keyed):
-            for value in COVERAGE[variable]:
-                try:
-                    answer = decisions.ask(ts, {variable: value})
-                except Exception as exc:   # a broken cell: report it on the element, whatever it raised
-                    problems.append(Problem(None, ts.bpmn_id, None, f"decision table: {exc}"))
-                    break
-                if not answer:
-                    problems.append(Problem(None, ts.bpmn_id, None,
-                                            f"decision table has no rule for {variable} = {value!r}"))
+        keyed = sorted({v for i in table.inputs for v in _variables(i.expression or "") if v in COVERAGE})
+        if not keyed:
+            continue
+        values = {v: _asked(table, v) for v in keyed}
+        asked = [dict(zip(keyed, combination)) for combination in itertools.product(*(values[v] for v in keyed))]
+        try:
+            unanswered = [data for data in asked if not decisions.ask(ts, data)]
+        except Exception as exc:   # a broken cell: report it on the element, whatever it raised
+            problems.append(Problem(None, ts.bpmn_id, None, f"decision table: {exc}"))
+            continue
+        problems.extend(Problem(None, ts.bpmn_id, None, f"decision table has no rule for {said}")
+                        for said in _unanswered(values, unanswered))
     return problems
+
+
+def _asked(table, variable):
+    """The values of COVERAGE for `variable`, and those the table's own rules name in a column of
+    that variable alone (a table with rules for some categories is asked each of them too)."""
+    found = list(COVERAGE[variable])
+    for rule in table.rules:
+        for entry in rule.inputEntries:
+            if (entry.input.expression or "").strip() != variable:
+                continue
+            for text in entry.lhs:
+                try:
+                    value = ast.literal_eval(text) if text else None
+                except (ValueError, SyntaxError):
+                    continue
+                if isinstance(value, str) and value not in found:
+                    found.append(value)
+    return found
+
+
+def _unanswered(values, unanswered):
+    """What the unanswered combinations have in common, said shortly: `urgency = 'C'` when no
+    combination with C is answered, else each combination (`category = '100102', urgency = 'C'`)."""
+    said, left = [], list(unanswered)
+    for variable in values:
+        combinations = math.prod(len(values[v]) for v in values if v != variable)
+        for value in values[variable]:
+            if sum(d[variable] == value for d in unanswered) == combinations:
+                said.append(f"{variable} = {value!r}")
+                left = [d for d in left if d[variable] != value]
+    return said + [", ".join(f"{v} = {d[v]!r}" for v in values) for d in left]

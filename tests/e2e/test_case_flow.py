@@ -76,6 +76,14 @@ def test_sewage_case_from_phone_report_to_close(live, browser, db_url):
         desk.open_task(case_no, "accept_report")
         assert desk.page.locator("#f-category").input_value() == "200115"
         assert desk.page.locator(".photos[data-kind=before] img").count() == 1     # the photo beside the form
+        # another category chosen: its 立案条件 and its limits in the hint (暴露垃圾: 1 day for B and C)
+        hint = desk.page.locator('[data-field="urgency"] .hint')
+        assert "污水废水" in desk.page.locator("#standard-text").inner_text()
+        desk.page.select_option("#f-category", "200102")
+        assert "暴露垃圾" in desk.page.locator("#standard-text").inner_text()
+        assert hint.inner_text() == "立案时必填：A 1个工作日，B 1个工作日，C 1个工作日"
+        desk.page.select_option("#f-category", "200115")
+        assert hint.inner_text() == "立案时必填：A 1个工作日，B 2个工作日，C 4个工作日"
         desk.page.check("input[name=urgency][value=A]")
         if db == "sqlite":
             desk.shot("task-accept-desktop")

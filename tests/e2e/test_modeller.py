@@ -32,7 +32,9 @@ def test_owner_changes_the_b_time_limit_in_the_table_and_sees_errors_on_the_diag
         page = open_modeller(desk)
         assert page.locator(".djs-element[data-element-id='accept_report']").count() == 1
         table = page.locator('section.dmn-table[data-file="time_limit.dmn"]')
-        cell = table.locator("""tbody tr:has(td.input-cell:has-text('"B"')) td.output-cell .content-editable""").first
+        # the default B row (any category): the last row with "B", after the categories' own rows
+        row = table.locator("""tbody tr:has(td.input-cell:has-text('"B"'))""").last
+        cell = row.locator("td.output-cell .content-editable").first
         assert cell.inner_text().strip() == "2"
         cell.click()
         page.keyboard.press("Control+A")

@@ -85,8 +85,9 @@ def test_readable_diff_between_versions(city):
     found = city.work(lambda s: deployments.diff(city.runtime, old, new))
     assert list(found["processes"]["case_handling"]["changed"]) == ["time_limit"]   # only the table's task
     assert found["processes"]["case_handling"]["added"] == [] and found["processes"]["case_handling"]["removed"] == []
-    changed_rows = found["tables"]["time_limit"]["changed"]
-    assert [(v["before"], v["after"]) for v in changed_rows.values()] == [((('"B"',), ("2", "0.8")), (('"B"',), ("3", "0.8")))]
+    changed_rows = found["tables"]["time_limit"]["changed"]     # the default B row: any category ("-"), B
+    assert [(v["before"], v["after"]) for v in changed_rows.values()] == [
+        ((("-", '"B"'), ("2", "0.8")), (("-", '"B"'), ("3", "0.8")))]
     assert found["tables"]["penalty_points"] == {"added": {}, "removed": {}, "changed": {}}
 
 

@@ -63,6 +63,13 @@ def test_only_admins_reach_the_pages_and_see_the_nav_link(city):
         assert me.get(url).status_code == 200, url
     categories = text(me.get("/admin/categories"))         # the catalogue, read only
     assert 'data-code="200115"' in categories and "乱倒乱排污水废水" in categories
+    # with the standards and what the current version's tables decide for each class
+    garbage = re.search(r'<tr data-code="200102">(.*?)</tr>', categories, re.S)[1]
+    assert "道路、广场、绿地等公共区域有暴露垃圾" in garbage and "垃圾清除干净" in garbage and ">B 重要<" in garbage
+    assert re.sub(r"<[^>]+>", "", re.search(r'class="limits">(.*?)</td>', garbage)[1]) == "A 1，B 1，C 1"
+    assert '<strong data-own="B">' in garbage and 'data-own="A"' not in garbage and "案件所在区" in garbage
+    lamp = re.search(r'<tr data-code="100118">(.*?)</tr>', categories, re.S)[1]
+    assert "市城市照明中心" in lamp and "A 1，B 2，C 4" in lamp and "data-own" not in lamp
 
 
 def test_units_are_added_renamed_moved_and_given_a_centre_recorded_and_seen_by_every_process(city, db_url):

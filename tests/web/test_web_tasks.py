@@ -1,10 +1,12 @@
 """我的待办 and the task forms through the test client: every step of the published contract is
 shown and completed through its web form, bad input comes back with the error beside its field and
 changes nothing, and only those who may complete a task can open it (403, or 404 outside their subtree)."""
+import json
 import re
 from io import BytesIO
 
 from handlers.cases import attachments, service as cases
+from handlers.categories.catalogue import get_catalogue
 from tests.e2e.conftest import png
 from tests.web.conftest import field_error, text
 
@@ -215,16 +217,59 @@ def test_a_community_is_not_offered_an_assignment_it_cannot_make(city, browse):
     done(submit(community, tid, action="handle"))
 
 
-def test_the_accept_forms_hint_says_the_limits_of_the_cases_own_table(city, browse):
+def urgency_hint(page):
+    """The hint under the accept form's urgency field."""
+    return re.search(r'data-field="urgency".*?<p class="hint">([^<]*)</p>', text(page), re.S)[1]
+
+
+def standard_shown(page):
+    """(kind, text) of the category's standard shown above a task form, or None."""
+    found = re.search(r'<p class="standard" id="standard" data-kind="(\w+)"( hidden)?>(.*?)</p>', text(page), re.S)
+    return (found[1], re.sub(r"<[^>]+>", "", found[3])) if found and not found[2] else None
+
+
+def test_the_accept_forms_hint_says_the_limits_of_the_cases_own_table_for_its_category(city, browse):
     from engine import deployments
     from tests import deployment_files
     city.set_clock("2026-03-02 16:05")
-    before = city.report()
-    city.work(lambda s: deployments.deploy(s, city.runtime, files=deployment_files.b_limit(3),
-                                           process_id="case_handling", actor="owner"))
-    after = city.report()
+    before, garbage_before = city.report(), city.report(category="200102")
+    # version 2: the default B is 3 days, and 暴露垃圾's own C rule 2 days instead of 1
+    files = deployment_files.rule_limit("time_limit_rule_200102_C", 2, deployment_files.b_limit(3))
+    city.work(lambda s: deployments.deploy(s, city.runtime, files=files, process_id="case_handling", actor="owner"))
+    after, garbage_after = city.report(), city.report(category="200102")
     intake = browse("intake")
-    _, page = open_form(intake, city, before, "accept_report")
-    assert "立案时必填：A 1个工作日，B 2个工作日，C 4个工作日" in text(page)
-    _, page = open_form(intake, city, after, "accept_report")
-    assert "立案时必填：A 1个工作日，B 3个工作日，C 4个工作日" in text(page)
+    hints = {no: urgency_hint(open_form(intake, city, no, "accept_report")[1])
+             for no in (before, garbage_before, after, garbage_after)}
+    assert hints == {before: "立案时必填：A 1个工作日，B 2个工作日，C 4个工作日",
+                     garbage_before: "立案时必填：A 1个工作日，B 1个工作日，C 1个工作日",
+                     after: "立案时必填：A 1个工作日，B 3个工作日，C 4个工作日",
+                     garbage_after: "立案时必填：A 1个工作日，B 1个工作日，C 2个工作日"}
+    # the page's script has every category's hint on the case's version, for a category chosen there
+    tid, page = open_form(intake, city, after, "accept_report")
+    script = json.loads(re.search(r'id="category-standards">(.*?)</script>', text(page), re.S)[1])
+    assert script["200102"]["hint"] == hints[garbage_after] and script["200115"]["hint"] == hints[after]
+    # a form sent back for a category changed in it: that category's hint and 立案条件
+    refused = submit(intake, tid, decision="file", category="200102")
+    assert refused.status_code == 422 and urgency_hint(refused) == hints[garbage_after]
+    assert standard_shown(refused) == ("filing", "立案条件：" + get_catalogue(city.app).get("200102").standard.filing)
+
+
+def test_the_accept_check_and_close_forms_and_the_case_page_show_the_categorys_standard(city, browse):
+    standard = get_catalogue(city.app).get("200115").standard
+    city.set_clock("2026-03-02 16:05")
+    case_no = city.report()                           # 乱倒乱排污水废水, no urgency suggested
+    _, page = open_form(browse("intake"), city, case_no, "accept_report")
+    assert standard_shown(page) == ("filing", "立案条件：" + standard.filing)
+    assert re.search(r'name="urgency" value="A" checked', text(page))       # the standard's usual urgency
+    city.complete(case_no, "accept_report", "intake", decision="file", urgency="A")
+    city.dispatch_down(case_no, SIMING, JIALIAN, YINGCUI)
+    city.complete(case_no, "handle", f"officer-{YINGCUI}", action="done", result="已疏通下水道，清理路面")
+    city.review_up(case_no, JIALIAN, SIMING, "350200")
+    _, page = open_form(browse(GRID_USER), city, case_no, "check_result")
+    assert standard_shown(page) == ("closing", "结案条件：" + standard.closing)
+    city.complete(case_no, "check_result", GRID_USER, passed=True, note="现场已无污水")
+    _, page = open_form(browse("shiftlead"), city, case_no, "close_case")
+    assert standard_shown(page) == ("closing", "结案条件：" + standard.closing)
+    shown = text(browse("intake").get(f"/cases/{case_no}"))
+    assert re.search(rf'id="case-standard">\s*<dt>立案条件</dt><dd>{standard.filing}</dd>\s*'
+                     rf'<dt>结案条件</dt><dd>{standard.closing}</dd>', shown)

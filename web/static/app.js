@@ -34,6 +34,7 @@
       if (found.indexOf(current) !== -1) select.value = current;
       else if (found.length === 1) select.value = found[0];
       else select.value = "";
+      if (select.value !== current) select.dispatchEvent(new Event("change", { bubbles: true }));
       offer(box, select, words.length ? found : []);
     });
   });
@@ -75,6 +76,21 @@
         list.hidden = true;
       });
       list.appendChild(button);
+    });
+  }
+
+  // The accept form: the chosen category's 立案条件 and the urgency hint with its time limits (as the
+  // case's version's table answers for each category, sent with the page).
+  var standards = document.getElementById("category-standards");
+  var category = document.getElementById("f-category");
+  if (standards && category) {
+    var byCode = JSON.parse(standards.textContent);
+    category.addEventListener("change", function () {
+      var found = byCode[category.value] || {};
+      document.getElementById("standard-text").textContent = found.filing || "";
+      document.getElementById("standard").hidden = !found.filing;
+      var hint = document.querySelector('#task-form [data-field="urgency"] .hint');
+      if (hint && found.hint) hint.textContent = found.hint;
     });
   }
 

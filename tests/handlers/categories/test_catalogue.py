@@ -1,5 +1,6 @@
-"""The category catalogue: the shipped data file is complete and consistent, search works, and a
-malformed file is refused with a message that says where."""
+"""The category catalogue: the shipped data file is complete and consistent (with a standard for the
+classes the demo and the tests use), search works, and a malformed file or standard is refused
+with a message that names the entry and field."""
 import tomllib
 from pathlib import Path
 
@@ -24,6 +25,16 @@ def test_shipped_catalogue_has_the_standard_classes_and_valid_codes():
     assert catalogue.name("209999") == "209999"
 
 
+def test_the_classes_the_demo_and_the_lint_use_have_a_standard():
+    from handlers.demo.history import CATEGORIES
+    from handlers.process.lint import COVERAGE
+    catalogue = categories.load(categories.DEFAULT_PATH)
+    used = {code for code in (*CATEGORIES, *COVERAGE["category"]) if code in catalogue}
+    assert "200509" in used and [code for code in used if catalogue.get(code).standard is None] == []
+    sewage = catalogue.get("200115").standard
+    assert sewage.urgency == "A" and "污水" in sewage.filing and "冲洗干净" in sewage.closing
+
+
 def test_search_by_words_and_code():
     catalogue = categories.load(categories.DEFAULT_PATH)
     assert [c.code for c in catalogue.search("乱倒")] == ["200115"]
@@ -45,6 +56,29 @@ def test_malformed_catalogue_is_refused(tmp_path, text, where):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(categories.CategoryDataError, match=where):
         categories.load(path)
+
+
+ONE_CLASS = ('[[kinds]]\ncode = "2"\nname = "事件"\n[[kinds.classes]]\ncode = "01"\nname = "市容"\n'
+             'minor = { "0102" = "暴露垃圾" }\n')
+
+
+@pytest.mark.parametrize("standard, where", [
+    ('[standards."200199"]\nfiling = "x"\nclosing = "y"\nurgency = "A"\n', "standards.200199: no minor class"),
+    ('[standards."200102"]\nfiling = "x"\nclosing = "y"\nurgency = "D"\n', "standards.200102: field 'urgency'"),
+    ('[standards."200102"]\nfiling = "  "\nclosing = "y"\nurgency = "A"\n', "standards.200102: field 'filing'"),
+    ('[standards."200102"]\nfiling = "x"\nurgency = "A"\n', "standards.200102: field 'closing': 必填"),
+    ('[standards."200102"]\nfiling = "x"\nclosing = "y"\nurgency = "A"\nunit = "z"\n',
+     "standards.200102: field 'unit': 未知字段"),
+    (f'[standards."200102"]\nfiling = "{"长" * 201}"\nclosing = "y"\nurgency = "A"\n', "field 'filing': 不能超过 200"),
+], ids=["unknown class", "urgency", "blank", "missing", "unknown field", "too long"])
+def test_a_bad_standard_is_refused_naming_its_entry_and_field(tmp_path, standard, where):
+    path = tmp_path / "categories.toml"
+    path.write_text(ONE_CLASS + standard, encoding="utf-8")
+    with pytest.raises(categories.CategoryDataError, match=where):
+        categories.load(path)
+    path.write_text(ONE_CLASS + '[standards."200102"]\nfiling = "有暴露垃圾"\nclosing = "已清除"\nurgency = "B"\n',
+                    encoding="utf-8")
+    assert categories.load(path).get("200102").standard.closing == "已清除"
 
 
 def test_the_app_reads_the_configured_file(app, tmp_path):

@@ -50,3 +50,17 @@ def test_a_step_with_an_unknown_case_status(city):
 def test_the_shift_leads_parallel_step_may_carry_its_own_status(city):
     text = deployment_files.shipped()["case_handling.bpmn"].decode()
     assert '<spiffworkflow:property name="status" value="supervising"/>' in text   # not a case status, and fine
+
+
+def test_a_table_keyed_on_category_and_urgency_answers_every_pair(city):
+    """Without its default B row the time-limit table answers B only for the categories with a B rule
+    of their own: the lint's categories are named with B, and so is 打包垃圾, named by the table for
+    C only; removing every C is said once."""
+    from handlers.process import lint
+    text = deployment_files.shipped()["time_limit.dmn"].decode()
+    head, rest = text.split('<rule id="time_limit_rule_2">', 1)
+    files = {**deployment_files.shipped(), "time_limit.dmn": (head + rest.split("</rule>", 1)[1]).encode()}
+    assert refused(city, files) == [("time_limit", f"decision table has no rule for category = {code!r}, urgency = 'B'")
+                                    for code in (*lint.COVERAGE["category"], "200603")]
+    files["time_limit.dmn"] = text.replace('"C"', '"D"').encode()
+    assert refused(city, files) == [("time_limit", "decision table has no rule for urgency = 'C'")]
