@@ -6,10 +6,14 @@ from pathlib import Path
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
+from marshmallow import fields
 from werkzeug.routing.converters import AnyConverter, IntegerConverter
 
-from . import errors
+from handlers.forms import FormSchema
+
+from . import errors, inputs
 from .errors import ApiError
 from .schemas import ErrorSchema
 
@@ -73,6 +77,75 @@ def case_links(pointer="$response.body#/case_no"):
 _ARG = re.compile(r"<(?:[^<>:]+:)?(\w+)>")
 
 
+def _given(prop):
+    """A property's schema when it must be given: its type, not null, not empty."""
+    given = {"type": prop["type"]} if "type" in prop else {}
+    return {**given, "minLength": 1} if prop.get("type") == "string" else given
+
+
+def _named(rule):
+    """The property names a JSON Schema rule refers to."""
+    names = set()
+    if isinstance(rule, dict):
+        names.update(rule.get("required", ()), rule.get("properties", {}))
+        for value in rule.values():
+            names |= _named(value)
+    elif isinstance(rule, list):
+        for value in rule:
+            names |= _named(value)
+    return names
+
+
+def form_rules(schema_cls, json_schema):
+    """The JSON Schema of a form's own rules: its `required_when` as a oneOf on the deciding
+    field's values, and its `openapi` rules that name only fields it has (handlers.forms)."""
+    properties, rules = json_schema.get("properties", {}), []
+    for field, cases in getattr(schema_cls, "required_when", {}).items():
+        values = properties[field].get("enum") or ([True, False] if properties[field].get("type") == "boolean" else [])
+        branches = []
+        for value in (v for v in values if v is not None):
+            needed = cases.get(value, (None, ()))[1]
+            branch = {"properties": {field: {"enum": [value]}, **{name: _given(properties[name]) for name in needed}}}
+            if needed:
+                branch["required"] = list(needed)
+            branches.append(branch)
+        rules.append({"oneOf": branches})
+    rules += [rule for rule in getattr(schema_cls, "openapi", ()) if _named(rule) <= set(properties)]
+    return rules
+
+
+# Text the API refuses (inputs.BAD_TEXT: control characters but tab and line breaks), as a pattern.
+PLAIN_TEXT = "^[^" + inputs.BAD_TEXT.pattern[1:-1] + "]*$"
+
+
+def _plain_text(converter, field, ret, **kwargs):
+    """A form's free text field refuses control characters: say so as its pattern."""
+    if (isinstance(field, fields.String) and isinstance(field.parent, FormSchema)
+            and not {"pattern", "enum"} & set(ret)):
+        return {"pattern": PLAIN_TEXT}
+    return {}
+
+
+class FormRulesPlugin(MarshmallowPlugin):
+    """apispec's marshmallow plugin, adding to each component the rules of its form (`form_rules`),
+    and to its free text fields the characters refused."""
+
+    def init_spec(self, spec):
+        super().init_spec(spec)
+        self.converter.add_attribute_function(_plain_text)
+
+    def schema_helper(self, name, _, schema=None, **kwargs):
+        json_schema = super().schema_helper(name, _, schema=schema, **kwargs)
+        rules = form_rules(resolve_schema_cls(schema), json_schema) if json_schema is not None else []
+        if rules:
+            json_schema["allOf"] = [*json_schema.get("allOf", []), *rules]
+        return json_schema
+
+
+def _has_rules(schema_cls):
+    return bool(getattr(schema_cls, "required_when", None) or getattr(schema_cls, "openapi", None))
+
+
 def _path_parameters(rule):
     params = []
     for name in sorted(rule.arguments):
@@ -86,7 +159,35 @@ def _path_parameters(rule):
     return params
 
 
-def _operation(meta, auth, rule):
+def _query_parameters(spec, schema_cls):
+    """A query schema's parameters: one a field, or, when rules join its fields (one of two needed),
+    one object of them all ("form" style, exploded: still one query key a field) whose schema can
+    say the rule."""
+    if not _has_rules(schema_cls):
+        return [{"in": "query", "schema": schema_cls}]
+    name = schema_cls.__name__.removesuffix("Schema")
+    if name not in spec.components.schemas:
+        spec.components.schema(name, schema=schema_cls)
+    return [{"name": name[0].lower() + name[1:], "in": "query", "style": "form", "explode": True, "required": True,
+             "schema": {"$ref": f"#/components/schemas/{name}"}}]
+
+
+def _file_part(key):
+    """A file's part names a file name, as a browser's does (the name itself is ignored): a part
+    without one is a text field."""
+    return {"Content-Disposition": {"description": "a file part: with a file name (any)", "schema": {
+        "type": "string", "example": f'form-data; name="{key}"; filename="photo.jpg"'}}}
+
+
+def _encoding(form_cls):
+    """The media types of a multipart form's file fields (their `content_types` metadata)."""
+    found = {key: {"contentType": field.metadata["content_types"], "headers": _file_part(key)}
+             for key, field in ((field.data_key or name, field) for name, field in form_cls._declared_fields.items())
+             if "content_types" in field.metadata}
+    return {"encoding": found} if found else {}
+
+
+def _operation(spec, meta, auth, rule):
     errors = set(meta["errors"])
     op = {"summary": meta["summary"], "tags": meta["tags"], "operationId": rule.endpoint.replace("api.", "")}
     if meta["description"]:
@@ -95,7 +196,7 @@ def _operation(meta, auth, rule):
     if params:
         errors.add(404)
     if meta["query"] is not None:
-        params.append({"in": "query", "schema": meta["query"]})
+        params += _query_parameters(spec, meta["query"])
         errors.add(422)
     if params:
         op["parameters"] = params
@@ -103,7 +204,7 @@ def _operation(meta, auth, rule):
     if meta["json"] is not None:
         content["application/json"] = {"schema": meta["json"]}
     if meta["form"] is not None:
-        content["multipart/form-data"] = {"schema": meta["form"]}
+        content["multipart/form-data"] = {"schema": meta["form"], **_encoding(meta["form"])}
         errors.add(413)
     if content:
         op["requestBody"] = {"required": True, "content": content}
@@ -134,7 +235,7 @@ def _operation(meta, auth, rule):
 
 def build(app):
     """The OpenAPI document of every documented view of the `api` blueprint."""
-    spec = APISpec(title=TITLE, version=VERSION, openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
+    spec = APISpec(title=TITLE, version=VERSION, openapi_version="3.0.3", plugins=[FormRulesPlugin()],
                    info={"description": DESCRIPTION})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorSchema)
@@ -146,12 +247,33 @@ def build(app):
             continue
         path = _ARG.sub(r"{\1}", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(meta, getattr(view, "api_auth", ()), rule)
+            paths.setdefault(path, {})[method.lower()] = _operation(spec, meta, getattr(view, "api_auth", ()),
+                                                                      rule)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     document = spec.to_dict()
+    _forms_have_no_null(document)
     _add_violations(app, document)
     return document
+
+
+def _no_null(schema):
+    schema.pop("nullable", None)
+    if schema.get("default", 0) is None:
+        del schema["default"]
+    if None in schema.get("enum", ()):
+        schema["enum"] = [value for value in schema["enum"] if value is not None]
+
+
+def _forms_have_no_null(document):
+    """A multipart form's field is text or left out, never null (the JSON body's null is "not given")."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            form = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+            ref = form and form["schema"].get("$ref", "")
+            for prop in schemas.get(ref.rsplit("/", 1)[-1], {}).get("properties", {}).values() if ref else ():
+                _no_null(prop)
 
 
 def _add_violations(app, document):

@@ -2,8 +2,6 @@
 and what it answers (events, photos, tokens, deadlines, errors), dumped through these same schemas;
 the case and the task are the domain's own (`handlers.cases.schemas`, `handlers.worklist.schemas`).
 The OpenAPI document is generated from them all."""
-from datetime import date, datetime
-
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from handlers import forms, localtime
@@ -18,10 +16,15 @@ from handlers.worklist.schemas import TaskSchema  # noqa: F401  (the API's task,
 
 SHANGHAI = localtime.ZONE
 PLAIN = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="不能包含控制字符")
-DATES = validate.Range(date(2000, 1, 1), date(2099, 12, 31), error="日期须在 2000-01-01 至 2099-12-31 之间")
-INSTANTS = validate.Range(datetime(2000, 1, 1, tzinfo=SHANGHAI), datetime(2099, 1, 1, tzinfo=SHANGHAI),
-                          error="时间须在 2000 至 2098 年之间")
-BINARY = {"type": "string", "format": "binary"}
+# A unit code filter (the org's codes), or nothing
+UNIT_FILTER = validate.Regexp(r"^([0-9A-Za-z]{1,20})?$", error="单位代码为 1–20 位数字或字母")
+UNIT = validate.Regexp(r"^[0-9A-Za-z]{1,20}$", error="单位代码为 1–20 位数字或字母")
+# An evaluation's month, quarter or year; a month, of 2000-2099
+PERIOD = r"^20\d\d(-(0[1-9]|1[0-2])|-[Qq][1-4])?$"
+MONTH = r"^20\d\d-(0[1-9]|1[0-2])$"
+BINARY = {"type": "string", "format": "binary", "minLength": 1}    # an empty file is refused
+# The files a photo field takes (attachments.sniff reads their bytes), as its multipart encoding says
+PHOTO_TYPES = {"content_types": "image/jpeg, image/png, image/webp"}
 
 
 # --- requests ------------------------------------------------------------------------------------
@@ -41,17 +44,17 @@ class CaseQuerySchema(forms.FormSchema):
     category = fields.String(load_default="", validate=validate.Regexp(r"^([12]0(\d\d){1,2})?$",
                                                                         error="六位类别代码或四位大类前缀"),
                              metadata={"description": "six digits, or the first four for a major class"})
-    unit = fields.String(load_default="", validate=validate.Regexp(r"^\d{0,20}$", error="单位代码为数字"),
+    unit = fields.String(load_default="", validate=UNIT_FILTER,
                          metadata={"description": "cases located in, held by or handled in this unit's subtree"})
     overdue = fields.Boolean(load_default=False, metadata={"description": "true: only overdue cases"})
-    date_from = fields.Date(data_key="from", load_default=None, validate=DATES,
+    date_from = forms.calendar_date(data_key="from", load_default=None,
                             metadata={"description": "reported (or as `dated` says) on or after this Beijing date"})
-    date_to = fields.Date(data_key="to", load_default=None, validate=DATES,
+    date_to = forms.calendar_date(data_key="to", load_default=None,
                           metadata={"description": "reported (or as `dated` says) on or before this Beijing date"})
     dated = fields.String(load_default="reported", validate=forms.one_of(search.DATED),
                           metadata={"description": "which instant from/to bound: the report (default), the filing "
                                                    "or the closing"})
-    area = fields.String(load_default="", validate=validate.Regexp(r"^\d{0,20}$", error="单位代码为数字"),
+    area = fields.String(load_default="", validate=UNIT_FILTER,
                          metadata={"description": "cases located in this unit's subtree (their community or grid)"})
     channel = fields.String(load_default="", validate=forms.one_of(("", *CHANNELS)),
                             metadata={"description": "the report's channel"})
@@ -60,7 +63,7 @@ class CaseQuerySchema(forms.FormSchema):
     light = fields.String(load_default="", validate=forms.one_of(("", *LIGHTS)),
                           metadata={"description": "the deadline light of an open case now: green, yellow (past "
                                                    "its warning), red (overdue)"})
-    due = fields.Date(load_default=None, validate=DATES,
+    due = forms.calendar_date(load_default=None,
                       metadata={"description": "the deadline falls on this Beijing date"})
     q = fields.String(load_default="", validate=validate.Regexp(r"^\d{0,20}$", error="案件编号为数字"),
                       metadata={"description": "part of the case number"})
@@ -76,12 +79,11 @@ class TaskQuerySchema(forms.FormSchema):
 class PeriodQuerySchema(forms.FormSchema):
     """An evaluation's period: a month, quarter or year, or a from/to range of Beijing dates."""
 
-    period = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}(-(\d{2}|[Qq][1-4]))?$",
-                                                                       error="如 2026-11、2026-Q4 或 2026"),
+    period = fields.String(load_default=None, validate=validate.Regexp(PERIOD, error="如 2026-11、2026-Q4 或 2026（2000 至 2099 年）"),
                            metadata={"description": "a month (default: this one), a quarter or a year"})
-    date_from = fields.Date(data_key="from", load_default=None, validate=DATES,
+    date_from = forms.calendar_date(data_key="from", load_default=None,
                             metadata={"description": "first Beijing date of a range (with to)"})
-    date_to = fields.Date(data_key="to", load_default=None, validate=DATES,
+    date_to = forms.calendar_date(data_key="to", load_default=None,
                           metadata={"description": "last Beijing date of a range (with from)"})
 
 
@@ -89,16 +91,16 @@ class EvaluationQuerySchema(PeriodQuerySchema):
     """Which evaluation: a period, a level, a unit's subtree."""
 
     level = fields.String(load_default="district", validate=forms.one_of(evaluation_report.LEVELS))
-    unit = fields.String(load_default=None, validate=validate.Regexp(r"^\d{1,20}$", error="单位代码为数字"),
+    unit = fields.String(load_default=None, validate=UNIT,
                          metadata={"description": "only the units or people within this unit"})
 
 
 class DashboardQuerySchema(forms.FormSchema):
     """Which dashboard: a month and a unit of the caller's subtree."""
 
-    period = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-\d{2}$", error="须为月份，如 2026-11"),
+    period = fields.String(load_default=None, validate=validate.Regexp(MONTH, error="须为 2000 至 2099 年的月份，如 2026-11"),
                            metadata={"description": "a month (default: this one); today's figures are always today's"})
-    unit = fields.String(load_default=None, validate=validate.Regexp(r"^\d{1,20}$", error="单位代码为数字"),
+    unit = fields.String(load_default=None, validate=UNIT,
                          metadata={"description": "a unit of the caller's subtree (default: the caller's own)"})
 
 
@@ -110,10 +112,13 @@ class EvaluationExportQuerySchema(EvaluationQuerySchema):
 class DeadlineQuerySchema(forms.FormSchema):
     """A deadline on the working-day calendar: exactly one of working_days or working_hours."""
 
-    start = fields.AwareDateTime(required=True, default_timezone=SHANGHAI, validate=INSTANTS,
-                                 metadata={"description": "ISO 8601; without an offset it is Beijing time"})
+    start = forms.instant(required=True, metadata={"description": "ISO 8601, written in 2000-2098; without an "
+                                                                 "offset it is Beijing time"})
     working_days = fields.Float(load_default=None, validate=forms.between(0, 365))
     working_hours = fields.Float(load_default=None, validate=forms.between(0, 2555))
+
+    openapi = [{"oneOf": [{"required": ["working_days"], "properties": {"working_days": {"type": "number"}}},
+                          {"required": ["working_hours"], "properties": {"working_hours": {"type": "number"}}}]}]
 
     @validates_schema
     def _one(self, data, **kwargs):
@@ -139,20 +144,23 @@ class StaffReportSchema(ReportSchema):
 
 # Multipart bodies, for the document only: the same fields as the JSON forms, plus the files.
 class ReportFormSchema(StaffReportSchema):
-    photos = fields.List(fields.Raw(metadata=BINARY), metadata={"description": "JPEG, PNG or WebP, up to 9"})
+    photos = fields.List(fields.Raw(metadata=BINARY), validate=validate.Length(max=photos.MAX_PER_REQUEST),
+                         metadata={"description": "JPEG, PNG or WebP", **PHOTO_TYPES})
 
 
 class IntakeFormSchema(channels.IntakeReportSchema):
-    photos = fields.List(fields.Raw(metadata=BINARY), metadata={"description": "JPEG, PNG or WebP, up to 9"})
+    photos = fields.List(fields.Raw(metadata=BINARY), validate=validate.Length(max=photos.MAX_PER_REQUEST),
+                         metadata={"description": "JPEG, PNG or WebP", **PHOTO_TYPES})
 
 
 class VideoFormSchema(video.VideoEventSchema):
     snapshot = fields.Raw(required=True,
-                          metadata={**BINARY, "description": "the detector's snapshot (JPEG, PNG, WebP)"})
+                          metadata={**BINARY, **PHOTO_TYPES, "description": "the detector's snapshot (JPEG, PNG, WebP)"})
 
 
 class PhotoFormSchema(PhotoUploadSchema):
-    photos = fields.List(fields.Raw(metadata=BINARY), required=True)
+    photos = fields.List(fields.Raw(metadata=BINARY), required=True, validate=validate.Length(1, photos.MAX_PER_REQUEST),
+                         metadata=PHOTO_TYPES)
 
 
 # --- responses -----------------------------------------------------------------------------------

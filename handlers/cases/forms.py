@@ -3,10 +3,13 @@ CLI, the API and the web UI alike. Unknown fields are refused."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..forms import FormSchema, between, length, one_of
+from ..org.schemas import CODE as UNIT_CODE
 
 CHANNELS = ("grid", "hotline12345", "transfer110", "wechat", "web", "video", "intake")
 URGENCIES = ("A", "B", "C")
 CATEGORY = validate.Regexp(r"^[12]0\d{4}$", error="必须是六位案件类别代码，如 200115")
+CASE_NO = validate.Regexp(r"^\d{1,20}$", error="案件编号为数字")
+_GIVEN = {"type": "string", "minLength": 1}
 
 
 class ReportSchema(FormSchema):
@@ -16,13 +19,22 @@ class ReportSchema(FormSchema):
     category = fields.String(required=True, validate=CATEGORY)
     description = fields.String(required=True, validate=length(min=1, max=2000))
     address = fields.String(load_default="", validate=length(max=500))
-    community = fields.String(load_default=None, allow_none=True, validate=length(max=20))
-    grid = fields.String(load_default=None, allow_none=True, validate=length(max=30))
+    community = fields.String(load_default=None, allow_none=True, validate=UNIT_CODE,
+                              metadata={"description": "a community's unit code (or give the grid)"})
+    grid = fields.String(load_default=None, allow_none=True, validate=UNIT_CODE,
+                         metadata={"description": "a grid's unit code (its community follows from it)"})
     lat = fields.Float(load_default=None, allow_none=True, validate=between(-90, 90))
     lng = fields.Float(load_default=None, allow_none=True, validate=between(-180, 180))
     external_ref = fields.String(load_default=None, allow_none=True, validate=length(min=1, max=100))
     suggested_urgency = fields.String(load_default=None, allow_none=True, validate=one_of(URGENCIES))
-    fixed_on_spot = fields.Boolean(load_default=False)
+    fixed_on_spot = fields.Boolean(load_default=False, metadata={"description": "当场处置: grid workers, channel grid"})
+
+    # _where's rules, for the document: the community or the grid (both are accepted when the grid
+    # lies in that community: say one), and on-the-spot handling on the grid channel only.
+    openapi = [{"oneOf": [{"required": ["community"], "properties": {"community": _GIVEN}},
+                          {"required": ["grid"], "properties": {"grid": _GIVEN}}]},
+               {"anyOf": [{"properties": {"fixed_on_spot": {"enum": [False]}}},
+                          {"required": ["channel"], "properties": {"channel": {"enum": ["grid"]}}}]}]
 
     @validates_schema
     def _where(self, data, **kwargs):

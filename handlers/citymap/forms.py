@@ -9,13 +9,12 @@ from ..cases import search
 from ..cases.statuses import STATUSES
 from ..errors import Invalid
 from ..evaluation import periods
-from ..forms import FormSchema, one_of
+from ..forms import FormSchema, calendar_date, one_of
 
 URGENCIES = ("A", "B", "C")
 # A month, quarter or year of 2000-2099 (the same periods as the evaluation's).
 PERIOD = validate.Regexp(r"^(20\d\d(-(0[1-9]|1[0-2])|-[Qq][1-4])?)?$", error="如 2026-11、2026-Q4 或 2026")
 CATEGORY = validate.Regexp(r"^([12]0(\d\d){1,2})?$", error="六位类别代码或四位大类前缀")
-DATES = validate.Range(periods.FIRST, periods.LAST, error="日期须在 2000-01-01 至 2099-12-31 之间")
 
 
 @dataclass(frozen=True)
@@ -48,10 +47,10 @@ class MapQuerySchema(FormSchema):
                             metadata={"description": "A, B or C (as graded when filed)"})
     period = fields.String(load_default="", validate=PERIOD,
                            metadata={"description": "reported in this month (2026-11), quarter (2026-Q4) or year"})
-    date_from = fields.Date(data_key="from", load_default=None, validate=DATES,
-                            metadata={"description": "reported on or after this Beijing date (with to)"})
-    date_to = fields.Date(data_key="to", load_default=None, validate=DATES,
-                          metadata={"description": "reported on or before this Beijing date (with from)"})
+    date_from = calendar_date(data_key="from", load_default=None,
+                              metadata={"description": "reported on or after this Beijing date (with to)"})
+    date_to = calendar_date(data_key="to", load_default=None,
+                            metadata={"description": "reported on or before this Beijing date (with from)"})
 
     @post_load
     def _filters(self, data, **kwargs):

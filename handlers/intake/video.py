@@ -18,13 +18,10 @@ from ..cases.forms import ReportSchema
 from ..cases.models import Case
 from ..cases.service import report
 from ..cases.statuses import ENDED
-from ..forms import FormSchema, between, length
+from ..forms import FormSchema, between, instant, length
 from . import cameras
 
 REF = validate.Regexp(r"^[\x21-\x7e]+$", error="只能包含可见 ASCII 字符")
-# A detector's clock may be off, but not by decades; outside this range it is bad input.
-PLAUSIBLE = validate.Range(datetime(2000, 1, 1, tzinfo=localtime.ZONE), datetime(2100, 1, 1, tzinfo=localtime.ZONE),
-                           error="时间超出合理范围")
 
 
 class VideoEventSchema(FormSchema):
@@ -36,8 +33,8 @@ class VideoEventSchema(FormSchema):
                               metadata={"description": "one of the twelve kinds, by code or Chinese name"})
     event_id = fields.String(required=True, validate=[length(min=1, max=49), REF],
                              metadata={"description": "the detector's own id of this event (idempotency key)"})
-    detected_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=localtime.ZONE,
-                                      validate=PLAUSIBLE)
+    # A detector's clock may be off, but not by decades: outside 2000-2098 it is bad input.
+    detected_at = instant(load_default=None, allow_none=True)
     confidence = fields.Float(load_default=None, allow_none=True, validate=between(0, 1))
     description = fields.String(load_default="", validate=length(max=500))
 

@@ -8,12 +8,13 @@ fields; the web form asks the same methods for its choices, so a rule is written
 from dataclasses import dataclass, field as dc_field
 from datetime import date, datetime
 
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import ValidationError, fields, validate
 
 from ..cases import deadlines
-from ..cases.forms import CATEGORY, URGENCIES
+from ..cases.forms import CASE_NO, CATEGORY, URGENCIES
 from ..cases.service import CaseError, open_duplicate
-from ..forms import FormSchema, between, length, one_of, require
+from ..forms import DATE_PATTERN, FormSchema, between, length, one_of
+from ..org.schemas import CODE as UNIT_CODE
 from ..process.contract import CaseState
 
 
@@ -48,13 +49,6 @@ class StepSchema(FormSchema):
         return "done"
 
 
-def _date(value):
-    try:
-        date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValidationError("须为日期，如 2026-12-08") from None
-
-
 def _yes_no(field, yes, no):
     return staticmethod(lambda form: yes if form.get(field) else no)
 
@@ -66,16 +60,10 @@ class AcceptReportSchema(StepSchema):
     category = fields.String(load_default=None, allow_none=True, validate=CATEGORY)
     urgency = fields.String(load_default=None, allow_none=True, validate=one_of(URGENCIES))
     reason = fields.String(load_default="", validate=length(max=1000))
-    duplicate_of = fields.String(load_default=None, allow_none=True, validate=length(max=30))
-
-    @validates_schema
-    def _by_decision(self, data, **kwargs):
-        if data["decision"] == "file":
-            require(data, "urgency", "立案")
-        elif data["decision"] == "void":
-            require(data, "reason", "作废")
-        elif data["decision"] == "merge":
-            require(data, "duplicate_of", "并案")
+    duplicate_of = fields.String(load_default=None, allow_none=True, validate=CASE_NO,
+                                 metadata={"description": "an open case's number (并案)"})
+    required_when = {"decision": {"file": ("立案", ("urgency",)), "void": ("作废", ("reason",)),
+                                  "merge": ("并案", ("duplicate_of",))}}
 
     outcome = staticmethod(lambda form: form["decision"])
 
@@ -100,15 +88,10 @@ class DispatchSchema(StepSchema):
     """派遣: assign to a unit below, handle here, or return to the level above."""
 
     action = fields.String(required=True, validate=one_of(("assign", "handle", "return")))
-    unit = fields.String(load_default=None, allow_none=True, validate=length(max=20))
+    unit = fields.String(load_default=None, allow_none=True, validate=UNIT_CODE,
+                         metadata={"description": "a unit directly below the holder, not a grid (下派)"})
     reason = fields.String(load_default="", validate=length(max=1000))
-
-    @validates_schema
-    def _by_action(self, data, **kwargs):
-        if data["action"] == "assign":
-            require(data, "unit", "下派")
-        elif data["action"] == "return":
-            require(data, "reason", "退回")
+    required_when = {"action": {"assign": ("下派", ("unit",)), "return": ("退回", ("reason",))}}
 
     outcome = staticmethod(lambda form: form["action"])
 
@@ -144,20 +127,10 @@ class HandleSchema(StepSchema):
     result = fields.String(load_default="", validate=length(max=2000))
     working_days = fields.Integer(load_default=None, allow_none=True, validate=between(1, 30))
     reason = fields.String(load_default="", validate=length(max=1000))
-    resume_on = fields.String(load_default=None, allow_none=True, validate=_date)
-
-    @validates_schema
-    def _by_action(self, data, **kwargs):
-        if data["action"] == "done":
-            require(data, "result", "办结")
-        elif data["action"] == "extend":
-            require(data, "working_days", "申请延期")
-            require(data, "reason", "申请延期")
-        elif data["action"] == "return":
-            require(data, "reason", "退回")
-        elif data["action"] == "suspend":
-            require(data, "reason", "申请挂起")
-            require(data, "resume_on", "申请挂起")
+    resume_on = fields.String(load_default=None, allow_none=True, metadata={"format": "date"},
+                              validate=validate.Regexp(DATE_PATTERN, error="须为日期，如 2026-12-08"))
+    required_when = {"action": {"done": ("办结", ("result",)), "extend": ("申请延期", ("working_days", "reason")),
+                                "return": ("退回", ("reason",)), "suspend": ("申请挂起", ("reason", "resume_on"))}}
 
     outcome = staticmethod(lambda form: form["action"])
 
@@ -219,11 +192,7 @@ class ReviewSchema(StepSchema):
     comment = fields.String(load_default="", validate=length(max=1000))
 
     outcome = _yes_no("approved", "approved", "sent_back")
-
-    @validates_schema
-    def _why_not(self, data, **kwargs):
-        if not data["approved"]:
-            require(data, "comment", "退回重办")
+    required_when = {"approved": {False: ("退回重办", ("comment",))}}
 
 
 class CheckResultSchema(StepSchema):
@@ -233,11 +202,7 @@ class CheckResultSchema(StepSchema):
     note = fields.String(load_default="", validate=length(max=1000))
 
     outcome = _yes_no("passed", "passed", "failed")
-
-    @validates_schema
-    def _why_not(self, data, **kwargs):
-        if not data["passed"]:
-            require(data, "note", "核查不通过")
+    required_when = {"passed": {False: ("核查不通过", ("note",))}}
 
 
 class CloseCaseSchema(StepSchema):
@@ -260,7 +225,9 @@ class SuperviseReplySchema(StepSchema):
     """督办回复: the pressed unit says what it will do and by when."""
 
     plan = fields.String(required=True, validate=length(min=1, max=1000))
-    promised_by = fields.String(required=True, validate=_date)
+    # Kept as text in the case data; a real date of 2000-2099, e.g. 2026-12-08.
+    promised_by = fields.String(required=True, validate=validate.Regexp(DATE_PATTERN, error="须为日期，如 2026-12-08"),
+                                metadata={"format": "date"})
 
     outcome = staticmethod(lambda form: "replied")
 

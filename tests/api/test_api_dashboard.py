@@ -105,7 +105,7 @@ def test_a_district_supervisor_reaches_only_the_district(api, played):
 
 @pytest.mark.parametrize("params, field", [
     ({"period": "2026-13"}, "period"), ({"period": "2026"}, "period"), ({"period": "2026-Q4"}, "period"),
-    ({"period": "Nov"}, "period"), ({"unit": "abc"}, "unit"), ({"unit": "1\x00"}, "unit"), ({"level": "x"}, "level"),
+    ({"period": "Nov"}, "period"), ({"unit": "35-02"}, "unit"), ({"unit": "1\x00"}, "unit"), ({"level": "x"}, "level"),
 ])
 def test_bad_input_is_422_with_the_field(api, params, field):
     answer = api.as_user("supervisor-committee").get("/api/v1/dashboard", params=params)

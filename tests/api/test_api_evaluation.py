@@ -100,7 +100,7 @@ def test_a_district_reads_its_streets_and_only_the_totals_of_the_other_districts
 
 @pytest.mark.parametrize("params, field", [
     ({"period": "2026-13"}, "period"), ({"period": "Nov"}, "period"), ({"level": "city"}, "level"),
-    ({"unit": "abc"}, "unit"), ({"unit": "999"}, "unit"), ({"from": "2026-11-01"}, "to"),
+    ({"unit": "35-02"}, "unit"), ({"unit": "999"}, "unit"), ({"from": "2026-11-01"}, "to"),
     ({"from": "2026-11-30", "to": "2026-11-01"}, "to"),
 ])
 def test_bad_input_is_422_with_the_field(api, params, field):
