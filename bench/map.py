@@ -111,7 +111,7 @@ def write_cases(db, directory, count, seed=1):
                 warn_at=None if status in ("accepting", "voided") else filed + (due - filed) * 0.8,
                 due_provisional=False, holder_unit=holder, handler_unit=None, reached=reached, merged_into=None,
                 closed_at=None if is_open else reported + timedelta(hours=rng.uniform(2, 120)), rework_count=0))
-            units.extend(dict(case_id=case_id, unit_code=u) for u in reached)
+            units.extend(dict(case_id=case_id, unit_code=u) for u in seeing(directory, reached))
             if is_open:
                 open_ids.append((case_id, grid))
         with db.unit_of_work() as session:
@@ -122,7 +122,16 @@ def write_cases(db, directory, count, seed=1):
     with db.unit_of_work() as session:
         session.execute(delete(CaseNumber).where(CaseNumber.day.in_(numbers)))
         session.execute(insert(CaseNumber), [dict(day=day, serial=serial) for day, serial in numbers.items()])
+        if session.bind.dialect.name == "postgresql":     # the ids given above: the service's next ones follow
+            for table in ("instances", "cases"):
+                session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT max(id) FROM {table}))"))
     return open_ids
+
+
+def seeing(directory, units):
+    """The units that see a case of these units (they and every unit above them: `case_units`)."""
+    return sorted({above for unit in units for above in directory.ancestors(unit)})
 
 
 def number(numbers, reported):

@@ -1,8 +1,11 @@
 """cases.visibility: who sees a case, in Python (`can_see`) and in SQL (`visible_clause`), on cases
 that went different ways (dispatched down and handled, returned by a district and sent elsewhere,
 given to a city department, not yet filed): the two agree for every demo user, and a unit that
-returned a case still sees it."""
+returned a case still sees it; the index holds the units above a case's own (migration 0013)."""
+from alembic import command
 from sqlalchemy import select
+
+from engine import schema
 
 from handlers.cases import search, service as cases, visibility
 from handlers.cases.models import Case, CaseUnit
@@ -69,7 +72,7 @@ def test_who_sees_what(city):
     assert seen(f"supervisor-{SIMING}") == seen(f"officer-{SIMING}")  # 区政府: its district's subtree
 
 
-def test_the_case_units_index_is_the_case_rows_units(city):
+def test_the_case_units_index_is_the_case_rows_units_and_every_unit_above_them(city):
     numbers = varied_cases(city)
 
     def read(session):
@@ -78,8 +81,11 @@ def test_the_case_units_index_is_the_case_rows_units(city):
             indexed = set(session.scalars(select(CaseUnit.unit_code).where(CaseUnit.case_id == case.id)))
             found[case.case_no] = (indexed, visibility.units_of(case))
         return found
-    for case_no, (indexed, units) in city.work(read).items():
-        assert indexed == units, case_no
+    found = city.work(read)
+    for case_no, (indexed, units) in found.items():
+        assert indexed == {a for unit in units for a in city.directory.ancestors(unit)}, case_no   # with themselves
+    indexed, units = found[numbers["department"]]     # 同安区's community, given to a city department
+    assert indexed - units == {"350212001", "350212"}     # the community's street and district see it too
     returned = city.work(lambda s: visibility.units_of(cases.get_by_no(s, numbers["returned"])))
     assert {CENTER, HULI, SIMING, YINGCUI} <= returned
 
@@ -112,3 +118,22 @@ def test_a_place_is_seen_by_whoever_sees_a_case_reported_there(city):
         return disagree, len(grids) * len(users)
     disagree, pairs = city.work(read)
     assert pairs > 1000 and disagree == []
+
+
+def test_the_migration_adds_the_units_above_to_cases_stored_before(city):
+    """0013 turned case_units from a case's own units into those and every unit above them; going
+    down gives back the own units, coming up again adds the units above to what was stored."""
+    numbers = varied_cases(city)
+
+    def index(session):
+        return {no: set(session.scalars(select(CaseUnit.unit_code).join(Case, Case.id == CaseUnit.case_id)
+                                        .where(Case.case_no == no))) for no in numbers.values()}
+    before = city.work(index)
+    own = city.work(lambda s: {no: visibility.units_of(cases.get_by_no(s, no)) for no in numbers.values()})
+    url = city.db.url
+    city.db.dispose()
+    command.downgrade(schema.config(url), "0012")
+    assert city.work(index) == own != before
+    schema.upgrade(url)
+    assert city.work(index) == before
+    assert seen_both_ways(city, "officer-350212")[1] == {numbers["department"]}
