@@ -17,16 +17,21 @@ ended instead of by its number: as fast at the last page as at the first."""
 from dataclasses import dataclass, fields
 from datetime import date
 
-from sqlalchemy import and_, func, literal, or_, select, tuple_
+from sqlalchemy import Boolean, and_, func, literal, or_, select, tuple_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from engine.models import UTCDateTime
 
 from .. import localtime
+from ..org import capabilities
 from ..paging import Cursor, Page
 from .deadlines import LIGHTS, light_clause, overdue_clause as overdue_clause_at
 from .models import Case
 from .statuses import OPEN_STATUSES
-from .visibility import subtree, visible_clause
+from .visibility import count_visible, subtree, visible_clause
 
 OPEN = "open"   # pseudo-status: every open status (IN on the status index, not NOT IN the ends: a scan)
 UNGRADED = "none"   # pseudo-urgency: not graded yet (not filed)
@@ -73,10 +78,11 @@ def _instant(dated):
     return {"reported": Case.reported_at, "filed": Case.filed_at, "closed": Case.closed_at}[dated]
 
 
-def conditions(directory, *, user, filters: Filters, now) -> list:
+def conditions(directory, *, user, filters: Filters, now, probe=False) -> list:
     """The SQL conditions on `cases` of the cases `user` may see that match `filters`. Filters
-    naming an unknown unit, channel or value are ignored (the API refuses them before)."""
-    found = [visible_clause(directory, user)]
+    naming an unknown unit, channel or value are ignored (the API refuses them before). `probe`:
+    the visibility as a probe of each case (`visibility.visible_clause`)."""
+    found = [visible_clause(directory, user, probe=probe)]
     if filters.case_no:
         found.append(Case.case_no.contains(filters.case_no.strip(), autoescape=True))
     if filters.status == OPEN:
@@ -115,20 +121,74 @@ def conditions(directory, *, user, filters: Filters, now) -> list:
 ORDER = (Case.reported_at.desc(), Case.id.desc())    # newest report first (ix_cases_*reported_at_id)
 
 
+# equality filters whose index ends on the list's order: a page of them is read in order off it
+ORDERED_BY_INDEX = (Case.status, Case.category, Case.channel, Case.urgency)
+
+
+class _Checked(ColumnElement):
+    """A condition (or an ORDER BY column) SQLite must not answer from an index: written `+(...)`
+    there, so its planner, which has no statistics to tell a dense filter from a sparse one, reads
+    the index `search` means it to; elsewhere the expression itself (PostgreSQL plans from its
+    statistics)."""
+
+    inherit_cache = True
+    _traverse_internals = [("clause", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, clause):
+        self.clause, self.type = clause, clause.type
+
+
+@compiles(_Checked)
+def _itself(element, compiler, **kw):
+    return compiler.process(element.clause, **kw)
+
+
+@compiles(_Checked, "sqlite")
+def _not_from_an_index(element, compiler, **kw):
+    return f"+({compiler.process(element.clause, **kw)})"
+
+
+def _on_ordered_index(condition) -> bool:
+    return isinstance(condition, BinaryExpression) and condition.operator is operators.eq and \
+        any(condition.left.compare(column.expression) for column in ORDERED_BY_INDEX)
+
+
 def search(session, directory, *, user, filters: Filters, now, page=1, per_page=20,
            after: Cursor | None = None) -> Page:
     """The cases `user` may see that match `filters`, newest report first, one page of them: page
     `page`, or with `after` the page after the one that cursor ended (its number is the cursor's
-    next). The page's `next` is the cursor of the page after it, while there is one."""
+    next). The page's `next` is the cursor of the page after it, while there is one.
+
+    The count and the page's ids read whichever index reads fewer rows. The visible set drives them
+    when no other filter does (the cases of the user's unit, off `case_units`), else it is a check on
+    the rows the filters' indexes give. The page's ids are read down the order's index, checking each
+    row (the cases the user's unit sees probed one by one), while the rows to pass before the page's
+    last (its depth over the share of cases that match) are fewer than the matches; else the matches
+    are gathered from their filters' indexes and sorted."""
+    filtered = filters != Filters()
     where = conditions(directory, user=user, filters=filters, now=now)
-    total = session.scalar(select(func.count()).select_from(Case).where(*where))
+    sees_all = capabilities.can(user, "see_all_cases")
+    if filtered and not sees_all:
+        where[0] = _Checked(where[0])           # a check on what the filters' indexes give
+    total = session.scalar(select(func.count()).select_from(Case).where(*where)) if filtered \
+        else count_visible(session, directory, user)
     if after is not None:
         page, offset = after.page + 1, 0
-        where.append(tuple_(Case.reported_at, Case.id) < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
     else:
         page = max(1, page)
         offset = (page - 1) * per_page
-    ids = list(session.scalars(select(Case.id).where(*where).order_by(*ORDER).limit(per_page).offset(offset)))
+    ids = []
+    if offset < total:
+        cases = session.scalar(select(func.max(Case.id))) or 0        # about how many there are (the id index)
+        order = ORDER
+        if (offset + per_page) * cases <= total * total:               # down the order's index
+            where = [c if _on_ordered_index(c) else _Checked(c)
+                     for c in conditions(directory, user=user, filters=filters, now=now, probe=True)]
+        else:                                                          # gathered, then sorted
+            order = (_Checked(Case.reported_at).desc(), _Checked(Case.id).desc())
+        if after is not None:
+            where.append(tuple_(Case.reported_at, Case.id) < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
+        ids = list(session.scalars(select(Case.id).where(*where).order_by(*order).limit(per_page).offset(offset)))
     rows = {case.id: case for case in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
     items = [rows[i] for i in ids]
     found = Page(items=items, total=total, page=page, per_page=per_page)

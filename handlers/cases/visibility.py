@@ -12,7 +12,7 @@ unit is among those that see it", one equality on the (unit_code, case_id) index
 count reads without touching the cases (an `EXISTS` over the user's subtree probed the index once
 per case instead). A test keeps the two forms in agreement. What belongs to a place rather than to
 a case (a camera on its grid) is seen by the same rule applied to that one unit (`sees_unit`)."""
-from sqlalchemy import false, select, true
+from sqlalchemy import exists, false, func, select, true
 
 from ..org import capabilities
 from ..org.models import Unit
@@ -66,11 +66,25 @@ def seeing(session, units) -> set:
     return set(units) | set(session.scalars(select(up.c.code)))
 
 
-def visible_clause(directory, user):
+def visible_clause(directory, user, *, probe=False):
     """The same rule as an SQL condition on `cases` (for lists and counts): the user's unit is
-    among those that see the case."""
+    among those that see the case. As the set of the cases their unit sees (`IN`: read once off the
+    index, for counts and for sparse lists), or with `probe` as one index probe per case (`EXISTS`:
+    for reading a list down its order's index, where a page needs only its first rows)."""
     if capabilities.can(user, "see_all_cases"):
         return true()
     if not user.unit_code:
         return false()
+    if probe:
+        return exists(select(CaseUnit.case_id).where(CaseUnit.case_id == Case.id,
+                                                     CaseUnit.unit_code == user.unit_code))
     return Case.id.in_(select(CaseUnit.case_id).where(CaseUnit.unit_code == user.unit_code))
+
+
+def count_visible(session, directory, user) -> int:
+    """How many cases `user` sees: off the index alone (every case for those who see all)."""
+    if capabilities.can(user, "see_all_cases"):
+        return session.scalar(select(func.count()).select_from(Case))
+    if not user.unit_code:
+        return 0
+    return session.scalar(select(func.count()).select_from(CaseUnit).where(CaseUnit.unit_code == user.unit_code))

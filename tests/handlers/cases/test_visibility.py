@@ -40,6 +40,9 @@ def seen_both_ways(city, username):
         everything = session.scalars(select(Case)).all()
         in_python = {c.case_no for c in everything if visibility.can_see(city.directory, user, c)}
         in_sql = set(session.scalars(select(Case.case_no).where(visibility.visible_clause(city.directory, user))))
+        probed = set(session.scalars(select(Case.case_no).where(visibility.visible_clause(city.directory, user,
+                                                                                          probe=True))))
+        assert probed == in_sql and visibility.count_visible(session, city.directory, user) == len(in_sql), username
         return in_python, in_sql
     return city.work(read)
 
