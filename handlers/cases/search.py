@@ -153,6 +153,17 @@ def _on_ordered_index(condition) -> bool:
         any(condition.left.compare(column.expression) for column in ORDERED_BY_INDEX)
 
 
+def _read_in_order(filters, depth, total, cases) -> bool:
+    """Whether reading the list's order index down to the page's last row (`depth` rows of the
+    `total` that match, about total/cases of the rows read match) reads fewer rows than gathering
+    the matches and sorting them (which costs a few times more a row). Not for a window of another
+    instant (deadline, filing, closing): its matches lie together somewhere down the order, not
+    spread along it."""
+    if filters.due_on or ((filters.date_from or filters.date_to) and filters.dated != "reported"):
+        return False
+    return depth * cases <= 4 * total * total
+
+
 def search(session, directory, *, user, filters: Filters, now, page=1, per_page=20,
            after: Cursor | None = None) -> Page:
     """The cases `user` may see that match `filters`, newest report first, one page of them: page
@@ -162,9 +173,8 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     The count and the page's ids read whichever index reads fewer rows. The visible set drives them
     when no other filter does (the cases of the user's unit, off `case_units`), else it is a check on
     the rows the filters' indexes give. The page's ids are read down the order's index, checking each
-    row (the cases the user's unit sees probed one by one), while the rows to pass before the page's
-    last (its depth over the share of cases that match) are fewer than the matches; else the matches
-    are gathered from their filters' indexes and sorted."""
+    row (the cases the user's unit sees probed one by one), while that reads fewer rows
+    (`_read_in_order`); else the matches are gathered from their filters' indexes and sorted."""
     filtered = filters != Filters()
     where = conditions(directory, user=user, filters=filters, now=now)
     sees_all = capabilities.can(user, "see_all_cases")
@@ -181,7 +191,7 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     if offset < total:
         cases = session.scalar(select(func.max(Case.id))) or 0        # about how many there are (the id index)
         order = ORDER
-        if (offset + per_page) * cases <= total * total:               # down the order's index
+        if _read_in_order(filters, offset + per_page, total, cases):   # down the order's index
             where = [c if _on_ordered_index(c) else _Checked(c)
                      for c in conditions(directory, user=user, filters=filters, now=now, probe=True)]
         else:                                                          # gathered, then sorted
