@@ -12,7 +12,9 @@ unit is among those that see it", one equality on the (unit_code, case_id) index
 count reads without touching the cases (an `EXISTS` over the user's subtree probed the index once
 per case instead). A test keeps the two forms in agreement. What belongs to a place rather than to
 a case (a camera on its grid) is seen by the same rule applied to that one unit (`sees_unit`)."""
-from sqlalchemy import exists, false, func, select, true
+from types import SimpleNamespace
+
+from sqlalchemy import delete, exists, false, func, insert, select, true
 
 from ..org import capabilities
 from ..org.models import Unit
@@ -64,6 +66,36 @@ def seeing(session, units) -> set:
     up = up.union(select(table.c.parent_code).join(up, table.c.code == up.c.code)
                   .where(table.c.parent_code.is_not(None)))
     return set(units) | set(session.scalars(select(up.c.code)))
+
+
+def reindex_below(session, code) -> int:
+    """After the unit `code` moved (with its subtree) below another parent: the `case_units` rows of
+    every case that one of its units lies in that subtree rebuilt from the units table as it is now
+    (its units, and the units above them now). Only ended cases can be there (a unit with open cases
+    is not moved: `org.units.move`), so no step writes these rows meanwhile. Returns how many cases."""
+    session.flush()
+    table = Unit.__table__
+    below = select(table.c.code).where(table.c.code == code).cte("below", recursive=True)
+    below = below.union(select(table.c.code).join(below, table.c.parent_code == below.c.code))
+    found = session.execute(select(Case.id, Case.community, Case.grid, Case.reached).where(Case.id.in_(
+        select(CaseUnit.case_id).where(CaseUnit.unit_code.in_(select(below.c.code)))))).all()
+    if not found:
+        return 0
+    parents = dict(session.execute(select(table.c.code, table.c.parent_code)).all())
+
+    def up_from(unit):                 # the unit and every unit above it now
+        chain = []
+        while unit is not None and unit not in chain:
+            chain.append(unit)
+            unit = parents.get(unit)
+        return chain
+    rows = [dict(case_id=case_id, unit_code=unit) for case_id, community, grid, reached in found
+            for unit in sorted({a for own in units_of(SimpleNamespace(community=community, grid=grid, reached=reached))
+                                for a in up_from(own)})]
+    ids = [case_id for case_id, *_ in found]
+    session.execute(delete(CaseUnit).where(CaseUnit.case_id.in_(ids)))
+    session.execute(insert(CaseUnit), rows)
+    return len(ids)
 
 
 def visible_clause(directory, user, *, probe=False):

@@ -1,14 +1,15 @@
 """cases.visibility: who sees a case, in Python (`can_see`) and in SQL (`visible_clause`), on cases
 that went different ways (dispatched down and handled, returned by a district and sent elsewhere,
 given to a city department, not yet filed): the two agree for every demo user, and a unit that
-returned a case still sees it; the index holds the units above a case's own (migration 0013)."""
+returned a case still sees it; the index holds the units above a case's own (migration 0015)."""
 from alembic import command
 from sqlalchemy import select
 
 from engine import schema
-
+from handlers.audit import verify as audit
 from handlers.cases import search, service as cases, visibility
 from handlers.cases.models import Case, CaseUnit
+from handlers.org import units
 from handlers.org.models import User
 from tests.handlers.cases.test_lifecycle import CENTER, JIALIAN, SIMING, YINGCUI, file_case
 
@@ -124,7 +125,7 @@ def test_a_place_is_seen_by_whoever_sees_a_case_reported_there(city):
 
 
 def test_the_migration_adds_the_units_above_to_cases_stored_before(city):
-    """0013 turned case_units from a case's own units into those and every unit above them; going
+    """0015 turned case_units from a case's own units into those and every unit above them; going
     down gives back the own units, coming up again adds the units above to what was stored."""
     numbers = varied_cases(city)
 
@@ -135,8 +136,29 @@ def test_the_migration_adds_the_units_above_to_cases_stored_before(city):
     own = city.work(lambda s: {no: visibility.units_of(cases.get_by_no(s, no)) for no in numbers.values()})
     url = city.db.url
     city.db.dispose()
-    command.downgrade(schema.config(url), "0012")
+    command.downgrade(schema.config(url), "0014")
     assert city.work(index) == own != before
     schema.upgrade(url)
     assert city.work(index) == before
     assert seen_both_ways(city, "officer-350212")[1] == {numbers["department"]}
+
+
+def test_a_moved_unit_takes_its_ended_cases_along(city):
+    """A community moved to another street (the admin page's `org.units.move`; none of its cases
+    open): its ended cases are seen by the new street and no longer by the old one, in Python and
+    in SQL alike, and they still verify."""
+    city.set_clock("2026-03-02 16:05")
+    voided = city.report("grid-35020301100101", grid="35020301100101")          # 莲秀社区, 嘉莲街道
+    city.complete(voided, "accept_report", "intake", decision="void", reason="重复上报")
+    assert voided in seen_both_ways(city, f"officer-{JIALIAN}")[1]
+    now = city.now()
+    moved = city.work(lambda s: units.move(s, actor="admin", at=now, code="350203011001", parent_code="350203008",
+                                           open_cases=lambda code: 0, moved=visibility.reindex_below))
+    assert moved.parent_code == "350203008"
+    city.directory.invalidate()
+    for username in ("officer-350203008", f"officer-{JIALIAN}", f"officer-{SIMING}", "officer-350206"):
+        in_python, in_sql = seen_both_ways(city, username)
+        assert in_python == in_sql, username
+    assert voided in seen_both_ways(city, "officer-350203008")[1]              # 筼筜街道, its street now
+    assert voided not in seen_both_ways(city, f"officer-{JIALIAN}")[1]
+    assert city.work(lambda s: audit.verify_case(s, city.runtime, voided)).ok

@@ -1,8 +1,8 @@
 """the case list's indexes: each filter's, ending on the list's order (reported_at, id); case_units
 holds every unit that sees a case (its units and all units above them), indexed by (unit_code, case_id)
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03 10:00:00
 """
 import json
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0013'
-down_revision = '0012'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
