@@ -77,8 +77,8 @@ def reindex_below(session, code) -> int:
     table = Unit.__table__
     below = select(table.c.code).where(table.c.code == code).cte("below", recursive=True)
     below = below.union(select(table.c.code).join(below, table.c.parent_code == below.c.code))
-    found = session.execute(select(Case.id, Case.community, Case.grid, Case.reached).where(Case.id.in_(
-        select(CaseUnit.case_id).where(CaseUnit.unit_code.in_(select(below.c.code)))))).all()
+    affected = select(CaseUnit.case_id).where(CaseUnit.unit_code.in_(select(below.c.code)))
+    found = session.execute(select(Case.id, Case.community, Case.grid, Case.reached).where(Case.id.in_(affected))).all()
     if not found:
         return 0
     parents = dict(session.execute(select(table.c.code, table.c.parent_code)).all())
@@ -92,10 +92,9 @@ def reindex_below(session, code) -> int:
     rows = [dict(case_id=case_id, unit_code=unit) for case_id, community, grid, reached in found
             for unit in sorted({a for own in units_of(SimpleNamespace(community=community, grid=grid, reached=reached))
                                 for a in up_from(own)})]
-    ids = [case_id for case_id, *_ in found]
-    session.execute(delete(CaseUnit).where(CaseUnit.case_id.in_(ids)))
+    session.execute(delete(CaseUnit).where(CaseUnit.case_id.in_(affected)))
     session.execute(insert(CaseUnit), rows)
-    return len(ids)
+    return len(found)
 
 
 def visible_clause(directory, user, *, probe=False):
