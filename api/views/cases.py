@@ -64,6 +64,9 @@ def report_case():
 
 @bp.get("/cases")
 @doc("The cases the caller may see, newest report first, one page", tags=["cases"], query=CaseQuerySchema,
+     description="A page by its number (`page`), or the page after another by that page's `next` cursor "
+                 "(`after`, with the same filters and `per_page`): read by where the page before ended, as fast "
+                 "at the last page as at the first.",
      responses={200: CasePageSchema})
 @requires(USER)
 def list_cases():
