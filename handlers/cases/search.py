@@ -17,7 +17,7 @@ ended instead of by its number: as fast at the last page as at the first."""
 from dataclasses import dataclass, fields
 from datetime import date
 
-from sqlalchemy import Boolean, and_, func, literal, or_, select, tuple_
+from sqlalchemy import and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, ColumnElement
