@@ -69,6 +69,10 @@ class CaseQuerySchema(forms.FormSchema):
                       metadata={"description": "part of the case number"})
     page = fields.Integer(load_default=1, validate=forms.between(1, 100000))
     per_page = fields.Integer(load_default=20, validate=forms.between(1, 100))
+    after = fields.String(load_default=None, validate=forms.length(max=200),
+                          metadata={"description": "the `next` of the page before: reads the page after it "
+                                                   "(as fast for the last page as for the first), `page` is then "
+                                                   "ignored; give the same filters and per_page"})
 
 
 class TaskQuerySchema(forms.FormSchema):
@@ -175,6 +179,8 @@ class CasePageSchema(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     pages = fields.Integer()
+    next = fields.String(allow_none=True, metadata={"description": "the cursor of the next page (`after=`), null "
+                                                                   "on the last page"})
 
 
 class EventSchema(Schema):

@@ -70,8 +70,8 @@ def shown(seconds):
 
 
 def index_bulk_units(db):
-    """The case_units rows of the bulk cases (their place and every unit their steps name), as
-    `cases.summary` keeps them for cases that went through the engine."""
+    """The case_units rows of the bulk cases (their place, every unit their steps name, and the
+    units above those), as `cases.summary` keeps them for cases that went through the engine."""
     with db.unit_of_work() as session:
         session.execute(text(
             "INSERT INTO case_units (case_id, unit_code) "
@@ -79,6 +79,12 @@ def index_bulk_units(db):
             "UNION SELECT id, grid FROM cases WHERE grid IS NOT NULL "
             "UNION SELECT case_id, unit_code FROM case_steps WHERE unit_code IS NOT NULL "
             "UNION SELECT case_id, target FROM case_steps WHERE target IS NOT NULL"))
+        while session.execute(text(     # one level up at a time, until the root
+                "INSERT INTO case_units (case_id, unit_code) "
+                "SELECT DISTINCT cu.case_id, u.parent_code FROM case_units cu JOIN units u ON u.code = cu.unit_code "
+                "WHERE u.parent_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM case_units up "
+                "WHERE up.case_id = cu.case_id AND up.unit_code = u.parent_code)")).rowcount:
+            pass
 
 
 def measure(app, label, args, repeat):

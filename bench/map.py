@@ -32,13 +32,14 @@ os.environ.setdefault("CITYGRID_CLOCK", "simulated")
 os.environ.setdefault("CITYGRID_SCHEDULER", "off")
 
 import scratch  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import delete, func, insert, select, text  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from engine.db import get_db  # noqa: E402
 from engine.models import Deployment, Instance  # noqa: E402
-from handlers.cases import search  # noqa: E402
+from handlers.cases import numbers as case_numbers, search  # noqa: E402
 from handlers.cases.models import Case, CaseUnit  # noqa: E402
+from handlers.cases.numbers import CaseNumber  # noqa: E402
 from handlers.categories.catalogue import get_catalogue  # noqa: E402
 from handlers.citymap import points, service  # noqa: E402
 from handlers.citymap.forms import MapQuerySchema  # noqa: E402
@@ -59,12 +60,21 @@ VIEWERS = {"the city's committee (subtree: every unit)": ("supervisor", "350200"
 
 def generate(db, directory, count, seed=1):
     """Write `count` cases with their instances and units, then cameras and detections, in batches."""
+    open_ids = write_cases(db, directory, count, seed)
+    write_cameras(db, directory, open_ids, random.Random(seed))
+
+
+def write_cases(db, directory, count, seed=1):
+    """Write `count` cases with their instances and units in batches, numbered as the service numbers
+    them (the Beijing date of the report and that day's serial, from and back to the days' counters
+    in `case_numbers`); returns the open cases' (id, grid)."""
     rng = random.Random(seed)
     center, centres = directory.center(), tree.centres()
     grids = directory.of_kind("grid")
     with db.unit_of_work() as session:
         deployment_id = session.scalar(select(func.max(Deployment.id)))
         next_id = (session.scalar(select(func.max(Instance.id))) or 0) + 1
+        numbers = dict(session.execute(select(CaseNumber.day, CaseNumber.serial)).all())
     batch = 5000
     seconds = (NOW - YEAR_START).total_seconds()
     open_ids = []
@@ -89,7 +99,7 @@ def generate(db, directory, count, seed=1):
                                    created_at=reported, updated_at=reported))
             reached = sorted({center, community, grid, *chain[:rng.choice((1, 2, 3))]})
             cases.append(dict(
-                id=case_id, case_no=f"B{case_id:09d}", instance_id=case_id, channel="grid" if located else "hotline12345",
+                id=case_id, case_no=number(numbers, reported), instance_id=case_id, channel="grid" if located else "hotline12345",
                 external_ref=None if located else f"ref-{case_id}", category=rng.choice(CATEGORIES), description="bench",
                 address="", community=community, grid=grid if located else None,
                 lat=round(lat + rng.uniform(-0.0015, 0.0015), 6) if located else None,
@@ -101,7 +111,7 @@ def generate(db, directory, count, seed=1):
                 warn_at=None if status in ("accepting", "voided") else filed + (due - filed) * 0.8,
                 due_provisional=False, holder_unit=holder, handler_unit=None, reached=reached, merged_into=None,
                 closed_at=None if is_open else reported + timedelta(hours=rng.uniform(2, 120)), rework_count=0))
-            units.extend(dict(case_id=case_id, unit_code=u) for u in reached)
+            units.extend(dict(case_id=case_id, unit_code=u) for u in seeing(directory, reached))
             if is_open:
                 open_ids.append((case_id, grid))
         with db.unit_of_work() as session:
@@ -109,6 +119,31 @@ def generate(db, directory, count, seed=1):
             connection.execute(insert(Instance.__table__), instances_)
             connection.execute(insert(Case.__table__), cases)
             connection.execute(insert(CaseUnit.__table__), units)
+    with db.unit_of_work() as session:
+        session.execute(delete(CaseNumber).where(CaseNumber.day.in_(numbers)))
+        session.execute(insert(CaseNumber), [dict(day=day, serial=serial) for day, serial in numbers.items()])
+        if session.bind.dialect.name == "postgresql":     # the ids given above: the service's next ones follow
+            for table in ("instances", "cases"):
+                session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT max(id) FROM {table}))"))
+    return open_ids
+
+
+def seeing(directory, units):
+    """The units that see a case of these units (they and every unit above them: `case_units`)."""
+    return sorted({above for unit in units for above in directory.ancestors(unit)})
+
+
+def number(numbers, reported):
+    """The next case number of the report's Beijing day (`numbers`: {day: last serial})."""
+    day = case_numbers.day_of(reported)
+    numbers[day] = numbers.get(day, 0) + 1
+    return f"{day}{numbers[day]:05d}"
+
+
+def write_cameras(db, directory, open_ids, rng):
+    """30 cameras on random grids and 3,000 detections of the open cases."""
+    centres, grids = tree.centres(), directory.of_kind("grid")
     with db.unit_of_work() as session:
         cameras = [dict(code=f"CAM-{n:03d}", name=f"摄像头{n}", grid=grid, lng=centres[grid][0], lat=centres[grid][1],
                         active=True, created_at=YEAR_START, last_detection_at=NOW)

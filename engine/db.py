@@ -81,10 +81,23 @@ class Database:
             session.close()
 
     @contextmanager
-    def reading(self):
-        """A session for reading only: deferred on SQLite; whatever it did is rolled back at the end."""
+    def reading(self, strict=False):
+        """A session for reading only: deferred on SQLite; whatever it did is rolled back at the end.
+        `strict`: the database itself refuses any write in it (PostgreSQL: a READ ONLY transaction;
+        SQLite: query_only until the connection goes back to the pool), so a long read that would
+        write (an audit) fails at once instead of taking SQLite's write lock and holding it to its
+        end, every writer waiting behind it; and it reads one snapshot throughout (PostgreSQL:
+        REPEATABLE READ; SQLite's transactions always do), so that what it compares (a case's
+        events, its instance, its derived rows) was all written by the same commits."""
         session = self.read_sessionmaker()
         try:
+            if strict:
+                connection = session.connection()
+                if self.engine.dialect.name == "sqlite":
+                    connection.connection.info["citygrid.query_only"] = True
+                    connection.exec_driver_sql("PRAGMA query_only = ON")
+                else:
+                    connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield session
         finally:
             session.rollback()
@@ -201,6 +214,12 @@ def make_engine(url, pool=None, **kwargs):
             if record is not None and record.info.pop("citygrid.writer", False):
                 writers.leave()
 
+        def _writable_again(dbapi_conn, record):
+            # a strict read (Database.reading) made this connection query_only: not for whoever is next
+            if record is not None and record.info.pop("citygrid.query_only", False) and dbapi_conn is not None:
+                dbapi_conn.execute("PRAGMA query_only = OFF")
+
+        event.listen(engine.pool, "checkin", _writable_again)
         event.listen(engine.pool, "checkin", lambda _dbapi, record: _writer_done(record))
         event.listen(engine.pool, "reset", lambda _dbapi, record, _state: _writer_done(record))
         event.listen(engine.pool, "invalidate", lambda _dbapi, record, _exc: _writer_done(record))

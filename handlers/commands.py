@@ -43,10 +43,11 @@ def run(fn):
     return _in(get_db().unit_of_work, fn)
 
 
-def read(fn):
+def read(fn, *, strict=False):
     """fn(session, runtime) in a read-only unit of work: it takes no write lock (SQLite), so a
-    long read (an audit of every case) never holds up the writers; nothing it does is committed."""
-    return _in(get_db().reading, fn)
+    long read (an audit of every case) never holds up the writers; nothing it does is committed.
+    `strict`: the database refuses any write in it (`Database.reading`)."""
+    return _in(lambda: get_db().reading(strict=strict), fn)
 
 
 def json_object(text):

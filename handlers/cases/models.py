@@ -1,8 +1,12 @@
 """The tables of a case: its summary row (the report as given, and what is derived from the
-process after every step), and the units it belongs to (the index its visibility is asked on)."""
+process after every step), and the units that see it (the index its visibility is asked on).
+
+The case list's indexes are declared here beside the columns they serve: every filter of
+`search.conditions` has one, and the ones the list pages through end on (reported_at, id), the
+list's order, so that a page of a filter is read in order from its index rather than sorted."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base
@@ -23,28 +27,36 @@ class Case(Base):
     description: Mapped[str] = mapped_column(Text)
     address: Mapped[str] = mapped_column(String(500), default="")
     community: Mapped[str | None] = mapped_column(String(20), index=True)
-    grid: Mapped[str | None] = mapped_column(String(30))
+    grid: Mapped[str | None] = mapped_column(String(30), index=True)
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
     suggested_urgency: Mapped[str | None] = mapped_column(String(1))
     fixed_on_spot: Mapped[bool] = mapped_column(Boolean, default=False)
     reporter: Mapped[str | None] = mapped_column(String(100))
-    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)       # the list's order: ix_cases_reported_at_id
     # derived from the instance after every step (cases.summary)
-    status: Mapped[str] = mapped_column(String(20), default="accepting", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="accepting")
     urgency: Mapped[str | None] = mapped_column(String(1))
     filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     holder_unit: Mapped[str | None] = mapped_column(String(20), index=True)
-    handler_unit: Mapped[str | None] = mapped_column(String(20))
+    handler_unit: Mapped[str | None] = mapped_column(String(20), index=True)
     reached: Mapped[list] = mapped_column(JSON, default=list)   # cases.visibility.units_of; indexed in case_units
     merged_into: Mapped[str | None] = mapped_column(String(20))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (UniqueConstraint("channel", "external_ref"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_ref"),
+        # the list's order, and per equality filter that order within it (a page read off the index)
+        Index("ix_cases_reported_at_id", "reported_at", "id"),
+        Index("ix_cases_status_reported_at_id", "status", "reported_at", "id"),
+        Index("ix_cases_category_reported_at_id", "category", "reported_at", "id"),
+        Index("ix_cases_channel_reported_at_id", "channel", "reported_at", "id"),
+        Index("ix_cases_urgency_reported_at_id", "urgency", "reported_at", "id"),
+    )
 
     @property
     def undertaker(self):
@@ -54,8 +66,12 @@ class Case(Base):
 
 
 class CaseUnit(Base):
-    """One unit a case belongs to (where it is, or a unit it reached): the index of `reached`."""
+    """One unit that sees a case (`visibility`): a unit the case belongs to (where it is, or a unit
+    it reached: `reached`) or any unit above one of them. Visibility is then one equality, the
+    user's own unit, on the (unit_code, case_id) index."""
 
     __tablename__ = "case_units"
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
-    unit_code: Mapped[str] = mapped_column(String(30), primary_key=True, index=True)
+    unit_code: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+    __table_args__ = (Index("ix_case_units_unit_code_case_id", "unit_code", "case_id"),)

@@ -48,6 +48,9 @@ def take(session, now) -> str:
 
 
 def highest_serial(session, day) -> int:
-    """The highest serial among the existing cases numbered on `day` (0 for none)."""
+    """The highest serial among the existing cases numbered on `day` (0 for none). The range reads
+    only the day's numbers off the case_no index (a LIKE alone scans all of them on SQLite, whose
+    LIKE ignores case); the LIKE keeps it exact."""
     return session.scalar(select(func.max(cast(func.substr(Case.case_no, 9), Integer)))
-                          .where(Case.case_no.like(day + "%"))) or 0
+                          .where(Case.case_no.between(day + "00000", day + "99999"),
+                                 Case.case_no.like(day + "%"))) or 0

@@ -3,7 +3,9 @@ deadline, holder and handler, the units the case belongs to, how it ended. Writt
 transaction as the step; `audit.verify` rebuilds it from the replayed process to check it."""
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import instances
@@ -12,7 +14,7 @@ from ..process import contract
 from .models import Case, CaseUnit
 from .service import case_of
 from .statuses import END_STATUS
-from .visibility import units_of
+from .visibility import seeing, units_of
 
 # scratch key: the case's (status, filed_at) before this unit of work, for the listeners after this
 # one that act on a transition (filed, ended: `callbacks.messages`)
@@ -42,11 +44,14 @@ def derive(case, loaded, *, completed, end_event, at):
 
 # Built once (they run on every step); the UPDATE's SET clause is the parameters' columns.
 _UPDATE = update(Case.__table__).where(Case.__table__.c.id == bindparam("_id"))
-_REACHED = insert(CaseUnit.__table__)
+# the units above a new one may see the case already (one of its units was below them)
+_REACHED = {"postgresql": postgresql_insert(CaseUnit.__table__).on_conflict_do_nothing(),
+            "sqlite": sqlite_insert(CaseUnit.__table__).on_conflict_do_nothing()}
 
 
 def refresh(session, loaded):
-    """Listener: bring the case row (and its units' index) up to date with the instance. A stored
+    """Listener: bring the case row (and its units' index: the units that see it,
+    `visibility.seeing`) up to date with the instance. A stored
     row gets one plain UPDATE of the fields that changed (set on the object as committed values:
     the ORM's flush of it cost more than the statement); a case reported in this unit of work is
     still the ORM's to insert."""
@@ -68,7 +73,8 @@ def refresh(session, loaded):
                 set_committed_value(case, name, value)
     added = set(case.reached) - before
     if added:
-        session.connection().execute(_REACHED, [dict(case_id=case.id, unit_code=u) for u in sorted(added)])
+        session.connection().execute(_REACHED[session.bind.dialect.name],
+                                     [dict(case_id=case.id, unit_code=u) for u in sorted(seeing(session, added))])
 
 
 class Follower:

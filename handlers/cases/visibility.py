@@ -5,13 +5,19 @@ every unit it has reached on its way (holders, handlers, reviewers, the dispatch
 that has returned a case still sees it.
 
 The rule is written twice, on purpose and side by side: in Python for one case (`can_see`) and as
-an SQL predicate for lists (`visible_clause`, an indexed EXISTS on `case_units`). Both read the
-same units (`units_of`, stored on the row and indexed by `summary.refresh`); a test keeps them in
-agreement. What belongs to a place rather than to a case (a camera on its grid) is seen by the same
-rule applied to that one unit (`sees_unit`)."""
-from sqlalchemy import exists, false, select, true
+an SQL predicate for lists (`visible_clause`). Both read the same units (`units_of`, stored on the
+row). For SQL they are indexed by `summary.refresh` in `case_units` together with every unit above
+them (`seeing`): the units that see the case. "One of its units lies in my subtree" is then "my
+unit is among those that see it", one equality on the (unit_code, case_id) index, whose rows a
+count reads without touching the cases (an `EXISTS` over the user's subtree probed the index once
+per case instead). A test keeps the two forms in agreement. What belongs to a place rather than to
+a case (a camera on its grid) is seen by the same rule applied to that one unit (`sees_unit`)."""
+from types import SimpleNamespace
+
+from sqlalchemy import delete, exists, false, func, insert, select, true
 
 from ..org import capabilities
+from ..org.models import Unit
 from .models import Case, CaseUnit
 
 
@@ -50,11 +56,66 @@ def sees_unit(directory, user, unit) -> bool:
     return capabilities.can(user, "see_all_cases") or directory.is_within(unit, user.unit_code)
 
 
-def visible_clause(directory, user):
-    """The same rule as an SQL condition on `cases` (for lists and counts)."""
+def seeing(session, units) -> set:
+    """The units that see a case whose units are `units`: those and every unit above them (read
+    from the units table: one recursive query), as `case_units` holds them."""
+    if not units:
+        return set()
+    table = Unit.__table__
+    up = select(table.c.code).where(table.c.code.in_(sorted(units))).cte("seeing", recursive=True)
+    up = up.union(select(table.c.parent_code).join(up, table.c.code == up.c.code)
+                  .where(table.c.parent_code.is_not(None)))
+    return set(units) | set(session.scalars(select(up.c.code)))
+
+
+def reindex_below(session, code) -> int:
+    """After the unit `code` moved (with its subtree) below another parent: the `case_units` rows of
+    every case that one of its units lies in that subtree rebuilt from the units table as it is now
+    (its units, and the units above them now). Only ended cases can be there (a unit with open cases
+    is not moved: `org.units.move`), so no step writes these rows meanwhile. Returns how many cases."""
+    session.flush()
+    table = Unit.__table__
+    below = select(table.c.code).where(table.c.code == code).cte("below", recursive=True)
+    below = below.union(select(table.c.code).join(below, table.c.parent_code == below.c.code))
+    affected = select(CaseUnit.case_id).where(CaseUnit.unit_code.in_(select(below.c.code)))
+    found = session.execute(select(Case.id, Case.community, Case.grid, Case.reached).where(Case.id.in_(affected))).all()
+    if not found:
+        return 0
+    parents = dict(session.execute(select(table.c.code, table.c.parent_code)).all())
+
+    def up_from(unit):                 # the unit and every unit above it now
+        chain = []
+        while unit is not None and unit not in chain:
+            chain.append(unit)
+            unit = parents.get(unit)
+        return chain
+    rows = [dict(case_id=case_id, unit_code=unit) for case_id, community, grid, reached in found
+            for unit in sorted({a for own in units_of(SimpleNamespace(community=community, grid=grid, reached=reached))
+                                for a in up_from(own)})]
+    session.execute(delete(CaseUnit).where(CaseUnit.case_id.in_(affected)))
+    session.execute(insert(CaseUnit), rows)
+    return len(found)
+
+
+def visible_clause(directory, user, *, probe=False):
+    """The same rule as an SQL condition on `cases` (for lists and counts): the user's unit is
+    among those that see the case. As the set of the cases their unit sees (`IN`: read once off the
+    index, for counts and for sparse lists), or with `probe` as one index probe per case (`EXISTS`:
+    for reading a list down its order's index, where a page needs only its first rows)."""
     if capabilities.can(user, "see_all_cases"):
         return true()
-    units = subtree(directory, user.unit_code)
-    if not units:
+    if not user.unit_code:
         return false()
-    return exists(select(CaseUnit.case_id).where(CaseUnit.case_id == Case.id, CaseUnit.unit_code.in_(units)))
+    if probe:
+        return exists(select(CaseUnit.case_id).where(CaseUnit.case_id == Case.id,
+                                                     CaseUnit.unit_code == user.unit_code))
+    return Case.id.in_(select(CaseUnit.case_id).where(CaseUnit.unit_code == user.unit_code))
+
+
+def count_visible(session, directory, user) -> int:
+    """How many cases `user` sees: off the index alone (every case for those who see all)."""
+    if capabilities.can(user, "see_all_cases"):
+        return session.scalar(select(func.count()).select_from(Case))
+    if not user.unit_code:
+        return 0
+    return session.scalar(select(func.count()).select_from(CaseUnit).where(CaseUnit.unit_code == user.unit_code))

@@ -100,9 +100,11 @@ def _refuse_open_cases(unit, open_cases, doing):
                        code=unit.code, open_cases=count)
 
 
-def move(session, *, actor, at, code, parent_code, open_cases):
+def move(session, *, actor, at, code, parent_code, open_cases, moved):
     """Put the unit (with its subtree) below another parent of the right kind. `open_cases(code)`
-    counts the open cases of a unit's subtree (`cases.service.open_in_unit`): none may be open."""
+    counts the open cases of a unit's subtree (`cases.service.open_in_unit`): none may be open.
+    `moved(session, code)` then brings up to date what is indexed by the tree (the units that see
+    each case: `cases.visibility.reindex_below`)."""
     unit = get_or_refuse(session, code)
     if unit.kind == "center":
         raise OrgError("指挥中心没有上级单位", "parent_code")
@@ -112,6 +114,7 @@ def move(session, *, actor, at, code, parent_code, open_cases):
     _refuse_open_cases(unit, open_cases, "调整上级")
     before = snapshot(unit)
     unit.parent_code = parent_code
+    moved(session, code)
     return _changed(session, kind="unit_moved", actor=actor, at=at, unit=unit, before=before)
 
 

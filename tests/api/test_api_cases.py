@@ -65,6 +65,16 @@ def test_case_list_filters_and_pages(api):
     assert set(page["items"][0]) == CASE_KEYS
     assert numbers(intake.get("/api/v1/cases", params={"per_page": 2, "page": 2})) == [first]
     assert numbers(intake.get("/api/v1/cases", params={"per_page": 2, "page": 9})) == []
+    after = intake.get("/api/v1/cases", params={"per_page": 2, "after": page["next"]}).json()   # the cursor's page
+    assert ([c["case_no"] for c in after["items"]], after["page"], after["next"]) == ([first], 2, None)
+    walked, query = [], {"status": "open", "per_page": 1}
+    while True:                                     # one by one, by the cursors: every case once, in order
+        listed = intake.get("/api/v1/cases", params=query).json()
+        walked.append((listed["page"], *[c["case_no"] for c in listed["items"]]))
+        if listed["next"] is None:
+            break
+        query["after"] = listed["next"]
+    assert walked == [(1, third), (2, second), (3, first)]
     assert numbers(intake.get("/api/v1/cases", params={"status": "dispatching"})) == [first]
     assert numbers(intake.get("/api/v1/cases", params={"status": "open"})) == [third, second, first]
     assert numbers(intake.get("/api/v1/cases", params={"category": "200509"})) == [third, second]
@@ -81,7 +91,8 @@ def test_case_list_filters_and_pages(api):
     for params, field in (({"status": "lost"}, "status"), ({"from": "2026-13-01"}, "from"),
                           ({"to": "1999-12-31"}, "to"), ({"per_page": "0"}, "per_page"), ({"page": "x"}, "page"),
                           ({"unit": "999"}, "unit"), ({"q": "abc"}, "q"), ({"category": "3"}, "category"),
-                          ({"colour": "red"}, "colour"), ({"q": "1\x00"}, "q")):
+                          ({"colour": "red"}, "colour"), ({"q": "1\x00"}, "q"), ({"after": "not-ours"}, "after"),
+                          ({"after": "MXwyMDI2LTAzLTAyVDAxOjAwOjAwfDE"}, "after")):   # 1|2026-03-02T01:00:00|1: naive
         assert field in assert_error(intake.get("/api/v1/cases", params=params), 422)["errors"], params
     assert_error(api.anonymous().get("/api/v1/cases"), 401)
 

@@ -3,7 +3,7 @@ adding a unit; each change by `handlers.org.units`."""
 from flask import abort, render_template, url_for
 
 from engine.db import get_session
-from handlers.cases import service as cases
+from handlers.cases import service as cases, visibility
 from handlers.org import schemas, units
 from handlers.org.models import Unit
 
@@ -100,7 +100,8 @@ def unit_centre(code):
 @bp.post("/units/<code>/move")
 def unit_move(code):
     return _change(code, ("parent_code",), schemas.UnitMoveSchema,
-                   lambda *a, **kw: units.move(*a, open_cases=_open_cases, **kw), "已调整 {result.name} 的上级单位")
+                   lambda *a, **kw: units.move(*a, open_cases=_open_cases, moved=visibility.reindex_below, **kw),
+                   "已调整 {result.name} 的上级单位")
 
 
 @bp.post("/units/<code>/deactivate")

@@ -1,11 +1,15 @@
 """cases.visibility: who sees a case, in Python (`can_see`) and in SQL (`visible_clause`), on cases
 that went different ways (dispatched down and handled, returned by a district and sent elsewhere,
 given to a city department, not yet filed): the two agree for every demo user, and a unit that
-returned a case still sees it."""
+returned a case still sees it; the index holds the units above a case's own (migration 0015)."""
+from alembic import command
 from sqlalchemy import select
 
+from engine import schema
+from handlers.audit import verify as audit
 from handlers.cases import search, service as cases, visibility
 from handlers.cases.models import Case, CaseUnit
+from handlers.org import units
 from handlers.org.models import User
 from tests.handlers.cases.test_lifecycle import CENTER, JIALIAN, SIMING, YINGCUI, file_case
 
@@ -37,6 +41,9 @@ def seen_both_ways(city, username):
         everything = session.scalars(select(Case)).all()
         in_python = {c.case_no for c in everything if visibility.can_see(city.directory, user, c)}
         in_sql = set(session.scalars(select(Case.case_no).where(visibility.visible_clause(city.directory, user))))
+        probed = set(session.scalars(select(Case.case_no).where(visibility.visible_clause(city.directory, user,
+                                                                                          probe=True))))
+        assert probed == in_sql and visibility.count_visible(session, city.directory, user) == len(in_sql), username
         return in_python, in_sql
     return city.work(read)
 
@@ -69,7 +76,7 @@ def test_who_sees_what(city):
     assert seen(f"supervisor-{SIMING}") == seen(f"officer-{SIMING}")  # 区政府: its district's subtree
 
 
-def test_the_case_units_index_is_the_case_rows_units(city):
+def test_the_case_units_index_is_the_case_rows_units_and_every_unit_above_them(city):
     numbers = varied_cases(city)
 
     def read(session):
@@ -78,8 +85,11 @@ def test_the_case_units_index_is_the_case_rows_units(city):
             indexed = set(session.scalars(select(CaseUnit.unit_code).where(CaseUnit.case_id == case.id)))
             found[case.case_no] = (indexed, visibility.units_of(case))
         return found
-    for case_no, (indexed, units) in city.work(read).items():
-        assert indexed == units, case_no
+    found = city.work(read)
+    for case_no, (indexed, units) in found.items():
+        assert indexed == {a for unit in units for a in city.directory.ancestors(unit)}, case_no   # with themselves
+    indexed, units = found[numbers["department"]]     # 同安区's community, given to a city department
+    assert indexed - units == {"350212001", "350212"}     # the community's street and district see it too
     returned = city.work(lambda s: visibility.units_of(cases.get_by_no(s, numbers["returned"])))
     assert {CENTER, HULI, SIMING, YINGCUI} <= returned
 
@@ -112,3 +122,43 @@ def test_a_place_is_seen_by_whoever_sees_a_case_reported_there(city):
         return disagree, len(grids) * len(users)
     disagree, pairs = city.work(read)
     assert pairs > 1000 and disagree == []
+
+
+def test_the_migration_adds_the_units_above_to_cases_stored_before(city):
+    """0015 turned case_units from a case's own units into those and every unit above them; going
+    down gives back the own units, coming up again adds the units above to what was stored."""
+    numbers = varied_cases(city)
+
+    def index(session):
+        return {no: set(session.scalars(select(CaseUnit.unit_code).join(Case, Case.id == CaseUnit.case_id)
+                                        .where(Case.case_no == no))) for no in numbers.values()}
+    before = city.work(index)
+    own = city.work(lambda s: {no: visibility.units_of(cases.get_by_no(s, no)) for no in numbers.values()})
+    url = city.db.url
+    city.db.dispose()
+    command.downgrade(schema.config(url), "0014")
+    assert city.work(index) == own != before
+    schema.upgrade(url)
+    assert city.work(index) == before
+    assert seen_both_ways(city, "officer-350212")[1] == {numbers["department"]}
+
+
+def test_a_moved_unit_takes_its_ended_cases_along(city):
+    """A community moved to another street (the admin page's `org.units.move`; none of its cases
+    open): its ended cases are seen by the new street and no longer by the old one, in Python and
+    in SQL alike, and they still verify."""
+    city.set_clock("2026-03-02 16:05")
+    voided = city.report("grid-35020301100101", grid="35020301100101")          # 莲秀社区, 嘉莲街道
+    city.complete(voided, "accept_report", "intake", decision="void", reason="重复上报")
+    assert voided in seen_both_ways(city, f"officer-{JIALIAN}")[1]
+    now = city.now()
+    moved = city.work(lambda s: units.move(s, actor="admin", at=now, code="350203011001", parent_code="350203008",
+                                           open_cases=lambda code: 0, moved=visibility.reindex_below))
+    assert moved.parent_code == "350203008"
+    city.directory.invalidate()
+    for username in ("officer-350203008", f"officer-{JIALIAN}", f"officer-{SIMING}", "officer-350206"):
+        in_python, in_sql = seen_both_ways(city, username)
+        assert in_python == in_sql, username
+    assert voided in seen_both_ways(city, "officer-350203008")[1]              # 筼筜街道, its street now
+    assert voided not in seen_both_ways(city, f"officer-{JIALIAN}")[1]
+    assert city.work(lambda s: audit.verify_case(s, city.runtime, voided)).ok
