@@ -42,11 +42,11 @@ def test_owner_changes_the_b_time_limit_in_the_table_and_sees_errors_on_the_diag
         page.fill("#deploy-note", "B 类时限由 2 个工作日改为 3 个工作日")
         page.click("#deploy-button")
         page.wait_for_selector("#deployed:not([hidden])")
-        assert "已部署为版本 2" in page.locator("#deployed h2").inner_text()
-        assert page.locator("#deployed-version").inner_text() == "2"
+        assert "已部署为版本 3" in page.locator("#deployed h2").inner_text()   # 2: the emergency process
+        assert page.locator("#deployed-version").inner_text() == "3"
         if sqlite:
             desk.shot("modeller-deployed-desktop")
-        deployed = city.work(lambda s: versions.get(s, 2))
+        deployed = city.work(lambda s: versions.get(s, 3))
         assert deployed.created_by == "owner" and deployed.note == "B 类时限由 2 个工作日改为 3 个工作日"
         assert deployed.files["case_handling.bpmn"] == files.shipped()["case_handling.bpmn"].decode()  # untouched
 
@@ -69,7 +69,7 @@ def test_owner_changes_the_b_time_limit_in_the_table_and_sees_errors_on_the_diag
         assert "warning_timer「黄灯预警」" in page.locator("#problem-list").inner_text()
         if sqlite:
             desk.shot("modeller-error-desktop")
-        assert len(city.work(deployments.all_versions)) == 2                  # nothing deployed
+        assert len(city.work(deployments.all_versions)) == 3                  # nothing deployed (1, 3 and the emergency 2)
         assert desk.errors == []
     finally:
         desk.close()
@@ -102,7 +102,7 @@ def test_owner_moves_running_cases_and_an_auditor_replays_one(live, browser, db_
         page.click("#run-migration")
         page.wait_for_selector("#migration-result")
         assert "已迁移" in page.locator(f'#migration-result tr[data-case="{waiting}"]').inner_text()
-        assert city.work(lambda s: {r.deployment.id: r.running for r in versions.list_versions(s)}) == {1: 1, 2: 1}
+        assert city.work(lambda s: {r.deployment.id: r.running for r in versions.list_versions(s)}) == {1: 1, 2: 0, 3: 1}
         city.complete(waiting, "accept_report", "intake", decision="file", urgency="B")
         assert city.show(waiting)["due_at"] == "2026-03-05T09:00:00+08:00"
 

@@ -15,7 +15,8 @@ def refusal(city, case_no, step, username, **form):
 
 def test_every_step_of_the_process_has_a_form():
     assert set(FORMS) == {"accept_report", "verify_report", "dispatch", "handle", "approve_extension", "review",
-                          "check_result", "close_case", "supervise", "supervise_reply"}
+                          "check_result", "close_case", "supervise", "supervise_reply", "approve_suspension",
+                          "resume_case"}
 
 
 def test_dispatch_goes_only_to_a_unit_directly_below_and_never_to_a_grid(city):
