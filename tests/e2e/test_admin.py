@@ -22,6 +22,10 @@ def test_an_admin_walks_the_admin_pages_on_a_phone_and_an_officer_is_refused(liv
     try:
         phone.login("admin")
         page = phone.page
+        # the admin's menu, the longest, shows every link on the phone (审计 was cut off once)
+        assert page.evaluate("""[...document.querySelectorAll('header nav a')].every(a => {
+            const box = a.getBoundingClientRect(); return box.left >= 0 && box.right <= window.innerWidth; })""")
+        assert "审计" in page.locator("header nav").inner_text()
         page.click("header nav >> text=管理")
         page.wait_for_selector("#admin-changes, .empty")
 
