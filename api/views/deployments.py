@@ -3,7 +3,7 @@ admins; the same validation as the modeller, nothing stored on any problem), lis
 make an earlier version current again (a rollback, recorded on the system event chain), and start
 a new case process as a copy of the default one."""
 from flask import jsonify, request
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from engine.deployments import DeploymentError
 from handlers.cases.schemas import Instant
@@ -35,9 +35,9 @@ DEPLOY_NOTE = (
 class DeploymentFormSchema(Schema):
     """The multipart body of a deployment (for the document)."""
 
-    files = fields.List(fields.Raw(metadata=BINARY), required=True,
-                        metadata={"description": ".bpmn or .dmn files, one per part"})
-    note = fields.String(metadata={"description": "the change note (at most 500 characters)"})
+    files = fields.List(fields.Raw(metadata=BINARY), required=True, validate=validate.Length(min=1, max=20),
+                        metadata={"description": ".bpmn or .dmn files, one per part (1 to 20)"})
+    note = fields.String(validate=validate.Length(max=500), metadata={"description": "the change note"})
     only_given = fields.Boolean(metadata={"description": "true: deploy only the given files"})
     process = fields.String(metadata={"description": "the case process (default case_handling)"})
 
