@@ -225,7 +225,8 @@ def serve(host, port, workers):
                    f"every {app.config['CITYGRID_DELIVERY_SECONDS']:g} s ({app.config['CITYGRID_NOTIFY_GATEWAY']})")
     click.echo(f"clock: {app.config['CITYGRID_CLOCK']}; database: {app.config['DATABASE_URL']}")
     click.echo("demo logins (password demo): intake, dispatcher, shiftlead, officer-350203011003, "
-               "grid-35020301100301, owner, auditor, admin")
+               "grid-35020301100301, owner, auditor, admin, supervisor-committee, supervisor-office, "
+               "supervisor-350203")
     click.echo(f"open http://{host}:{port}/")
     # SIGTERM stops like Ctrl-C, so that the scheduler gives its lease up for another process at once
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

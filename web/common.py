@@ -59,6 +59,15 @@ def can(capability):
     return current_user.is_authenticated and capabilities.can(current_user.user, capability)
 
 
+def cases_title():
+    """Template global: what the case list is to the signed-in user — 案件查询 for who sees every
+    case, 全市案件 for a user of the city's own unit (the city's supervisors see the whole tree),
+    辖区案件 (their area's) for the others."""
+    if can("see_all_cases"):
+        return "案件查询"
+    return "全市案件" if current_user.user.unit_code == directory().center() else "辖区案件"
+
+
 def requires(capability):
     """A view for logged-in users holding the capability only (403 for the others)."""
     def decorate(view):
@@ -192,4 +201,5 @@ def install_filters(app):
     app.add_template_filter(lambda c: catalogue().name(c), "category_name")
     app.add_template_filter(category_standard, "category_standard")
     app.jinja_env.globals["can"] = can
+    app.jinja_env.globals["cases_title"] = cases_title
     app.jinja_env.globals["demo_clock"] = demo_clock

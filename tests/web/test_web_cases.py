@@ -155,3 +155,12 @@ def test_case_list_filters_by_channel_urgency_light_deadline_area_and_date_kind(
     assert re.findall(r'data-case="(\d+)"', text(intake.get("/cases?light=red"))) == [cases["grid_a"]]
     # garbage is ignored, never an error
     assert intake.get("/cases?light=blue&urgency=Z&due=soon&dated=x&channel=fax&area=nowhere").status_code == 200
+
+
+def test_the_case_list_is_named_for_what_its_user_sees(city, browse):
+    """案件查询 for the command center, 全市案件 for the city's supervisors (their unit is the root),
+    辖区案件 for a district's: in the menu and on the list itself."""
+    for username, title in (("intake", "案件查询"), ("supervisor-committee", "全市案件"),
+                            (f"supervisor-{SIMING}", "辖区案件"), (f"officer-{SIMING}", "辖区案件")):
+        page = text(browse(username).get("/cases"))
+        assert re.search(rf"<h1>{title} <span", page) and f">{title}</a>" in page, username
