@@ -140,7 +140,8 @@ class _Checked(ColumnElement):
 
 @compiles(_Checked)
 def _itself(element, compiler, **kw):
-    return compiler.process(element.clause, **kw)
+    # in parentheses, as SQLite's `+(...)`: an OR inside must not split the WHERE's ANDs
+    return f"({compiler.process(element.clause, **kw)})"
 
 
 @compiles(_Checked, "sqlite")

@@ -109,6 +109,24 @@ def test_search_lists_and_counts_only_what_the_user_sees(city):
     assert page("intake")[0] == 4
 
 
+def test_an_area_with_a_window_lists_what_it_counts(city):
+    """The area filter is an OR of two columns: inside the query of a page read down the list's
+    order it must stay one condition (it once split the WHERE on PostgreSQL and listed a case from
+    outside the window)."""
+    cases = varied_cases(city)                   # 2 March: two of them in 思明区
+    later = file_case(city, reported="2026-03-03 09:00", filed="2026-03-03 09:05")
+    now = city.now()
+    day = now.date().replace(day=2)
+    filters = search.Filters(area=SIMING, date_from=day, date_to=day)
+
+    def pages(session):
+        user = session.scalar(select(User).where(User.username == f"supervisor-{SIMING}"))
+        found = [search.search(session, city.directory, user=user, filters=filters, now=now, page=n, per_page=1)
+                 for n in (1, 2)]
+        return [f.total for f in found], [c.case_no for f in found for c in f.items]
+    assert city.work(pages) == ([2, 2], [cases["returned"], cases["handled"]]) and later not in cases.values()
+
+
 def test_a_place_is_seen_by_whoever_sees_a_case_reported_there(city):
     """`sees_unit` (a camera on its grid) is the case rule for one unit: for every user and every grid
     it agrees with `can_see` on a case just reported there."""

@@ -8,7 +8,7 @@ from handlers.org import capabilities
 from handlers.org.models import ROLES
 
 EXPECTED = {   # role -> capabilities, as product.md's table of roles describes them
-    "intake": {"see_all_cases", "work_tasks", "report", "evaluate_all"},
+    "intake": {"see_all_cases", "work_tasks", "report", "evaluate_all", "follow_up"},
     "dispatcher": {"see_all_cases", "work_tasks", "evaluate_all"},
     "shiftlead": {"see_all_cases", "work_tasks", "evaluate_all", "supervise"},
     "officer": {"work_tasks"},
