@@ -39,9 +39,9 @@ from .clock import wall_time
 from .models import Instance, SweepHeartbeat, Timer
 from .timers import due_instances
 
-BATCH = 50          # instances claimed at a time
+BATCH = 100         # instances claimed at a time
 BUDGET = 0.25       # seconds a batch may run before it commits
-PAUSE = 0.1         # SQLite: seconds the sweep steps aside between batches for waiting writers
+PAUSE = 0.05        # SQLite: seconds the sweep steps aside between batches for waiting writers
 QUIET_EVERY = 3     # SQLite: while nobody writes in the pauses, step aside after every third batch only
 BEAT = 2.0          # seconds between heartbeats while a long sweep works
 
