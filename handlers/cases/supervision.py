@@ -7,11 +7,11 @@ from marshmallow import fields
 
 from engine import instances
 
-from .. import localtime
 from ..errors import PermissionDenied, StateConflict
 from ..forms import FormSchema, length
 from ..org import capabilities
 from ..process import contract
+from . import messages
 from .penalties import current_holder
 from .statuses import IN_HANDLING
 from .visibility import can_see
@@ -44,16 +44,12 @@ def start(session, runtime, directory, *, user, case, data):
     if not may_supervise(directory, user, case):
         raise PermissionDenied("无权督办此案件")
     form = SuperviseFormSchema().load(data)
-    loaded = instances.load(session, runtime, case.instance_id, actor=user.username)
-    loaded.scratch["case"] = case
+    loaded = messages.load(session, runtime, case, user=user)
     holder = current_holder(loaded.workflow)
     # The process says whether a 督办 is awaited; the status keeps it to 派遣处置 (after it, on the
     # way to 结案, the diagram's loop of 督办 still waits until the case closes).
     if case.status not in IN_HANDLING or holder is None \
             or not instances.waits_for_message(loaded, contract.SUPERVISE_MESSAGE):
         raise SupervisionError("案件不在派遣处置阶段，不能督办")
-    payload = {"comment": form["comment"], "by": user.username, "role": user.role,
-               "at": localtime.isoformat(loaded.context.at)}
-    instances.receive_message(loaded, contract.SUPERVISE_MESSAGE, payload)
-    instances.save(session, runtime, loaded)
+    messages.deliver(session, runtime, loaded, contract.SUPERVISE_MESSAGE, user=user, comment=form["comment"])
     return holder

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from engine import instances
 from engine.models import Event
 
-from .. import localtime
 from ..errors import PermissionDenied, StateConflict
 from ..forms import FormSchema, length
 from ..process import contract
+from . import messages
 
 SUSPENDED = "suspended"      # the case status while the clock stands still
 RESUME_STEP = "resume_case"  # the holding unit's step that resumes it
@@ -61,12 +61,8 @@ def resume(session, runtime, *, user, case, data):
     if user.role != "shiftlead":
         raise PermissionDenied("只有值班长可以直接恢复挂起的案件")
     form = ResumeFormSchema().load(data)
-    loaded = instances.load(session, runtime, case.instance_id, actor=user.username)
-    loaded.scratch["case"] = case
+    loaded = messages.load(session, runtime, case, user=user)
     if case.status != SUSPENDED or not instances.waits_for_message(loaded, contract.RESUME_MESSAGE):
         raise SuspensionError("案件未挂起，不能恢复")
-    payload = {"comment": form["comment"], "by": user.username, "role": user.role,
-               "at": localtime.isoformat(loaded.context.at)}
-    instances.receive_message(loaded, contract.RESUME_MESSAGE, payload)
-    instances.save(session, runtime, loaded)
+    messages.deliver(session, runtime, loaded, contract.RESUME_MESSAGE, user=user, comment=form["comment"])
     return case
