@@ -37,6 +37,11 @@ class NotFound(Exception):
     """No such instance or task."""
 
 
+class Missing(NotFound):
+    """The engine's own NotFound: no such instance or task, or it is not where it was asked for.
+    The message names the instance or task, for logs; what a caller is told names none."""
+
+
 @dataclass
 class Loaded:
     """An instance row and its live workflow, for one unit of work."""
@@ -82,7 +87,7 @@ class Loaded:
         except (ValueError, TypeError):
             task = None
         if task is None:
-            raise NotFound(f"task {task_id} not found")
+            raise Missing(f"task {task_id} not found")
         return task
 
 
@@ -147,7 +152,7 @@ def load(session, runtime, instance_id, *, actor) -> Loaded:
     """Load an instance for a unit of work (the version read is checked when it is saved)."""
     instance = session.get(Instance, instance_id)
     if instance is None:
-        raise NotFound(f"instance {instance_id} not found")
+        raise Missing(f"instance {instance_id} not found")
     deployment = runtime.deployment(session, instance.deployment_id)
     context = RunContext(session=session, instance_id=instance.id, actor=actor)
     workflow = runtime.workflows.take(instance.id, instance.version)
@@ -182,7 +187,7 @@ def complete_task(loaded: Loaded, task, data: dict, meta: dict | None = None, *,
     if catch_up:
         catch_up_timers(loaded)
     if task.state != TaskState.READY or not task.task_spec.manual:
-        raise NotFound(f"task {task.id} is not open")
+        raise Missing(f"task {task.id} is not open")
     task.set_data(**data)
     loaded.ran()
     task.run()
@@ -207,12 +212,12 @@ def receive_message(loaded: Loaded, name, payload: dict, *, catch_up=True):
     if catch_up:
         catch_up_timers(loaded)
     if not waits_for_message(loaded, name):
-        raise NotFound(f"instance {loaded.id} is not waiting for message {name!r}")
+        raise Missing(f"instance {loaded.id} is not waiting for message {name!r}")
     loaded.ran()
     try:
         loaded.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
     except WorkflowException as exc:
-        raise NotFound(str(exc)) from None
+        raise Missing(str(exc)) from None
     loaded.new_events.append(dict(kind="message_received", step=name, data={"name": name, "payload": payload}))
     loaded.workflow.do_engine_steps()
 
@@ -320,7 +325,7 @@ def record(session, instance_id, *, kind, at, actor, data, step=None):
     saved concurrently makes one of the two units of work fail with Conflict, never a fork."""
     instance = session.get(Instance, instance_id)
     if instance is None:
-        raise NotFound(f"instance {instance_id} not found")
+        raise Missing(f"instance {instance_id} not found")
     head, rows = events.chain((instance.event_seq, instance.event_hash), stream=events.instance_stream(instance_id),
                               rows=[dict(kind=kind, at=at, actor=actor, instance_id=instance_id,
                                          deployment_id=instance.deployment_id, step=step, data=data)])

@@ -20,6 +20,7 @@ MESSAGES = {   # the message of a status when the error carries none of its own
     503: "服务暂时不可用，请稍后重试",
 }
 LOST_RACE = "冲突：同时有其他请求修改了数据，请重试"
+GONE = "没有找到：案件或任务已不存在，或已被办理"     # the engine's NotFound, which names internal ids
 UNREACHABLE = "数据库暂时无法连接，请稍后重试"
 BUSY = "数据库繁忙，请稍后重试"
 RETRY_AFTER = {UNREACHABLE: 5, BUSY: 2}      # seconds, the Retry-After of each 503
@@ -146,6 +147,8 @@ def classify(exc) -> Classified | None:
                           f"{exc.field}: {exc}" if exc.field else str(exc))
     if isinstance(exc, instances.Stale):        # its message names the instance: for the log only
         return Classified(409, LOST_RACE, {}, LOST_RACE)
+    if isinstance(exc, instances.Missing):      # likewise: the log keeps the engine's words
+        return Classified(404, GONE, {}, str(exc))
     for kind, status in ((instances.NotFound, 404), (instances.Conflict, 409)):
         if isinstance(exc, kind):
             message = str(exc) or MESSAGES[status]

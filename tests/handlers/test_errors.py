@@ -61,6 +61,12 @@ def test_each_refusal_has_its_status_and_field_messages(exc, status, errors_, li
     assert (found.retry_after is not None) == (status == 503)
 
 
+def test_the_engines_not_found_names_no_internal_id_to_the_caller():
+    found = errors.classify(instances.Missing("instance 12 is not waiting for message 'resume'"))
+    assert (found.status, found.message) == (404, errors.GONE) and "12" not in found.message
+    assert found.line == "instance 12 is not waiting for message 'resume'"        # the log keeps them
+
+
 def test_a_503_is_logged_as_the_database_unreachable(caplog):
     exc = database_error(OperationalError, "terminating connection due to administrator command", sqlstate="57P01")
     errors.log_unavailable(errors.classify(exc), exc)
