@@ -248,3 +248,38 @@ def test_next_years_calendar_is_checked_installed_and_the_provisional_deadlines_
     assert loaded["subject"] == "calendar:2027" and recomputed["cases"][0]["case_no"] == case_no
     assert city.work(lambda s: events.verify_stream(s, events.SYSTEM)).ok
 
+
+
+def test_a_clients_results_back_are_set_and_followed_on_the_access_page(city):
+    """结果回传 on 接入系统: the callback address (a new signing secret shown that once), the latest
+    messages with their delivery state, a dead one sent again."""
+    import dataclasses
+    from tests.handlers.callbacks.test_callbacks import client_report, deliver
+    from tests.helpers import free_port
+    me = admin(city)
+    me.post("/admin/access/clients", {"name": "hotline-xm", "channel": "hotline12345"})
+    bad = me.post("/admin/access/clients/hotline-xm/callback", {"url": "ftp://x"})
+    assert bad.status_code == 422 and "http://" in field_error(bad, "url")
+    nobody = f"http://127.0.0.1:{free_port()}/results"            # nothing listens there
+    set_ = me.post("/admin/access/clients/hotline-xm/callback", {"url": nobody})
+    assert (set_.status_code, set_.headers["Cache-Control"]) == (200, "no-store")
+    secret = re.search(r'id="token-text">([^<]+)<', text(set_))[1]
+    page = text(me.get("/admin/access"))
+    assert nobody in page and secret not in page                       # shown that once only
+
+    city.set_clock("2026-03-02 16:00")
+    case_no = client_report(city, "hotline-xm", "12345-0001")
+    city.complete(case_no, "accept_report", "intake", decision="file", urgency="B")    # 立案: one message
+    row = re.search(r'<tr data-message="(\d+)" data-status="pending">(.*?)</tr>', text(me.get("/admin/access")), re.S)
+    assert row and case_no in row[2] and "待发送" in row[2]
+    policy = city.app.extensions["citygrid.notify_policy"]
+    city.app.extensions["citygrid.notify_policy"] = dataclasses.replace(policy, max_attempts=1)
+
+    class Nobody:            # deliver() tells a receiver the clock's instant; nothing receives here
+        now = None
+    deliver(city, Nobody())
+    dead = re.search(rf'<tr data-message="{row[1]}" data-status="dead">(.*?)</tr>', text(me.get("/admin/access")), re.S)
+    assert dead and "失败（已停止重试）" in dead[1] and "重新发送" in dead[1]
+    assert me.post(f"/admin/access/clients/hotline-xm/callbacks/{row[1]}/retry").status_code == 303
+    assert f'<tr data-message="{row[1]}" data-status="pending">' in text(me.get("/admin/access"))
+    assert [e[1]["client"] for e in system_events(city, "callback_set")] == ["hotline-xm"]

@@ -1,11 +1,14 @@
 """接入系统: the external API clients (add one, issue a further token, revoke it; a new token is shown
-on the page once, never stored or put in the session) and the video-detection cameras (add one,
-take it out of service or back); by `handlers.org.tokens` and `handlers.intake.cameras`, the
+on the page once, never stored or put in the session), their results back (结果回传: the callback
+address, a new signing secret shown once the same way, the latest messages with their delivery
+state, a dead one sent again) and the video-detection cameras (add one, take it out of service or
+back); by `handlers.org.tokens`, `handlers.callbacks.service` and `handlers.intake.cameras`, the
 same functions the `clients` and `cameras` commands call."""
-from flask import flash, render_template, url_for
+from flask import current_app, flash, render_template, url_for
 from marshmallow import fields
 
 from engine.db import get_session
+from handlers.callbacks import service as callbacks
 from handlers.forms import FormSchema, between, length, one_of
 from handlers.intake import cameras
 from handlers.org import tokens
@@ -14,12 +17,19 @@ from .. import common, labels
 from .base import actor, attempt, bp, form_values, load, now, submit, unit_choices, widget
 
 CLIENT = ("name", "channel")
+CALLBACK = ("url", "new_secret")
+RECENT = 10       # a client's latest callback messages shown
 CAMERA = ("code", "name", "grid", "lat", "lng")
 
 
 class ClientSchema(FormSchema):
     name = fields.String(required=True, validate=length(1, 100))
     channel = fields.String(required=True, validate=one_of(tokens.CLIENT_CHANNELS))
+
+
+class CallbackSchema(FormSchema):
+    url = fields.String(required=True, validate=length(1, 500))
+    new_secret = fields.Boolean(load_default=False)
 
 
 class CameraSchema(FormSchema):
@@ -46,9 +56,16 @@ def _render(values=None, errors=None, status=200, exc=None, *, form=None, issued
                    widget("lat", "纬度", mv, me, required=True, attrs={"inputmode": "decimal"}),
                    widget("lng", "经度", mv, me, required=True, attrs={"inputmode": "decimal"})]
     clients = [(c, tokens.last_used(session, c)) for c in tokens.get_all_clients(session)]
+    backs = [(c, callbacks.get(session, c), callbacks.deliveries(session, c, per_page=RECENT))
+             for c, _ in clients if c.active or callbacks.get(session, c)]
+    bv, be = (values, errors) if form and form.startswith("callback:") else ({}, {})
+    callback_form = lambda name: [     # noqa: E731 — the same two fields for each client
+        widget("url", "回调地址", bv if form == f"callback:{name}" else {}, be if form == f"callback:{name}" else {},
+               required=True, hint="https:// 开头；立案、结案、作废、并案时推送签名消息"),
+        widget("new_secret", "同时更换签名密钥", {"new_secret": "true"}, {}, "checkbox")]
     return render_template("admin_access.html", clients=clients, cameras=cameras.get_all(session),
                            client_form=client_form, camera_form=camera_form, errors=errors, form=form,
-                           issued=issued), status
+                           issued=issued, backs=backs, callback_form=callback_form), status
 
 
 @bp.get("/access")
@@ -61,10 +78,11 @@ def _refused(form):
     return lambda values, errors, status, exc: _render(values, errors, status, form=form)
 
 
-def _issued(client, token, message):
-    """The page with the new token, shown this once (200: nothing to redirect to that could show it again)."""
+def _issued(client, token, message, what="令牌"):
+    """The page with the new token (or signing secret), shown this once (200: nothing to redirect
+    to that could show it again)."""
     flash(message, "success")
-    page, status = _render(issued={"client": client.name, "token": token})
+    page, status = _render(issued={"client": client.name, "token": token, "what": what})
     return page, status, {"Cache-Control": "no-store"}
 
 
@@ -92,6 +110,39 @@ def client_revoke(name):
     return submit((), None, lambda data: tokens.revoke_client(get_session(), name=name, at=now(), actor=actor()),
                   message="已停用接入系统 {result.name}，其令牌已全部吊销",
                   back=lambda client: url_for("admin.access_page"), render=_refused("clients"))
+
+
+@bp.post("/access/clients/<name>/callback")
+def callback_set(name):
+    """Set the client's callback address; a new secret (the first time, or when asked) is shown
+    on this answer only, like a new token."""
+    values = form_values(CALLBACK)
+
+    def action():
+        data = load(CallbackSchema, values)
+        _, secret = callbacks.set_callback(get_session(), current_app.extensions["citygrid.callback_cipher"],
+                                           name=name, url=data["url"], at=now(), actor=actor(),
+                                           new_secret=data["new_secret"])
+        if secret is None:
+            flash(f"已更新 {name} 的回调地址", "success")
+            return _render()
+        return _issued(tokens.get_client_by_name(get_session(), name), secret,
+                       f"已设置 {name} 的回调地址和签名密钥", what="签名密钥")
+    return attempt(action, lambda errors, status, exc: _render(values, errors, status, form=f"callback:{name}"))
+
+
+@bp.post("/access/clients/<name>/callback/clear")
+def callback_clear(name):
+    return submit((), None, lambda data: callbacks.clear_callback(get_session(), name=name, at=now(), actor=actor()),
+                  message=f"已取消 {name} 的结果回传", back=lambda _: url_for("admin.access_page"),
+                  render=_refused("clients"))
+
+
+@bp.post("/access/clients/<name>/callbacks/<int:message_id>/retry")
+def callback_retry(name, message_id):
+    return submit((), None, lambda data: callbacks.retry(get_session(), callbacks.client_named(get_session(), name),
+                                                         message_id, now()),
+                  message="已重新排队发送", back=lambda _: url_for("admin.access_page"), render=_refused("clients"))
 
 
 @bp.post("/access/cameras")
