@@ -59,9 +59,9 @@ def defaults(step, *, case, catalogue):
     return {}
 
 
-def urgency_hint(limits):
-    """立案时必填：A 1个工作日，… from {urgency: working days} (the case's time-limit table)."""
-    said = "，".join(f"{u} {days:g}个工作日" for u, days in limits.items() if days is not None)
+def urgency_hint(limits, unit="个工作日"):
+    """立案时必填：A 1个工作日，… from {urgency: limit} (the case's time-limit table, counting `unit`)."""
+    said = "，".join(f"{u} {days:g}{unit}" for u, days in limits.items() if days is not None)
     return f"立案时必填：{said}" if said else "立案时必填"
 
 
@@ -69,18 +69,19 @@ def accept_standards(runtime, deployment, catalogue) -> dict:
     """{category: {"filing": its 立案条件 or "", "hint": the urgency hint}} for every category of the
     catalogue, the limits as the version's time-limit table answers for each."""
     found = decisions.by_category(runtime, deployment, [c.code for c in catalogue.all()])
-    return {c.code: {"filing": c.standard.filing if c.standard else "", "hint": urgency_hint(found[c.code][0])}
+    unit = decisions.limit_unit(runtime, deployment)
+    return {c.code: {"filing": c.standard.filing if c.standard else "", "hint": urgency_hint(found[c.code][0], unit)}
             for c in catalogue.all()}
 
 
-def widgets(step, *, values, errors, case, task, directory, catalogue, limits=None):
+def widgets(step, *, values, errors, case, task, directory, catalogue, limits=None, limit_unit="个工作日"):
     """The widgets of a step's form, in the schema's field order, with values and errors filled in;
-    `limits`: {urgency: working days} of the case's version for the chosen category (the accept
-    form's hint)."""
+    `limits`: {urgency: limit in `limit_unit`} of the case's version for the chosen category (the
+    accept form's hint)."""
     schema = schema_for(step)()
     result = []
     for name, field in schema.fields.items():
-        hint = urgency_hint(limits or {}) if (step, name) == ("accept_report", "urgency") else \
+        hint = urgency_hint(limits or {}, limit_unit) if (step, name) == ("accept_report", "urgency") else \
             labels.HINT.get((step, name), "")
         widget = Widget(name=name, label=labels.field_label(step, name), kind="text",
                         value=_as_text(values.get(name)), required=field.required, hint=hint,

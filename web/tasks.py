@@ -49,13 +49,16 @@ def inbox():
 def _render_task(task, case, *, values, errors, status=200):
     session = get_session()
     limits = standards = None
+    unit = decisions.LIMIT_OUTPUTS["time_limit"]
     chosen = values.get("category") or case.category
     if task.step == "accept_report":      # the limits and 立案条件 of the chosen category, on the case's version
         deployment = history.deployment_of(session, case)
         limits = decisions.time_limits(common.runtime(), deployment, chosen)
+        unit = decisions.limit_unit(common.runtime(), deployment)
         standards = taskforms.accept_standards(common.runtime(), deployment, common.catalogue())
     widgets = taskforms.widgets(task.step, values=values, errors=errors, case=case, task=task,
-                                directory=common.directory(), catalogue=common.catalogue(), limits=limits)
+                                directory=common.directory(), catalogue=common.catalogue(), limits=limits,
+                                limit_unit=unit)
     photo_kind = labels.PHOTO_KIND_OF_STEP.get(task.step)
     return render_template(
         "task.html", task=task, case=case, widgets=widgets, errors=errors, photo_kind=photo_kind,

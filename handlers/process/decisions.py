@@ -54,24 +54,40 @@ def table(deployment, decision_id):
     return engine
 
 
+# What a time-limit table may give, and in what: working days (the default process), or working
+# hours (an emergency process's `time_limit_hours`).
+LIMIT_OUTPUTS = {"time_limit": "个工作日", "time_limit_hours": "个工作小时"}
+
+
 def time_limits(runtime, deployment, category=None) -> dict:
-    """{urgency: working days} as the version's time-limit table answers for `category` (the first
-    table that outputs `time_limit`; its rules for other categories do not apply to a case of none);
-    {} when it has none."""
+    """{urgency: limit} as the version's time-limit table answers for `category` (the first table
+    that outputs a limit, in `limit_unit`; its rules for other categories do not apply to a case of
+    none); {} when it has none."""
     return _limits(_time_limit_task(runtime, deployment), category)
+
+
+def limit_unit(runtime, deployment) -> str:
+    """What the version's limits count: 个工作日, or 个工作小时 for a table of working hours."""
+    task_spec = _time_limit_task(runtime, deployment)
+    return LIMIT_OUTPUTS[_limit_output(task_spec)] if task_spec is not None else LIMIT_OUTPUTS["time_limit"]
+
+
+def _limit_output(task_spec):
+    return next(o.name for o in task_spec.dmnEngine.decision_table.outputs if o.name in LIMIT_OUTPUTS)
 
 
 def _limits(task_spec, category):
     if task_spec is None:
         return {}
-    return {u: ask(task_spec, {"urgency": u, "category": category or ""}).get("time_limit") for u in URGENCIES}
+    output = _limit_output(task_spec)
+    return {u: ask(task_spec, {"urgency": u, "category": category or ""}).get(output) for u in URGENCIES}
 
 
 def _time_limit_task(runtime, deployment):
     spec, subprocess_specs = runtime.specs(deployment)
     for ts in all_task_specs(spec, subprocess_specs):
         found = getattr(getattr(ts, "dmnEngine", None), "decision_table", None)
-        if found is not None and any(o.name == "time_limit" for o in found.outputs):
+        if found is not None and any(o.name in LIMIT_OUTPUTS for o in found.outputs):
             return ts
     return None
 

@@ -254,6 +254,14 @@ def test_the_accept_forms_hint_says_the_limits_of_the_cases_own_table_for_its_ca
     assert standard_shown(refused) == ("filing", "立案条件：" + get_catalogue(city.app).get("200102").standard.filing)
 
 
+def test_an_emergency_cases_hint_counts_working_hours(city, browse):
+    """The emergency process's table gives working hours (`time_limit_hours`): its hint says so."""
+    city.set_clock("2026-03-02 16:05")
+    gas_cover = city.report(category="100111", description="燃气井盖缺失")      # routed to the emergency process
+    hint = urgency_hint(open_form(browse("intake"), city, gas_cover, "accept_report")[1])
+    assert hint == "立案时必填：A 2个工作小时，B 2个工作小时，C 2个工作小时"
+
+
 def test_the_accept_check_and_close_forms_and_the_case_page_show_the_categorys_standard(city, browse):
     standard = get_catalogue(city.app).get("200115").standard
     city.set_clock("2026-03-02 16:05")
