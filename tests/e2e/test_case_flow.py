@@ -6,6 +6,7 @@ see the case or complete its task. Screenshots of the main pages go to test-arti
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, Web, png
 from tests.helpers import SEWAGE
@@ -79,11 +80,12 @@ def test_sewage_case_from_phone_report_to_close(live, browser, db_url):
         # another category chosen: its 立案条件 and its limits in the hint (暴露垃圾: 1 day for B and C)
         hint = desk.page.locator('[data-field="urgency"] .hint')
         assert "污水废水" in desk.page.locator("#standard-text").inner_text()
+        desk.page.wait_for_load_state("load")           # the page's script listens for the change
         desk.page.select_option("#f-category", "200102")
-        assert "暴露垃圾" in desk.page.locator("#standard-text").inner_text()
-        assert hint.inner_text() == "立案时必填：A 1个工作日，B 1个工作日，C 1个工作日"
+        expect(desk.page.locator("#standard-text")).to_contain_text("暴露垃圾")
+        expect(hint).to_have_text("立案时必填：A 1个工作日，B 1个工作日，C 1个工作日")
         desk.page.select_option("#f-category", "200115")
-        assert hint.inner_text() == "立案时必填：A 1个工作日，B 2个工作日，C 4个工作日"
+        expect(hint).to_have_text("立案时必填：A 1个工作日，B 2个工作日，C 4个工作日")
         desk.page.check("input[name=urgency][value=A]")
         if db == "sqlite":
             desk.shot("task-accept-desktop")
