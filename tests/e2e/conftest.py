@@ -87,6 +87,7 @@ class Web:
         card = page.locator(f'li.task[data-case="{case_no}"][data-step="{step}"]')
         card.locator("a.button").click()
         page.wait_for_selector("#task-form")
+        page.wait_for_load_state("load")        # the form's script has run (it follows what is typed)
         return re.search(r"/tasks/([0-9a-f-]+)$", page.url)[1]
 
     def submit_task(self):

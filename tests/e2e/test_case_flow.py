@@ -48,8 +48,9 @@ def test_sewage_case_from_phone_report_to_close(live, browser, db_url):
         phone.login(GRID_USER)
         page = phone.page
         page.click("nav >> text=上报")
+        page.wait_for_url("**/report")                 # loaded: the form's script listens to the search box
         page.fill("input.select-search[data-for=f-category]", "乱倒")
-        assert page.locator("#f-category").input_value() == "200115"   # the only match is chosen
+        expect(page.locator("#f-category")).to_have_value("200115")    # the only match is chosen
         page.fill("#f-description", SEWAGE["description"])
         page.fill("#f-address", SEWAGE["address"])
         page.fill("#f-lat", "24.485600")
