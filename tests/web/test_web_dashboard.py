@@ -6,20 +6,11 @@ import re
 
 import pytest
 
-from tests.handlers.evaluation.test_month import CENTER, HULI, JIALIAN, SIMING, sweep_all
-from tests.handlers.supervision.test_dashboard import NOW, november
+from tests.handlers.evaluation.test_month import CENTER, HULI, JIALIAN, SIMING
+from tests.handlers.supervision.test_dashboard import played  # noqa: F401 (the scripted November, as a fixture)
 from tests.web.conftest import text
 
 COUNT = re.compile(r'<span class="count">(\d+)</span>')
-
-
-@pytest.fixture
-def played(city):
-    script = november()
-    script.play(city)
-    city.set_clock(NOW)
-    sweep_all(city)
-    return script.numbers
 
 
 def figures(document):
