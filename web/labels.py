@@ -35,6 +35,8 @@ EVENT = {
 # Who acted when no person did: the names the engine and the commands record.
 ACTOR = {"timer": "系统计时器", "system": "系统", "cli": "命令行", None: "系统"}
 SHIPPED_NOTE = "shipped "    # engine.deployments' note on a version deployed from processes/ by `db upgrade`
+# An outbound message's delivery state (handlers.notifications.outbox's statuses).
+DELIVERY = {"pending": "待发送", "sending": "发送中", "sent": "已送达", "dead": "失败（已停止重试）"}
 PENALTY_REASON = {"overdue": "超期", "overdue_day": "超期每增加一个工作日", "rework": "返工"}
 PHOTO_KIND = {"before": "上报照片", "after": "处置后照片", "check": "核查照片", "snapshot": "抓拍照片"}
 PHOTO_KIND_OF_STEP = {"handle": "after", "check_result": "check", "verify_report": "check"}
