@@ -133,7 +133,7 @@ def create_app(test_config=None):
         services=services.registry(calendar),
     )
     notify_policy = outbox.policy_from_config(app.config)
-    runtime.listeners += [summary.refresh, evaluation_steps.refresh, worklist.refresh,
+    runtime.listeners += [summary.make_refresh(directory), evaluation_steps.refresh, worklist.refresh,
                           notifications.make_refresh(directory=directory, policy=notify_policy),
                           callback_messages.refresh]
     runtime.replay_context = calendar.replay_context

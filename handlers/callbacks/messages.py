@@ -1,7 +1,7 @@
 """The messages a unit of work sends back to the client that reported its case: an engine listener
-(after `cases.summary.refresh`, whose row it reads) writes one outbox row per event — the case filed
-(立案), closed (结案), voided (作废) or merged (并案) — in the step's own transaction, so a step that
-rolls back sends nothing and a committed one cannot lose its message.
+(after the case row's listener, `cases.summary`, whose row it reads) writes one outbox row per
+event — the case filed (立案), closed (结案), voided (作废) or merged (并案) — in the step's own
+transaction, so a step that rolls back sends nothing and a committed one cannot lose its message.
 
 It runs on every step, so it is cheap: a case not reported by a client (the reporter is not
 `client:<name>`) or with no transition in this unit of work returns before any query; only a

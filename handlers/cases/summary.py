@@ -49,32 +49,35 @@ _REACHED = {"postgresql": postgresql_insert(CaseUnit.__table__).on_conflict_do_n
             "sqlite": sqlite_insert(CaseUnit.__table__).on_conflict_do_nothing()}
 
 
-def refresh(session, loaded):
-    """Listener: bring the case row (and its units' index: the units that see it,
-    `visibility.seeing`) up to date with the instance. A stored
-    row gets one plain UPDATE of the fields that changed (set on the object as committed values:
-    the ORM's flush of it cost more than the statement); a case reported in this unit of work is
-    still the ORM's to insert."""
-    case = case_of(session, loaded)
-    if case is None:
-        return
-    before = set(case.reached or [])
-    loaded.scratch[BEFORE] = (case.status, case.filed_at)
-    instance = loaded.instance
-    fields = derive(case, loaded, completed=instance.completed, end_event=instance.end_event, at=instance.updated_at)
-    if case in session.new:
-        for name, value in fields.items():
-            setattr(case, name, value)
-    else:
-        changed = {name: value for name, value in fields.items() if getattr(case, name) != value}
-        if changed:
-            session.connection().execute(_UPDATE, dict(changed, _id=case.id))
-            for name, value in changed.items():
-                set_committed_value(case, name, value)
-    added = set(case.reached) - before
-    if added:
-        session.connection().execute(_REACHED[session.bind.dialect.name],
-                                     [dict(case_id=case.id, unit_code=u) for u in sorted(seeing(session, added))])
+def make_refresh(directory):
+    """The engine listener that brings the case row (and its units' index: the units that see
+    it, `visibility.seeing`, from the org `directory`) up to date with the instance after a save.
+    A stored row gets one plain UPDATE of the fields that changed (set on the object as committed
+    values: the ORM's flush of it cost more than the statement); a case reported in this unit of
+    work is still the ORM's to insert."""
+    def refresh(session, loaded):
+        case = case_of(session, loaded)
+        if case is None:
+            return
+        before = set(case.reached or [])
+        loaded.scratch[BEFORE] = (case.status, case.filed_at)
+        instance = loaded.instance
+        fields = derive(case, loaded, completed=instance.completed, end_event=instance.end_event,
+                        at=instance.updated_at)
+        if case in session.new:
+            for name, value in fields.items():
+                setattr(case, name, value)
+        else:
+            changed = {name: value for name, value in fields.items() if getattr(case, name) != value}
+            if changed:
+                session.connection().execute(_UPDATE, dict(changed, _id=case.id))
+                for name, value in changed.items():
+                    set_committed_value(case, name, value)
+        added = set(case.reached) - before
+        if added:
+            rows = [dict(case_id=case.id, unit_code=u) for u in sorted(seeing(session, added, directory))]
+            session.connection().execute(_REACHED[session.bind.dialect.name], rows)
+    return refresh
 
 
 class Follower:

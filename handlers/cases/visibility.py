@@ -6,7 +6,7 @@ that has returned a case still sees it.
 
 The rule is written twice, on purpose and side by side: in Python for one case (`can_see`) and as
 an SQL predicate for lists (`visible_clause`). Both read the same units (`units_of`, stored on the
-row). For SQL they are indexed by `summary.refresh` in `case_units` together with every unit above
+row). For SQL they are indexed by the case row's listener (`summary`) in `case_units` together with every unit above
 them (`seeing`): the units that see the case. "One of its units lies in my subtree" is then "my
 unit is among those that see it", one equality on the (unit_code, case_id) index, whose rows a
 count reads without touching the cases (an `EXISTS` over the user's subtree probed the index once
@@ -56,11 +56,16 @@ def sees_unit(directory, user, unit) -> bool:
     return capabilities.can(user, "see_all_cases") or directory.is_within(unit, user.unit_code)
 
 
-def seeing(session, units) -> set:
-    """The units that see a case whose units are `units`: those and every unit above them (read
-    from the units table: one recursive query), as `case_units` holds them."""
+def seeing(session, units, directory=None) -> set:
+    """The units that see a case whose units are `units`: those and every unit above them, as
+    `case_units` holds them. From the in-memory `directory` when it knows every one of them (a
+    step's units: the units above a unit do not change while an open case is there, `org.units.move`
+    refuses, and a unit the process's copy does not know yet is a new one); else, and for audits,
+    read from the units table (one recursive query)."""
     if not units:
         return set()
+    if directory is not None and all(directory.exists(u) for u in units):
+        return {a for u in units for a in directory.ancestors(u)}
     table = Unit.__table__
     up = select(table.c.code).where(table.c.code.in_(sorted(units))).cte("seeing", recursive=True)
     up = up.union(select(table.c.parent_code).join(up, table.c.code == up.c.code)

@@ -96,14 +96,14 @@ _INSERT = insert(CaseStep.__table__)   # built once: runs on every step
 
 
 def refresh(session, loaded):
-    """Listener: the steps of what this save appended (run after `cases.summary.refresh`)."""
+    """Listener: the steps of what this save appended (run after the case row's, `cases.summary`)."""
     case = case_of(session, loaded)
     if case is None or not loaded.saved_events:
         return
     state = contract.read(loaded.main_task(exclude=contract.PARALLEL_STEPS).data)
     found = [step_of(e, due_at=case.due_at, handler=state.handler, status=case.status, holder=state.holder)
              for e in loaded.saved_events]
-    rows = [dict(case_id=case.id, **asdict(s)) for s in found if s is not None]
+    rows = [dict(vars(s), case_id=case.id) for s in found if s is not None]   # not asdict: it deep-copies
     if rows:
         session.connection().execute(_INSERT, rows)
 

@@ -1,5 +1,7 @@
 """Open tasks: kept in step with the instance after every step (an engine listener), listed for a
 user, and completed through the permission, form and context checks."""
+from functools import cache
+
 from sqlalchemy import bindparam, delete, insert, select
 
 from engine import instances
@@ -116,6 +118,13 @@ def list_tasks(session, directory, *, user=None, case_no=None):
     return [(task, case) for task, case in session.execute(query, params)]
 
 
+@cache
+def _schema(schema_class):
+    """One instance of each step's schema, shared: building one copies its declared fields (it cost
+    more than loading a form), and loading keeps nothing on the instance."""
+    return schema_class()
+
+
 def complete(session, runtime, directory, *, user, task_id, data):
     """Complete an open task as `user` with form `data`; returns the case.
 
@@ -133,7 +142,7 @@ def complete(session, runtime, directory, *, user, task_id, data):
     schema_class = FORMS.get(row.step)
     if schema_class is None:
         raise instances.NotFound(f"step {row.step!r} has no form")
-    schema = schema_class()
+    schema = _schema(schema_class)
     form = schema.load(data)
     loaded = instances.load(session, runtime, row.instance_id, actor=user.username)
     loaded.scratch["case"] = case

@@ -10,7 +10,7 @@ from handlers.audit import verify as audit
 from handlers.cases import search, service as cases, visibility
 from handlers.cases.models import Case, CaseUnit
 from handlers.org import units
-from handlers.org.models import User
+from handlers.org.models import Unit, User
 from tests.handlers.cases.test_lifecycle import CENTER, JIALIAN, SIMING, YINGCUI, file_case
 
 HULI = "350206"
@@ -180,3 +180,22 @@ def test_a_moved_unit_takes_its_ended_cases_along(city):
     assert voided in seen_both_ways(city, "officer-350203008")[1]              # 筼筜街道, its street now
     assert voided not in seen_both_ways(city, f"officer-{JIALIAN}")[1]
     assert city.work(lambda s: audit.verify_case(s, city.runtime, voided)).ok
+
+
+def test_the_units_that_see_a_case_are_the_same_from_the_directory_and_from_the_table(city):
+    """A step reads them off the in-memory org tree; an audit, and a unit the process's copy of the
+    tree does not know yet (added by another process since its last request), off the units table."""
+    def compare(session):
+        codes = session.scalars(select(Unit.code)).all()
+        for code in codes:
+            assert visibility.seeing(session, {code}, city.directory) == visibility.seeing(session, {code}), code
+        assert visibility.seeing(session, {YINGCUI, HULI}, city.directory) == {YINGCUI, JIALIAN, SIMING, HULI, CENTER}
+        return len(codes)
+    assert city.work(compare) > 20
+    city.directory.warm()
+    new, now = "350203011099", city.now()
+    city.work(lambda s: units.add(s, actor="admin", at=now, code=new, name="新设社区",
+                                  kind="community", parent_code=JIALIAN))
+    assert not city.directory.exists(new)     # this copy of the tree predates it
+    found = city.work(lambda s: visibility.seeing(s, {new}, city.directory))
+    assert found == {new, JIALIAN, SIMING, CENTER}
