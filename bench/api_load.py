@@ -1,7 +1,7 @@
 """Benchmark: the API over HTTP against gunicorn on PostgreSQL, with 1 and then 16 clients, and the
 lateness of timers falling due while the 16 clients run.
 
-    .venv/bin/python bench/api_load.py [--seconds 20] [--workers 4] [--clients 16] [--timers 30]
+    .venv/bin/python bench/api_load.py [--seconds 20] [--workers 4] [--clients 16] [--timers 30] [--think 1]
 
 Sets the product up for real on a PostgreSQL schema of its own (migrations, the shipped processes,
 the Xiamen org tree; TEST_DATABASE_URL or the local server), starts `flask --app app serve --workers N`
@@ -10,14 +10,19 @@ sweeper process (the in-process scheduler, every CITYGRID_SWEEP_SECONDS, default
 
 Each client repeats one case's first two steps for `--seconds`: a grid worker's report
 (`POST /api/v1/cases`, its own `external_ref`) and the intake's accept (`POST /api/v1/tasks/<id>/complete`,
-filed with urgency B). Before the 16 clients start, `--timers` cases filed beforehand get their
-warning instant (warn_at, the 黄灯 timer) moved into the run, spread over it (the way `calendar
-recompute` moves timers: a recorded data change); afterwards each firing's lateness is its recorded
-instant minus its due instant. Prints throughput, p50/p95/p99 per operation, errors by kind, and
+filed with urgency B). Three phases: 1 client back to back; 16 clients back to back (the server
+saturated: its throughput, and latency as a queue of 16 on its cores); 16 clients at a working pace,
+each pausing a random think time between its cases (exponential, mean `--think` seconds: people
+filing and accepting, not a load generator), whose p99 against the single client's p50 is the
+latency a user sees under concurrent use. Before the saturating 16 clients start, `--timers` cases
+filed beforehand get their warning instant (warn_at, the 黄灯 timer) moved into the run, spread
+over it (the way `calendar recompute` moves timers: a recorded data change); afterwards each
+firing's lateness is its recorded instant minus its due instant. Prints throughput, p50/p95/p99 per operation, errors by kind, and
 the lateness of every timer (target: at most the sweep interval + 1 s).
 """
 import argparse
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -127,9 +132,10 @@ def percentile(values, share):
 class Client(threading.Thread):
     """One client: report, then accept what it reported, until the deadline."""
 
-    def __init__(self, base, tokens, name, deadline, results):
+    def __init__(self, base, tokens, name, deadline, results, think=0.0):
         super().__init__(daemon=True)
         self.base, self.tokens, self.name, self.deadline, self.results = base, tokens, name, deadline, results
+        self.think, self.pace = think, random.Random(name)     # the same pauses on every run
 
     def call(self, kind, who, path, body):
         started = time.perf_counter()
@@ -156,13 +162,15 @@ class Client(threading.Thread):
             if accept:
                 self.call("complete", "intake", f"/api/v1/tasks/{accept[0]['id']}/complete",
                           {"decision": "file", "urgency": "B"})
+            if self.think:
+                time.sleep(min(self.pace.expovariate(1 / self.think), max(0.0, self.deadline - time.monotonic())))
         self.http.close()
 
 
-def phase(base, tokens, clients, seconds, label):
+def phase(base, tokens, clients, seconds, label, think=0.0):
     results = []
     deadline = time.monotonic() + seconds
-    threads = [Client(base, tokens, f"{label}-c{i}", deadline, results) for i in range(clients)]
+    threads = [Client(base, tokens, f"{label}-c{i}", deadline, results, think) for i in range(clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -212,6 +220,8 @@ def main():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--timers", type=int, default=30)
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="mean seconds a client pauses between its cases in the working-pace phase")
     parser.add_argument("--sweeper", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sweeper:
@@ -241,8 +251,11 @@ def main():
                 first = datetime.now(timezone.utc) + timedelta(seconds=2)
                 due = move_warnings(city, filed, first, first + timedelta(seconds=max(1.0, args.seconds - 3)))
                 many, wall = phase(base, tokens, args.clients, args.seconds, "many")
-                many_ok = report_phase(f"{args.clients} clients", many, wall)
+                many_ok = report_phase(f"{args.clients} clients, back to back", many, wall)
                 _wait_fired(city, due, interval)
+                paced, wall = phase(base, tokens, args.clients, args.seconds, "paced", think=args.think)
+                paced_ok = report_phase(f"{args.clients} clients at a working pace (think {args.think:g} s)",
+                                        paced, wall)
                 peaks = [peak_rss(pid) for pid in children(server.pid)]
                 print(f"peak RSS of each gunicorn worker: {', '.join(f'{p / 1024:.0f} MiB' for p in sorted(peaks))}; "
                       f"of the sweeper: {peak_rss(sweeping.pid) / 1024:.0f} MiB")
@@ -254,9 +267,14 @@ def main():
         print(f"\ntimers due during the {args.clients}-client phase: {len(due)}, fired {len(fired)}"
               + (f", lateness p50 {statistics.median(fired):.2f} s, max {max(fired):.2f} s "
                  f"(target ≤ {interval + 1:g} s)" if fired else ""))
-        if single_ok and many_ok:
-            ratio = percentile(many_ok, .99) / percentile(single_ok, .5)
-            print(f"p99 with {args.clients} clients / p50 with 1 client: {ratio:.1f}x (target ≤ 3x)")
+        if single_ok and many_ok and paced_ok:
+            p50 = percentile(single_ok, .5)
+            print(f"p99 with {args.clients} clients / p50 with 1 client: back to back "
+                  f"{percentile(many_ok, .99) / p50:.1f}x, at a working pace {percentile(paced_ok, .99) / p50:.1f}x "
+                  f"(target ≤ 3x)")
+            # Little's law: n requests in flight on c cores of work s each wait about n·s/c.
+            print(f"  (back to back, {args.clients} requests in flight share {os.cpu_count()} cores: "
+                  f"each waits for about {args.clients / os.cpu_count():.0f} others' work)")
         app.extensions["citygrid.db"].dispose()
 
 
