@@ -258,10 +258,15 @@ def make_current(session, runtime, deployment: Deployment, *, actor, note=""):
     return before
 
 
-def current(session, process_id):
-    """The deployment new instances of `process_id` start on (None when it was never deployed)."""
+def current(session, process_id, runtime=None):
+    """The deployment new instances of `process_id` start on (None when it was never deployed).
+    With `runtime`: its process-wide copy of that (immutable) row, detached, read once, for a hot
+    path that only starts instances on it (a report: reading the row's files and specs each time
+    was most of finding it)."""
     row = session.get(CurrentDeployment, process_id)
-    return session.get(Deployment, row.deployment_id) if row is not None else None
+    if row is None:
+        return None
+    return runtime.deployment(session, row.deployment_id) if runtime is not None else session.get(Deployment, row.deployment_id)
 
 
 def latest(session, process_id):
