@@ -228,6 +228,32 @@ class MeSchema(Schema):
     channel = _nullable(fields.String)
 
 
+class CategoryQuerySchema(forms.FormSchema):
+    q = fields.String(load_default="", validate=forms.length(max=50),
+                      metadata={"description": "words that the code, the name or the class names all contain"})
+
+
+class StandardSchema(Schema):
+    filing = fields.String(metadata={"description": "立案条件: when a report is filed as a case"})
+    closing = fields.String(metadata={"description": "结案条件: when the case may be closed"})
+    urgency = fields.String(metadata={"enum": ["A", "B", "C"], "description": "the urgency a case of it usually gets"})
+
+
+class CategorySchema(Schema):
+    code = fields.String(metadata={"description": "six digits: kind, 0, major class, minor class"})
+    name = fields.String()
+    kind = fields.String(metadata={"description": "部件 or 事件"})
+    major = fields.String(metadata={"description": "the major class's name"})
+    label = fields.String()
+    standard = fields.Nested(StandardSchema, allow_none=True,
+                             metadata={"description": "the command manual's standard; null where it sets none"})
+
+
+class CategoriesSchema(Schema):
+    categories = fields.List(fields.Nested(CategorySchema))
+    total = fields.Integer()
+
+
 class DeadlineSchema(Schema):
     start = Instant()
     due_at = Instant()

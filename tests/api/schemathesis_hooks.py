@@ -7,14 +7,17 @@ unit filter or camera code is swapped for one of the test city's (the file named
 `CITYGRID_ST_CODES`: {"community": [...], "grid": [...], "unit": [...], "camera": [...]}), picked
 by the generated value so the run stays reproducible. Negative cases are left as generated.
 Likewise a positive case's photos are real images (the document says JPEG, PNG or WebP by the
-multipart encoding, which schemathesis fills with random bytes)."""
+multipart encoding, which schemathesis fills with random bytes), and a list's `after` is a cursor
+of the kind the list gives (the document calls it opaque text: any other is 422, as documented)."""
 import json
 import os
 import zlib
+from datetime import datetime, timedelta, timezone
 
 import schemathesis
 from schemathesis.generation import GenerationMode
 
+from handlers.paging import Cursor
 from tests.api.httpapi import jpeg, png
 
 IMAGES = (jpeg(), png())
@@ -33,6 +36,13 @@ def _real(kind, generated):
     return choices[zlib.crc32(str(generated).encode()) % len(choices)]
 
 
+def _cursor(generated):
+    """A cursor as a page of the list would end: a page number, an instant, a case id."""
+    n = zlib.crc32(str(generated).encode())
+    at = datetime(2026, 3, 2, tzinfo=timezone.utc) + timedelta(minutes=n % 100_000)
+    return Cursor(page=1 + n % 50, at=at, id=1 + n % 1000).encode()
+
+
 @schemathesis.hook
 def map_case(context, case):
     swap = SWAPS.get(context.operation.label if context.operation else None)
@@ -44,6 +54,8 @@ def map_case(context, case):
         for name in names:
             if values.get(name):             # given (not null, not empty): a real one of its kind
                 values[name] = _real(name, values[name])
+        if values.get("after"):
+            values["after"] = _cursor(values["after"])
     if isinstance(case.body, dict):
         for name in FILES:
             if isinstance(case.body.get(name), list):
