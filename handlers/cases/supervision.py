@@ -17,8 +17,9 @@ from .statuses import IN_HANDLING
 from .visibility import can_see
 
 
-# The case page offers the form in these statuses; `start` asks the process too.
-PRESSABLE = IN_HANDLING
+# The case page offers the form in these statuses; `start` asks the process too. Not a suspended
+# case (挂起): its clock stands still until it is resumed, and nobody is to act on it meanwhile.
+PRESSABLE = tuple(status for status in IN_HANDLING if status != "suspended")
 
 
 class SupervisionError(StateConflict):
@@ -40,7 +41,7 @@ def start(session, runtime, directory, *, user, case, data):
     """Start a 督办 on `case` as `user` with form `data` ({"comment"}); returns the unit pressed.
 
     Raises PermissionDenied, ValidationError (422 with field messages), SupervisionError (409: the
-    case is not in 派遣处置) or instances.Conflict (the case changed meanwhile)."""
+    case is not in 派遣处置, or is suspended) or instances.Conflict (the case changed meanwhile)."""
     if not may_supervise(directory, user, case):
         raise PermissionDenied("无权督办此案件")
     form = SuperviseFormSchema().load(data)
@@ -48,7 +49,9 @@ def start(session, runtime, directory, *, user, case, data):
     holder = current_holder(loaded.workflow)
     # The process says whether a 督办 is awaited; the status keeps it to 派遣处置 (after it, on the
     # way to 结案, the diagram's loop of 督办 still waits until the case closes).
-    if case.status not in IN_HANDLING or holder is None \
+    if case.status == "suspended":
+        raise SupervisionError("案件已挂起，恢复处置后方可督办")
+    if case.status not in PRESSABLE or holder is None \
             or not instances.waits_for_message(loaded, contract.SUPERVISE_MESSAGE):
         raise SupervisionError("案件不在派遣处置阶段，不能督办")
     messages.deliver(session, runtime, loaded, contract.SUPERVISE_MESSAGE, user=user, comment=form["comment"])

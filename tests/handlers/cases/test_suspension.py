@@ -9,10 +9,11 @@ from datetime import timedelta
 import pytest
 from marshmallow import ValidationError
 
-from handlers.cases import service as cases, suspension
+from handlers.cases import service as cases, supervision, suspension
 from handlers.evaluation import report
 from handlers.workcalendar.worktime import get_calendar
 from tests.handlers.cases.test_lifecycle import JIALIAN, SIMING, YINGCUI, file_case, timers_of, verify_all
+from tests.handlers.cases.test_supervision import events_of
 from tests.helpers import at
 from web import timeline
 
@@ -185,3 +186,17 @@ def test_the_evaluation_counts_suspensions_and_never_the_suspended_time_against_
     assert figures["suspended_hours"] == pytest.approx(7 + 5 / 60, abs=0.01)
     assert figures["handled"] == 1 and figures["on_time"] == 1 and figures["late"] == 0
     verify_all(city)
+
+
+def test_a_suspended_case_is_not_pressed_with_a_supervision_until_it_is_resumed(city, handling):
+    suspend(city, handling)
+    before = events_of(city, handling)
+    with pytest.raises(supervision.SupervisionError) as refused:
+        city.supervise(handling, "shiftlead")
+    assert "挂起" in str(refused.value)
+    assert events_of(city, handling) == before                  # refused: nothing written
+    city.set_clock("2026-04-07 09:00")
+    city.work(lambda s: suspension.resume(s, city.runtime, user=city.user(s, "shiftlead"),
+                                          case=cases.get_by_no(s, handling), data={}))
+    city.supervise(handling, "shiftlead")
+    assert ("supervise_reply", YINGCUI) in [(t["step"], t["unit"]) for t in city.show(handling)["open_tasks"]]
