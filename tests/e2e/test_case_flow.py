@@ -259,3 +259,55 @@ def test_inbox_lights_case_list_and_supervision(live, browser, db_url):
     finally:
         desk.close()
         phone.close()
+
+
+def test_suspension_asked_approved_shown_and_resumed_on_the_case_page(live, browser, db_url):
+    """挂起 through the browser: the community asks it on its handle form (reason, expected resume
+    date), the shift lead approves it on the approval task; the case page then shows why and until
+    when, offers the shift lead 恢复 and no 督办; resumed, the case is being handled again and the
+    deadline has moved by the working time suspended (Fri 04-03 10:00 to Tue 04-07 09:00: six office
+    hours, so a deadline of Tue 04-07 10:00 becomes Wed 04-08 09:00)."""
+    city = live
+    db = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    case_no = file_case(city, "2026-04-02 10:00", "B")
+    city.dispatch_down(case_no, SIMING, JIALIAN, YINGCUI)
+    assert city.show(case_no)["due_at"] == "2026-04-07T10:00:00+08:00"
+    desk = Web(browser, city.url, "desktop", **DESKTOP)
+    try:
+        city.set_clock("2026-04-03 09:00")
+        desk.login(f"officer-{YINGCUI}")
+        desk.open_task(case_no, "handle")
+        page = desk.page
+        page.check("input[name=action][value=suspend]")
+        page.fill("#f-reason", "等待自来水公司停水检修")
+        page.fill("#f-resume_on", "2026-04-08")
+        desk.submit_task()
+        assert city.show(case_no)["status"] == "suspension"
+
+        city.set_clock("2026-04-03 10:00")
+        desk.login("shiftlead")
+        desk.open_task(case_no, "approve_suspension")
+        assert "等待自来水公司停水检修" in page.content()          # what was asked, beside the form
+        page.check("input[name=approved][value=true]")
+        desk.submit_task()
+
+        page.goto(f"/cases/{case_no}")
+        suspension = page.locator("#suspension").inner_text()
+        assert "等待自来水公司停水检修" in suspension and "2026-04-08" in suspension
+        assert page.locator("#resume-form").count() == 1
+        assert page.locator("#supervise-form").count() == 0       # nobody presses a case that stands still
+        if db == "sqlite":
+            desk.shot("case-page-suspended-desktop")
+
+        city.set_clock("2026-04-07 09:00")
+        page.fill("#resume-comment", "第三方已到位")
+        page.click("#resume-form button[type=submit]")
+        page.wait_for_load_state()
+        assert page.locator(".flash-success").count() == 1, page.content()[:3000]
+        assert page.locator("#suspension").count() == 0
+        assert page.locator("#supervise-form").count() == 1
+        shown = city.show(case_no)
+        assert shown["status"] == "handling" and shown["due_at"] == "2026-04-08T09:00:00+08:00"
+        assert desk.errors == []
+    finally:
+        desk.close()
