@@ -60,6 +60,10 @@ def test_modeller_panel_and_tables_in_chinese(live, browser):
         assert "在上方添加规则" in page.locator(".context-menu").inner_text()
         page.keyboard.press("Escape")
 
+        handles = table.locator("th [title]").evaluate_all("es => es.map(e => e.title)")
+        assert "移动输入列" in handles and "移动输出列" in handles, handles
+        assert not [t for t in page.eval_on_selector_all("#modeller [title]", "es => es.map(e => e.title)")
+                    if re.search(r"\b(?:Move|Add|Remove|Delete)\b", t)]
         text = page.locator("#modeller").inner_text()
         assert english_words(text) == set(), english_words(text)
         table.locator(".view-drd-button").click()

@@ -9,7 +9,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 
 import citygridProperties from './provider.jsx';
 import spiffModdle from './spiffworkflow.json';
-import translateModule from './translate.js';
+import translateModule, { translateTitles } from './translate.js';
 
 const DMN_VIEWS = ['drd', 'decisionTable', 'literalExpression', 'boxedExpression'];
 const OPEN_GROUPS = ['general', 'citygrid-user-task', 'citygrid-service', 'citygrid-parameters', 'citygrid-decision',
@@ -130,6 +130,7 @@ class Modeller {
       const modeler = new DmnModeler({ container, ...Object.fromEntries(DMN_VIEWS.map((v) => [v, { additionalModules: [translateModule] }])) });
       table = { modeler, section, box, title };
       this.tables.set(name, table);
+      translateTitles(container);
     }
     await table.modeler.importXML(xml);
     const view = table.modeler.getViews().find((v) => v.type === 'decisionTable');

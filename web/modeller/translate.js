@@ -19,4 +19,15 @@ export function translate(template, replacements) {
   return text.replace(/{([^}]+)}/g, (_, key) => (key in replacements ? replacements[key] : `{${key}}`));
 }
 
+/* dmn-js's decision table writes two titles without its translate service (`Move Input`,
+   `Move Output` on the columns' drag handles): they are translated where they appear. */
+const UNTRANSLATED_TITLES = ['Move Input', 'Move Output'];
+
+export function translateTitles(root) {
+  const fix = () => root.querySelectorAll(UNTRANSLATED_TITLES.map((t) => `[title="${t}"]`).join(','))
+    .forEach((node) => { node.title = translate(node.title); });
+  fix();
+  new MutationObserver(fix).observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ['title'] });
+}
+
 export default { translate: ['value', translate] };
