@@ -8,10 +8,9 @@ import re
 from sqlalchemy import String, cast, select
 
 from engine.models import Event
-from handlers.cases.models import Case
 from handlers.cases.service import get_by_no
 from handlers.cases.visibility import can_see
-from handlers.worklist.models import OpenTask
+from handlers.worklist.service import open_task
 
 from . import context
 from .errors import ApiError
@@ -45,16 +44,15 @@ def was_completed(session, task_id):
 
 
 def open_task_or_404(caller, task_id):
-    """The open task and its case if the caller may see the case; 409 if it was completed
-    already, else 404."""
+    """The open task with its case and instance (`worklist.open_task`: one query) if the caller may
+    see the case; 409 if it was completed already, else 404."""
     task_id = task_id.lower()
     session = context.session()
-    row = session.get(OpenTask, task_id) if TASK_ID.match(task_id) else None
-    if row is None:
+    found = open_task(session, task_id) if TASK_ID.match(task_id) else None
+    if found is None:
         if TASK_ID.match(task_id) and was_completed(session, task_id):
             raise ApiError(409, "该待办已被办理")
         raise ApiError(404, f"待办 {task_id} 不存在")
-    case = session.get(Case, row.case_id)
-    if not may_see(caller, case):
+    if not may_see(caller, found[1]):
         raise ApiError(404, f"待办 {task_id} 不存在")
-    return row, case
+    return found

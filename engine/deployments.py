@@ -258,15 +258,19 @@ def make_current(session, runtime, deployment: Deployment, *, actor, note=""):
     return before
 
 
-def current(session, process_id, runtime=None):
-    """The deployment new instances of `process_id` start on (None when it was never deployed).
-    With `runtime`: its process-wide copy of that (immutable) row, detached, read once, for a hot
-    path that only starts instances on it (a report: reading the row's files and specs each time
-    was most of finding it)."""
+def current(session, process_id):
+    """The deployment new instances of `process_id` start on (None when it was never deployed)."""
     row = session.get(CurrentDeployment, process_id)
-    if row is None:
-        return None
-    return runtime.deployment(session, row.deployment_id) if runtime is not None else session.get(Deployment, row.deployment_id)
+    return session.get(Deployment, row.deployment_id) if row is not None else None
+
+
+def currents(session, runtime):
+    """{process id: the deployment its new instances start on}, for every deployed process, in one
+    query; each the runtime's process-wide copy of that (immutable) row, detached: for a hot path
+    that only starts instances on them (a report: reading the rows' files and specs each time was
+    most of finding them)."""
+    rows = session.execute(select(CurrentDeployment.process_id, CurrentDeployment.deployment_id)).all()
+    return {process_id: runtime.deployment(session, deployment_id) for process_id, deployment_id in rows}
 
 
 def latest(session, process_id):

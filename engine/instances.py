@@ -56,6 +56,7 @@ class Loaded:
     # Ids of the READY user tasks as the instance was loaded, i.e. as its last save left them: a
     # listener keeping rows per open task knows its rows without reading them.
     ready_at_load: frozenset = frozenset()
+    never_saved: bool = False      # started in this unit of work and not saved yet: it has no timer rows
 
     def ready_user_tasks(self):
         """READY user tasks, in the tree's order; memoised until the workflow runs again (listeners
@@ -141,7 +142,7 @@ def start(session, runtime, *, deployment, data, actor, replay=False, about=None
     workflow = BpmnWorkflow(spec, subprocess_specs)
     _attach(runtime, workflow, context)
     workflow.task_tree.data.update(data)
-    loaded = Loaded(instance, deployment, workflow, context)
+    loaded = Loaded(instance, deployment, workflow, context, never_saved=True)
     context.loaded = loaded
     loaded.new_events.append(dict(kind="started", step=spec.name, data={"data": data, **(about or {})}))
     workflow.do_engine_steps()
@@ -287,7 +288,8 @@ def save(session, runtime, loaded: Loaded):
     events.insert_rows(session, new_head[1])
     loaded.saved_events = new_head[1]
     if timers_changed:
-        timers.replace(session, runtime, instance_id, waiting)
+        timers.replace(session, runtime, instance_id, waiting, fresh=loaded.never_saved)
+    loaded.never_saved = False
     with session.no_autoflush:
         for listener in runtime.listeners:
             listener(session, loaded)

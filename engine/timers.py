@@ -57,9 +57,11 @@ _DELETE = delete(Timer.__table__).where(Timer.__table__.c.instance_id == bindpar
 _INSERT = insert(Timer.__table__)
 
 
-def replace(session, runtime, instance_id, waiting):
+def replace(session, runtime, instance_id, waiting, *, fresh=False):
+    """The instance's timer rows are now `waiting`'s; `fresh`: it has none yet (a new instance)."""
     connection = session.connection()
-    connection.execute(_DELETE, {"instance_id": instance_id})
+    if not fresh:
+        connection.execute(_DELETE, {"instance_id": instance_id})
     if waiting:
         connection.execute(_INSERT, [
             dict(instance_id=instance_id, task_id=task_id, spec_name=name, due_at=due,

@@ -37,11 +37,11 @@ def list_tasks():
 @requires(USER)
 def complete_task(task_id):
     user = caller().user
-    row, _ = lookups.open_task_or_404(caller(), task_id)
+    found = lookups.open_task_or_404(caller(), task_id)
     form = inputs.read_json()
     try:
         case = worklist.complete(context.session(), context.runtime(), context.directory(), user=user,
-                                 task_id=row.task_id, data=form)
+                                 task_id=found[0].task_id, data=form, found=found)
     except instances.NotFound:
         # It was open when this request looked: someone completed it in between.
         raise ApiError(409, "该待办已被办理") from None

@@ -91,7 +91,7 @@ def report(session, runtime, directory, *, user, data) -> tuple[Case, bool]:
     if data.get("fixed_on_spot") and not capabilities.can(user, "report_on_spot"):
         raise CaseError("只有网格员可当场处置", "fixed_on_spot")
     community, grid = locate(directory, data)
-    route = routing.route(session, data, runtime)
+    route = routing.route(session, runtime, data)
     if route is None:
         raise CaseError("the case process is not deployed (run `flask --app app db upgrade`)")
     if not ref:

@@ -41,17 +41,18 @@ def _matched(engine, asked):
     return rules[0].output_as_dict(probe).get(contract.ROUTING_OUTPUT), rules[0].id
 
 
-def route(session, data, runtime=None) -> Route | None:
+def route(session, runtime, data) -> Route | None:
     """The process a report starts and its current deployment (None when the default process is not
-    deployed at all); with `runtime`, its process-wide copy of the deployment (`deployments.current`)."""
-    default = deployments.current(session, contract.PROCESS_ID, runtime)
+    deployed at all): the runtime's copy of the row (`deployments.currents`)."""
+    current = deployments.currents(session, runtime)
+    default = current.get(contract.PROCESS_ID)
     if default is None:
         return None
     engine = decisions.table(default, contract.CASE_ROUTING)
     if engine is None:
         return Route(contract.PROCESS_ID, default, None, None)
     process_id, rule = _matched(engine, question(data))
-    target = deployments.current(session, process_id, runtime) if process_id else None
+    target = current.get(process_id) if process_id else None
     if target is None:   # no rule, or (impossible since deployment checks it) a process never deployed
         return Route(contract.PROCESS_ID, default, rule, default.id)
     return Route(process_id, target, rule, default.id)

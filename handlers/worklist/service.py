@@ -125,14 +125,20 @@ def _schema(schema_class):
     return schema_class()
 
 
-def complete(session, runtime, directory, *, user, task_id, data):
-    """Complete an open task as `user` with form `data`; returns the case.
+def open_task(session, task_id):
+    """(the open task's row, its case, its instance) in one query (instances.load then finds the
+    instance in the session), or None."""
+    return session.execute(_TASK_CASE_INSTANCE, {"task_id": str(task_id)}).first()
+
+
+def complete(session, runtime, directory, *, user, task_id, data, found=None):
+    """Complete an open task as `user` with form `data`; returns the case. `found`: what
+    `open_task` gave for it in this unit of work, when the caller asked already.
 
     Raises instances.NotFound (no such open task), PermissionDenied, ValidationError (422 with
     field messages) or instances.Conflict (someone else completed or changed it meanwhile).
     """
-    # One query for the task, its case and its instance (instances.load then finds it in the session).
-    found = session.execute(_TASK_CASE_INSTANCE, {"task_id": str(task_id)}).first()
+    found = found or open_task(session, task_id)
     if found is None:
         raise instances.NotFound(f"no open task {task_id}")
     row, case, _instance = found
