@@ -80,16 +80,10 @@ def due_instances(session, now: datetime, limit=None):
     return list(session.scalars(query))
 
 
-def backlog(session, now: datetime):
-    """(timers due at `now` and not fired yet, the earliest one's due instant or None): what the
-    sweep has still to do, for metrics (its lag is now minus that instant)."""
-    count, earliest = session.execute(select(func.count(), func.min(Timer.due_at)).where(Timer.due_at <= now)).one()
-    return count, earliest
-
-
 def due_summary(session, now: datetime):
     """(how many timers are due at `now` and not fired yet, the due instant of the oldest or None):
-    one range count on the due index, for monitoring the sweep's lag."""
+    what the sweep has still to do, one range count on the due index, for monitoring the sweep's
+    lag (now minus that instant)."""
     count, oldest = session.execute(select(func.count(), func.min(Timer.due_at)).where(Timer.due_at <= now)).one()
     return count, oldest
 

@@ -358,11 +358,11 @@ def test_the_heartbeat_says_when_a_sweep_last_ran_and_what_it_did(bare):
     _start_many(bare, 3)
     bare.set_clock(DUE)
     with bare.db.reading() as session:
-        assert timers.backlog(session, DUE) == (6, DUE)                   # what the sweep has to do: lag 0
-        assert timers.backlog(session, DUE - timedelta(seconds=1)) == (0, None)
+        assert timers.due_summary(session, DUE) == (6, DUE)                   # what the sweep has to do: lag 0
+        assert timers.due_summary(session, DUE - timedelta(seconds=1)) == (0, None)
     sweep.sweep(bare.db, bare.runtime, by="sweeper-a")
     with bare.db.reading() as session:
-        assert timers.backlog(session, DUE) == (0, None)
+        assert timers.due_summary(session, DUE) == (0, None)
     with bare.db.reading() as session:
         beat = sweep.last_heartbeat(session)
         age = sweep.heartbeat_age(session)
