@@ -4,7 +4,7 @@ time by one field (`Instant`)."""
 from dataclasses import dataclass
 
 from marshmallow import Schema, fields
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .. import localtime
 from ..worklist.models import OpenTask
@@ -97,6 +97,11 @@ class CaseView:
         return getattr(self.case, name)
 
 
+# Built once: asked for every case JSON.
+_OPEN_TASKS = (select(OpenTask).where(OpenTask.case_id.in_(bindparam("ids", expanding=True)))
+               .order_by(OpenTask.case_id, OpenTask.created_at))
+
+
 def case_json(session, runtime, directory, case):
     """The case JSON of a case row, at the clock's now."""
     return cases_json(session, runtime, directory, [case])[0]
@@ -107,8 +112,7 @@ def cases_json(session, runtime, directory, cases):
     penalties read in one query each, not two per case."""
     ids = [case.id for case in cases]
     open_tasks = {}
-    for task in session.scalars(select(OpenTask).where(OpenTask.case_id.in_(ids))
-                                .order_by(OpenTask.case_id, OpenTask.created_at)):
+    for task in session.scalars(_OPEN_TASKS, {"ids": ids}):
         open_tasks.setdefault(task.case_id, []).append(task)
     fined, now = penalties.for_cases(session, ids), runtime.clock.now()
     return [CASE.dump(CaseView(case, holder_name=directory.name(case.holder_unit) if case.holder_unit else None,
