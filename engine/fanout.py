@@ -4,14 +4,15 @@ services, listeners: nothing to pickle), runs one function and sends its answer 
 
 Forking a process that runs other threads: the child has only the forking thread, so a lock that
 another thread held at that instant stays taken in the child. What a helper must not share it
-makes afresh (`Runtime.after_fork`: its own locks and workflow cache; its own database engine,
-never its parent's connections), and it ends with os._exit, so no finalizer of an inherited object
-runs. Should a helper hang anyway (someone else's lock), its caller ends it once it has given no
+makes afresh (`Runtime.after_fork`: its own locks and workflow cache; `engine.dispose(close=False)`:
+connections of its own, its parent's left untouched), and it ends with os._exit, so no finalizer of
+an inherited object runs. Should a helper hang anyway (someone else's lock), its caller ends it once it has given no
 sign of life for `stall` seconds; what it had not committed is rolled back with its connection.
 """
 import logging
 import multiprocessing
 import os
+import time
 
 log = logging.getLogger(__name__)
 _FORK = multiprocessing.get_context("fork")
@@ -54,8 +55,14 @@ class Helper:
 
 def _run(work, answers, stop, args):
     code = 1
+    last = [0.0]
+
+    def alive():      # at most once a second: the parent reads them only when it waits
+        if time.monotonic() - last[0] >= 1:
+            answers.send(("alive", None))
+            last[0] = time.monotonic()
     try:
-        answers.send(("answer", work(lambda: answers.send(("alive", None)), stop.is_set, *args)))
+        answers.send(("answer", work(alive, stop.is_set, *args)))
         code = 0
     except BaseException:
         log.exception("helper process %s failed", os.getpid())

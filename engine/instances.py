@@ -296,7 +296,7 @@ def save(session, runtime, loaded: Loaded):
     session.info.setdefault("citygrid.cache", []).append((runtime.workflows, instance_id, instance.version, workflow))
 
 
-def save_many(session, runtime, batch):
+def save_many(session, runtime, batch, *, cache=True):
     """`save` for several loaded instances at once (the sweep's batches): the same rows — state and
     version, events, timer rows, the listeners' rows — written with one statement per kind of row
     for the whole batch (executemany) instead of several per instance. Keep it in step with `save`
@@ -304,7 +304,8 @@ def save_many(session, runtime, batch):
 
     All or nothing: when the version check fails for any of them (someone changed it meanwhile),
     Stale is raised before an instance object takes a new value; the caller rolls the batch back
-    to a savepoint and saves its instances one at a time (`save`) to leave the loser alone."""
+    to a savepoint and saves its instances one at a time (`save`) to leave the loser alone.
+    `cache=False`: the saved workflows are not kept for the next unit of work (runtime.workflows)."""
     plans = []
     for loaded in batch:
         instance, workflow = loaded.instance, loaded.workflow
@@ -345,10 +346,11 @@ def save_many(session, runtime, batch):
             for listener in runtime.listeners:
                 listener(session, loaded)
     session.flush()
-    cache = session.info.setdefault("citygrid.cache", [])
+    cached = session.info.setdefault("citygrid.cache", [])
     for loaded, _, _, _ in plans:
         loaded.ready_at_load = frozenset(str(t.id) for t in loaded.ready_user_tasks())   # as saved now
-        cache.append((runtime.workflows, loaded.instance.id, loaded.instance.version, loaded.workflow))
+        if cache:
+            cached.append((runtime.workflows, loaded.instance.id, loaded.instance.version, loaded.workflow))
 
 
 def update_data(loaded: Loaded, updates: dict, *, reason: str, external=False, context=None):

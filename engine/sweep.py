@@ -11,22 +11,40 @@ instance are only ever written by whoever holds the instance row. Two sweepers t
 work on one instance and never wait for each other: an instance held by another sweeper, or by a
 request saving it, is skipped — someone else has it — and one fired meanwhile is no longer due.
 
-Batches are short in time, not only in count: a batch ends after `budget` seconds and commits.
-SQLite has one writer: this process's writers take turns with the sweep's batches in the order they
-asked (engine.db.WriterQueue), and for other processes' writers, which SQLite's busy handler retries
-every 100 ms at most, the sweep steps aside for `pause` seconds between batches — after every batch
-while someone else writes in the pause, after every third when nobody did (`Courtesy`). A request
+A batch is fired in memory and then written at once (`instances.save_many`): one version-checked
+UPDATE of its instances (executemany, checked by its rowcount), one INSERT of their events, one
+DELETE and one INSERT of their timer rows, then each instance's listeners. Should an instance have
+changed meanwhile after all, the batch's savepoint undoes it and it runs again one instance per
+savepoint (`instances.save` each), so that exactly the loser is left for the next sweep. A batch's
+workflows die with it (they are not kept in the process's workflow cache), and the garbage collector
+waits while it runs (`_garbage_of_its_own`).
+
+Batches are short in time, not only in count: a batch stops firing once `budget` seconds, less the
+time the last batch's writes took, are spent, and commits. SQLite has one writer: this process's
+writers take turns with the sweep's batches in the order they asked (engine.db.WriterQueue), and for
+other processes' writers, which SQLite's busy handler retries every 100 ms at most, the sweep steps
+aside for up to `pause` seconds between batches — after every batch while someone else writes in
+the pause (until they are through), after every third when nobody did (`Courtesy`). A request
 waits behind the sweep for about one batch, never for the whole backlog.
+
+Both cores on PostgreSQL: with `processes` > 1, a backlog of more than one batch is dealt out in
+batches to helper processes forked for the sweep (engine.fanout), each claiming its own with the
+same SKIP LOCKED claim; the sweep's process then goes on with the helpers' batches from their ends,
+so whoever is done first takes over what another has not reached. A helper that fails or hangs is
+ended; what it had not committed is still due, for the next sweep. SQLite has one writer: one
+process sweeps.
 
 The heartbeat (`last_heartbeat`, `heartbeat_age`) is the sweep's sign of life on real time, for
 the readiness check and the metrics: every sweep writes it when it ends, and a long one also while
 it works.
 """
+import gc
 import logging
 import os
 import socket
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -37,7 +55,6 @@ from sqlalchemy.orm import undefer
 
 from . import fanout, instances
 from .clock import wall_time
-from .db import Database
 from .models import Instance, SweepHeartbeat, Timer
 from .timers import due_instances
 
@@ -166,7 +183,7 @@ def sweep(db, runtime, *, actor="timer", batch=BATCH, budget=BUDGET, pause=None,
     helpers = []
     if processes > 1 and db.engine.dialect.name != "sqlite" and due > batch:
         queue, shares = _share(queue, batch, processes)
-        helpers = [fanout.Helper(_help, db.url, runtime, share, now, dict(actor=actor, batch=batch, budget=budget))
+        helpers = [fanout.Helper(_help, db, runtime, share, now, dict(actor=actor, batch=batch, budget=budget))
                    for share in shares]
     courtesy = Courtesy(db, pause)
     finished = False
@@ -205,11 +222,14 @@ def _share(queue, batch, processes):
     return deque(mine + later), [share for share in shares if share]
 
 
-def _help(alive, stopped, url, runtime, share, now, options):
+def _help(alive, stopped, db, runtime, share, now, options):
     """A helper process's part of a sweep (engine.fanout): its share of the due list, in batches of
-    its own on a database engine of its own; returns its figures."""
+    its own on connections of its own; returns its figures."""
+    # The parent's pooled connections are left alone, unclosed (psycopg closes a connection only in
+    # the process that opened it); everything using this database here — the listeners' lookups
+    # too — connects afresh.
+    db.engine.dispose(close=False)
     runtime.after_fork()
-    db = Database(url)
     result = SweepResult()
     try:
         _batches(db, runtime, deque(share), now, result, on_progress=None, by=None, courtesy=Courtesy(db, 0),
@@ -236,28 +256,13 @@ def _batches(db, runtime, queue, now, result, *, actor, batch, budget, on_progre
     while queue:
         chunk = [queue.popleft() for _ in range(min(batch, len(queue)))]
         started = time.monotonic()
-        with db.unit_of_work() as session:
-            claimed = claim(session, chunk, now)
-            result.skipped += len(chunk) - len(claimed)
-            conflicts = result.conflicts
-            mine = [i for i in chunk if i in claimed]       # earliest due first
-            # The batch is fired in memory and written at once (instances.save_many) in one savepoint;
-            # should an instance have changed meanwhile after all (a Conflict), the savepoint undoes
-            # the batch and it is run again one instance per savepoint, skipping the losers.
-            try:
-                with instances.savepoint(session):
-                    fired, left, writing = _fire_batch(session, runtime, mine, started, budget - reserve, actor,
-                                                       on_progress)
-            except instances.Conflict:
-                claimed = claim(session, mine, now)        # the rows as the savepoint left them (we hold them)
-                mine = [i for i in mine if i in claimed]
-                writing = None
-                fired, left = _fire_each(session, runtime, mine, time.monotonic(), budget, result, actor,
-                                         on_progress)
-            queue.extendleft(reversed(left))                 # released at the commit, taken first next batch
+        conflicts = result.conflicts
+        with _garbage_of_its_own():
+            fired, left, writing = _batch(db, runtime, chunk, now, result, started, budget - reserve, actor,
+                                          on_progress)
+        queue.extendleft(reversed(left))                     # released at the commit, taken first next batch
         if writing is not None:
             reserve = time.monotonic() - writing
-        del claimed                                          # the batch's rows and workflows go now
         result.instances += sum(1 for n in fired if n)
         result.fired += sum(fired)
         result.claimed += len(fired) + result.conflicts - conflicts
@@ -270,6 +275,43 @@ def _batches(db, runtime, queue, now, result, *, actor, batch, budget, on_progre
             last_beat = time.monotonic()
         if queue:
             courtesy.between_batches()
+
+
+def _batch(db, runtime, chunk, now, result, started, budget, actor, on_progress):
+    """One batch in a transaction of its own: claim, fire, write, commit. Returns (timers fired per
+    instance, the ids left for the next batch, when the writes began or None)."""
+    with db.unit_of_work() as session:
+        claimed = claim(session, chunk, now)
+        result.skipped += len(chunk) - len(claimed)
+        mine = [i for i in chunk if i in claimed]       # earliest due first
+        # The batch is fired in memory and written at once (instances.save_many) in one savepoint;
+        # should an instance have changed meanwhile after all (a Conflict), the savepoint undoes
+        # the batch and it is run again one instance per savepoint, skipping the losers.
+        try:
+            with instances.savepoint(session):
+                return _fire_batch(session, runtime, mine, started, budget, actor, on_progress)
+        except instances.Conflict:
+            claimed = claim(session, mine, now)        # the rows as the savepoint left them (we hold them)
+            mine = [i for i in mine if i in claimed]
+            return (*_fire_each(session, runtime, mine, time.monotonic(), budget, result, actor, on_progress), None)
+
+
+@contextmanager
+def _garbage_of_its_own():
+    """A batch's objects (its rows, its workflows: full of reference cycles) live until it ends and
+    die with it. With the collector off meanwhile they all stay in the youngest generation, and one
+    collection of it afterwards frees them; left on, the collector would promote them while they
+    are held and then traverse every object of the process to find them dead (a full collection
+    every few batches: a third of a sweep's time, and a batch's budget blown)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect(0)
+        gc.enable()
 
 
 def _fire_batch(session, runtime, ids, started, budget, actor, on_progress):
@@ -288,7 +330,9 @@ def _fire_batch(session, runtime, ids, started, budget, actor, on_progress):
         if on_progress:
             on_progress(1)
     writing = time.monotonic()
-    instances.save_many(session, runtime, batch)
+    # Not kept in the process's workflow cache: in a sweeper process no request would take them,
+    # and a thousand workflows kept alive cost the collector more than the reads they could save.
+    instances.save_many(session, runtime, batch, cache=False)
     return fired, left, writing
 
 
