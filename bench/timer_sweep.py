@@ -17,6 +17,7 @@ behind the sweep is the figure the sweep's short batches are for. The service's 
 from the `penalty` events in the database (a helper process's calls happen in that process).
 """
 import argparse
+import gc
 import random
 import sqlite3
 import statistics
@@ -213,6 +214,7 @@ def timed(db, url, runtime, due_at, run):
     with db.unit_of_work() as session:
         due_ids = list(session.scalars(select(Timer.instance_id).where(Timer.due_at == due_at)))
     runtime.workflows.clear()                  # a fresh process: every due instance is read from the database
+    gc.collect()                               # (and no garbage of the sweep before it)
     writer = Writer(db, url, due_ids)
     writer.start()
     reset_peak_rss()

@@ -39,6 +39,7 @@ the readiness check and the metrics: every sweep writes it when it ends, and a l
 it works.
 """
 import gc
+import itertools
 import logging
 import os
 import socket
@@ -121,13 +122,15 @@ class Courtesy:
     """SQLite: step aside between batches for other processes' writers. Whether anyone wrote during
     a pause is told by `PRAGMA data_version` on a connection of its own (it changes when any other
     connection commits), looked at every POLL seconds: once writers got in and no further one
-    followed within a look, the pause ends early (the writers that waited are through); when nobody
-    wrote in the whole pause, nobody was waiting, and the sweep pauses again only after every
-    QUIET_EVERY-th batch, so that a sweep alone loses little time while a writer that arrives later
-    still waits for a few batches at most."""
+    followed within a look, the pause ends early (the writers that waited are through). While
+    someone writes in the pauses, a pause may last twice as long: a writer that waited a whole
+    batch retries only every 100 ms (SQLite's busy handler), and one that misses the pause waits
+    another batch. When nobody wrote in a whole pause, nobody was waiting, and the sweep pauses
+    again only after every QUIET_EVERY-th batch, so that a sweep alone loses little time while a
+    writer that arrives later still waits for a few batches at most."""
 
     def __init__(self, db, pause):
-        self.pause, self.skip = pause, 0
+        self.pause, self.skip, self.busy = pause, 0, False
         self.conn = db.engine.raw_connection() if pause and db.engine.dialect.name == "sqlite" else None
 
     def _version(self):
@@ -146,7 +149,7 @@ class Courtesy:
             self.skip -= 1
             return
         before = seen = self._version()
-        deadline = time.monotonic() + self.pause
+        deadline = time.monotonic() + self.pause * (2 if self.busy else 1)
         while (remaining := deadline - time.monotonic()) > 0:
             time.sleep(min(POLL, remaining))
             version = self._version()
@@ -154,7 +157,8 @@ class Courtesy:
                 seen = version                 # someone got in: room for the next one too
             elif seen != before:
                 break                          # writers got in and none followed
-        if seen == before:
+        self.busy = seen != before
+        if not self.busy:
             self.skip = QUIET_EVERY - 1
 
     def close(self):
@@ -258,8 +262,8 @@ def _batches(db, runtime, queue, now, result, *, actor, batch, budget, on_progre
         started = time.monotonic()
         conflicts = result.conflicts
         with _garbage_of_its_own():
-            fired, left, writing = _batch(db, runtime, chunk, now, result, started, budget - reserve, actor,
-                                          on_progress)
+            fired, left, writing = _batch(db, runtime, chunk, now, result, started,
+                                          budget - min(reserve, budget / 2), actor, on_progress)
         queue.extendleft(reversed(left))                     # released at the commit, taken first next batch
         if writing is not None:
             reserve = time.monotonic() - writing
@@ -302,7 +306,8 @@ def _garbage_of_its_own():
     die with it. With the collector off meanwhile they all stay in the youngest generation, and one
     collection of it afterwards frees them; left on, the collector would promote them while they
     are held and then traverse every object of the process to find them dead (a full collection
-    every few batches: a third of a sweep's time, and a batch's budget blown)."""
+    every few batches: a third of a sweep's time, and a batch's budget blown). Every tenth time the
+    next generation too, as the collector itself would (what other threads left there meanwhile)."""
     if not gc.isenabled():
         yield
         return
@@ -310,8 +315,11 @@ def _garbage_of_its_own():
     try:
         yield
     finally:
-        gc.collect(0)
+        gc.collect(1 if next(_BATCHES) % 10 == 9 else 0)
         gc.enable()
+
+
+_BATCHES = itertools.count()
 
 
 def _fire_batch(session, runtime, ids, started, budget, actor, on_progress):
