@@ -204,9 +204,10 @@ def sweep(db, runtime, *, actor="timer", batch=BATCH, budget=BUDGET, pause=None,
             _add(result, helper.wait(stall=max(STALL, 20 * budget)))
     if helpers:
         result.processes = 1 + len(helpers)
-        # an instance a helper fired and this process then found fired (or the other way round) is
-        # no instance someone else held: skipped are those due that nobody claimed
-        result.skipped = max(0, due - result.claimed)
+        if finished:
+            # an instance a helper fired and this process then found fired (or the other way
+            # round) is no instance someone else held: skipped are those due that nobody claimed
+            result.skipped = max(0, due - result.claimed)
     beat(db, by, result=result, seconds=time.monotonic() - began)
     return result
 
