@@ -45,7 +45,7 @@ class Helper:
                     break
         except EOFError:          # it died without answering
             pass
-        self.process.join(stall)
+        self.process.join(stall if answer is not None else 1)
         if self.process.is_alive():
             self.process.kill()
             self.process.join()

@@ -9,6 +9,7 @@ service `tick`, `daily` is a cycle), with a `tick` that records a `ticked` event
 chain, as a case's penalty does: the database, not a list in this process, says how often it ran.
 """
 import os
+import time
 from datetime import timedelta
 
 import pytest
@@ -253,3 +254,28 @@ def test_a_helper_that_dies_leaves_its_batch_for_the_next_sweep(postgres_bare):
     assert result.instances + again.instances == len(ids)
     assert ticked(bare) == {i: 1 for i in ids}
     assert verified(bare, ids[:2] + ids[-2:])
+
+
+def test_a_helper_that_hangs_is_ended_and_its_batch_is_left_for_the_next_sweep(postgres_bare, monkeypatch):
+    """A helper that stops giving signs of life (stuck on something of its own) is ended after the
+    stall time; the batch it held is rolled back with its connection and fired by the next sweep,
+    once."""
+    bare = postgres_bare
+    ids = _start_many(bare, 30)
+    parent = os.getpid()
+
+    def hang_in_the_helper(call):
+        if os.getpid() != parent:
+            time.sleep(3600)
+        time.sleep(0.02)         # (the sweep's own process slower: the helper has its batch by then)
+    ticking(bare, also=hang_in_the_helper)
+    monkeypatch.setattr(sweep, "STALL", 1.0)
+    bare.set_clock(DUE)
+    started = time.monotonic()
+    result = sweep.sweep(bare.db, bare.runtime, batch=5, budget=0.05, processes=2)
+    assert time.monotonic() - started < 30
+    assert result.processes == 2 and result.instances < len(ids)    # the helper's held batch was not fired
+    ticking(bare)
+    again = sweep.sweep(bare.db, bare.runtime, batch=5)
+    assert result.instances + again.instances == len(ids)
+    assert ticked(bare) == {i: 1 for i in ids}
