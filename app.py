@@ -25,6 +25,8 @@ def load_config(environ, instance_path):
         # the sweep's batches (seconds a transaction may run) and the scheduler lease (default:
         # the interval plus a margin, see engine.scheduler)
         "CITYGRID_SWEEP_BATCH_SECONDS": float(environ.get("CITYGRID_SWEEP_BATCH_SECONDS", "0.25")),
+        # PostgreSQL: processes a sweep with more than one batch to do shares it with (itself included)
+        "CITYGRID_SWEEP_PROCESSES": int(environ.get("CITYGRID_SWEEP_PROCESSES", "2")),
         "CITYGRID_SWEEP_LEASE_SECONDS": float(environ["CITYGRID_SWEEP_LEASE_SECONDS"])
         if environ.get("CITYGRID_SWEEP_LEASE_SECONDS") else None,
         "CITYGRID_CALENDAR_DIR": environ.get("CITYGRID_CALENDAR_DIR", str(ROOT / "calendar")),

@@ -1,17 +1,23 @@
-"""Benchmark: a timer sweep over N waiting timers (default 100,000) of which 1% are due, the sweep as
-it was before issue 11 against the sweep as it is, in one run, on SQLite and on PostgreSQL.
+"""Benchmark: a timer sweep over N waiting timers (default 100,000) of which 1% are due: the sweep as
+it was before issue 11 and as it was before issue 13's batch writes, against the sweep as it is, in
+one run, on SQLite and on PostgreSQL.
 
     .venv/bin/python bench/timer_sweep.py [--timers 100000] [--due 0.01] [--db sqlite|postgresql|both]
+                                          [--processes N]
 
 Each waiting instance is a task with a non-interrupting deadline timer that calls a service when it
-fires (the shape of a case's escalation). One instance is run through the engine; its stored state
-is then copied with different due times (bulk INSERT), so setting up 100,000 stays quick. Two equal
-backlogs are set up, due one minute apart: the previous sweep fires the first, the current one the
-second, each in a fresh process's state (nothing cached). Beside each sweep a writer (another
-process's, on SQLite; a request saving a due instance, on PostgreSQL) writes every 20 ms: how long
-it waited behind the sweep is the figure the sweep's short batches are for.
+fires (the shape of a case's escalation; the service records a `penalty` event, as a case's does).
+One instance is run through the engine; its stored state is then copied with different due times
+(bulk INSERT), so setting up 100,000 stays quick. Three equal backlogs are set up, due one minute
+apart: the sweep before issue 11 fires the first, the one before issue 13's batch writes (one save
+per instance) the second, the current one the third (on PostgreSQL with `--processes`, default 2),
+each in a fresh process's state (nothing cached). Beside each sweep a writer (another process's, on
+SQLite; a request saving a due instance, on PostgreSQL) writes every 20 ms: how long it waited
+behind the sweep is the figure the sweep's short batches are for. The service's calls are counted
+from the `penalty` events in the database (a helper process's calls happen in that process).
 """
 import argparse
+import gc
 import random
 import sqlite3
 import statistics
@@ -26,23 +32,29 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import scratch  # noqa: E402
-from sqlalchemy import func, insert, select, text, update  # noqa: E402
+from sqlalchemy import func, insert, select, update  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from engine import deployments, instances, sweep, timers  # noqa: E402
 from engine.clock import SimulatedClock  # noqa: E402
 from engine.db import Base, Database  # noqa: E402
-from engine.models import Instance, Timer  # noqa: E402
+from engine.models import Event, Instance, Timer  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
-FIRST, SECOND = NOW - timedelta(minutes=2), NOW - timedelta(minutes=1)   # the two backlogs' due instants
+# the three backlogs' due instants
+FIRST, SECOND, THIRD = NOW - timedelta(minutes=3), NOW - timedelta(minutes=2), NOW - timedelta(minutes=1)
+
+
+def penalise(call, points):
+    """The bench's service: records a penalty on the instance's chain, as a case's does."""
+    call.context.record("penalty", {"points": points})
+    return {"points": points}
 
 
 def setup(db, runtime, count, due_share):
-    """`count` waiting timers; `due_share` of them due at FIRST and as many again at SECOND."""
-    fired_calls = []
-    runtime.services["penalise"] = lambda call, points: fired_calls.append(points) or {"points": points}
+    """`count` waiting timers; `due_share` of them due at FIRST, as many at SECOND and at THIRD."""
+    runtime.services["penalise"] = penalise
     with db.unit_of_work() as session:
         runtime.clock.set(session, NOW)
         deployment = deployments.deploy(session, runtime, files={
@@ -63,8 +75,10 @@ def setup(db, runtime, count, due_share):
             for i in range(start, min(start + batch, count - 1)):
                 if i % due_every == 0:
                     due = FIRST
-                elif i % due_every == due_every // 2:
+                elif i % due_every == due_every // 3:
                     due = SECOND
+                elif i % due_every == 2 * due_every // 3:
+                    due = THIRD
                 else:
                     due = NOW + timedelta(days=1 + i % 30)
                 instance_id = first_id + i - start
@@ -76,7 +90,6 @@ def setup(db, runtime, count, due_share):
                                        due_at=due, provisional=False))
             session.execute(insert(Instance), rows)
             session.execute(insert(Timer), timer_rows)
-    return fired_calls
 
 
 # --- the sweep as it was before issue 11 (commit 231bfb5), kept here to be compared with ---------------
@@ -111,6 +124,56 @@ def previous_sweep(db, runtime, *, batch=200):
         result.longest_batch = max(result.longest_batch, time.monotonic() - started)
 
 
+# --- the sweep as it was before issue 13's batch writes (commit 21d9b19), kept to be compared with ---------
+
+def issue11_sweep(db, runtime, *, batch=sweep.BATCH, budget=sweep.BUDGET, pause=sweep.PAUSE):
+    """Whole instances claimed a batch at a time (SKIP LOCKED on PostgreSQL), batches of 100 or
+    0.25 s, one savepoint per batch, every instance loaded, fired and saved on its own; on SQLite
+    0.05 s aside between batches (after every third while nobody wrote in the pauses)."""
+    result = sweep.SweepResult()
+    with db.reading() as session:
+        runtime.clock.sync(session)
+        now = runtime.clock.now()
+        queue = timers.due_instances(session, now)
+    sqlite = db.engine.dialect.name == "sqlite"
+    version = db.engine.raw_connection() if sqlite else None
+    skip = 0
+    try:
+        while queue:
+            chunk, queue = queue[:batch], queue[batch:]
+            started = time.monotonic()
+            with db.unit_of_work() as session:
+                claimed = sweep.claim(session, chunk, now)
+                mine = [i for i in chunk if i in claimed]
+                left = []
+                with session.begin_nested():
+                    for n, instance_id in enumerate(mine):
+                        if n and time.monotonic() - started >= budget:
+                            left = mine[n:]
+                            break
+                        loaded = instances.load(session, runtime, instance_id, actor="timer")
+                        fired = instances.fire_due_timers(loaded)
+                        if fired:
+                            instances.save(session, runtime, loaded)
+                            result.instances += 1
+                            result.fired += len(fired)
+                queue = left + queue
+            result.batches += 1
+            result.longest_batch = max(result.longest_batch, time.monotonic() - started)
+            if queue and sqlite:
+                if skip:
+                    skip -= 1
+                    continue
+                before = version.execute("PRAGMA data_version").fetchone()[0]
+                time.sleep(pause)
+                if version.execute("PRAGMA data_version").fetchone()[0] == before:
+                    skip = sweep.QUIET_EVERY - 1
+    finally:
+        if version is not None:
+            version.close()
+    return result
+
+
 # --- a writer beside the sweep --------------------------------------------------------------------
 
 class Writer(threading.Thread):
@@ -120,6 +183,7 @@ class Writer(threading.Thread):
         super().__init__(daemon=True)
         self.db, self.url, self.due_ids = db, url, due_ids
         self.stop, self.waits = threading.Event(), []
+        self.helpers_rss = 0.0       # the peak resident memory of the sweep's helper processes, MiB
 
     def run(self):
         sqlite = self.url.startswith("sqlite")
@@ -130,6 +194,7 @@ class Writer(threading.Thread):
         rng = random.Random(1)
         try:
             while not self.stop.wait(0.02):
+                self.helpers_rss = max(self.helpers_rss, helpers_peak_rss())
                 started = time.monotonic()
                 if sqlite:
                     conn.execute("BEGIN IMMEDIATE")
@@ -149,6 +214,7 @@ def timed(db, url, runtime, due_at, run):
     with db.unit_of_work() as session:
         due_ids = list(session.scalars(select(Timer.instance_id).where(Timer.due_at == due_at)))
     runtime.workflows.clear()                  # a fresh process: every due instance is read from the database
+    gc.collect()                               # (and no garbage of the sweep before it)
     writer = Writer(db, url, due_ids)
     writer.start()
     reset_peak_rss()
@@ -158,6 +224,7 @@ def timed(db, url, runtime, due_at, run):
     result.peak_rss = peak_rss()
     writer.stop.set()
     writer.join(30)
+    result.helpers_rss = writer.helpers_rss
     return elapsed, result, writer.waits
 
 
@@ -175,13 +242,32 @@ def peak_rss():
     return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")) / 1024
 
 
-def bench(kind, count, due_share):
+def penalties(db):
+    with db.reading() as session:
+        return session.scalar(select(func.count()).select_from(Event).where(Event.kind == "penalty"))
+
+
+def helpers_peak_rss():
+    """The largest peak resident memory (VmHWM) among this process's child processes now, MiB."""
+    found = 0.0
+    for children in Path("/proc/self/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            found = max(found, next((int(line.split()[1]) / 1024 for line in status.splitlines()
+                                     if line.startswith("VmHWM:")), 0.0))
+    return found
+
+
+def bench(kind, count, due_share, processes):
     with tempfile.TemporaryDirectory() as tmp, scratch.database_url(kind, tmp, "sweep") as url:
         db = Database(url)
         Base.metadata.create_all(db.engine)
         runtime = Runtime(clock=SimulatedClock(NOW))
         t0 = time.perf_counter()
-        fired_calls = setup(db, runtime, count, due_share)
+        setup(db, runtime, count, due_share)
         set_up = time.perf_counter() - t0
         with db.unit_of_work() as session:
             waiting = session.scalar(select(func.count()).select_from(Timer))
@@ -189,25 +275,29 @@ def bench(kind, count, due_share):
             due = len(timers.due_instances(session, NOW))
             query = time.perf_counter() - q0
         rows = []
-        for name, at, run in (("previous", FIRST, lambda: previous_sweep(db, runtime)),
-                              ("current", SECOND, lambda: sweep.sweep(db, runtime))):
+        processes = processes if kind == "postgresql" else 1
+        current = f"current ({processes} processes)" if processes > 1 else "current"
+        for name, at, run in (("before issue 11", FIRST, lambda: previous_sweep(db, runtime)),
+                              ("before batch writes", SECOND, lambda: issue11_sweep(db, runtime)),
+                              (current, THIRD, lambda: sweep.sweep(db, runtime, processes=processes))):
             with db.unit_of_work() as session:          # only this backlog is due
                 runtime.clock.set(session, at)
-            calls = len(fired_calls)
+            calls = penalties(db)
             elapsed, result, waits = timed(db, url, runtime, at, run)
-            rows.append((name, elapsed, result, len(fired_calls) - calls, waits))
+            rows.append((name, elapsed, result, penalties(db) - calls, waits))
         with db.unit_of_work() as session:
-            left = session.scalar(select(func.count()).select_from(Timer).where(Timer.due_at <= SECOND))
+            left = session.scalar(select(func.count()).select_from(Timer).where(Timer.due_at <= THIRD))
         db.dispose()
-    print(f"{kind}: {waiting} waiting timers, {due} due (two backlogs of {due // 2}; set up in {set_up:.1f} s); "
+    print(f"{kind}: {waiting} waiting timers, {due} due (three backlogs of {due // 3}; set up in {set_up:.1f} s); "
           f"due-index query {query * 1000:.1f} ms")
     for name, elapsed, result, calls, waits in rows:
         q = statistics.quantiles(waits, n=100, method="inclusive") if len(waits) > 1 else [max(waits, default=0)] * 99
-        print(f"  {name:8} sweep: {result.fired} fired on {result.instances} instances in {elapsed:.2f} s "
+        print(f"  {name:19} sweep: {result.fired} fired on {result.instances} instances in {elapsed:.2f} s "
               f"({result.fired / elapsed:.0f}/s), {result.batches} batches, longest {result.longest_batch * 1000:.0f} ms; "
               f"{calls} service calls; a writer beside it waited p50 {q[49] * 1000:.0f} ms, "
               f"p99 {q[98] * 1000:.0f} ms, longest {max(waits, default=0) * 1000:.0f} ms ({len(waits)} writes); "
-              f"peak RSS {result.peak_rss:.0f} MiB")
+              f"peak RSS {result.peak_rss:.0f} MiB" + (f" (its helper {result.helpers_rss:.0f} MiB)"
+                                                        if result.helpers_rss else ""))
     print(f"  still due afterwards: {left}")
 
 
@@ -216,9 +306,10 @@ def main():
     parser.add_argument("--timers", type=int, default=100_000)
     parser.add_argument("--due", type=float, default=0.01)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--processes", type=int, default=2, help="the current sweep's processes on PostgreSQL")
     args = parser.parse_args()
     for kind in (("sqlite", "postgresql") if args.db == "both" else (args.db,)):
-        bench(kind, args.timers, args.due)
+        bench(kind, args.timers, args.due, args.processes)
 
 
 if __name__ == "__main__":

@@ -129,7 +129,9 @@ def clock_advance(duration):
 @timers_group.command("sweep")
 def timers_sweep():
     """Fire every timer due at the clock's now; the last line is the number fired."""
-    result = sweep.sweep(get_db(), get_runtime(), budget=current_app.config["CITYGRID_SWEEP_BATCH_SECONDS"])
+    config = current_app.config
+    result = sweep.sweep(get_db(), get_runtime(), budget=config["CITYGRID_SWEEP_BATCH_SECONDS"],
+                         processes=config.get("CITYGRID_SWEEP_PROCESSES", 1))
     click.echo(f"{result.instances} instances, {result.conflicts} conflicts, {result.skipped} skipped")
     click.echo(f"{result.fired} timers fired")
 

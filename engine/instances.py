@@ -298,6 +298,63 @@ def save(session, runtime, loaded: Loaded):
     session.info.setdefault("citygrid.cache", []).append((runtime.workflows, instance_id, instance.version, workflow))
 
 
+def save_many(session, runtime, batch, *, cache=True):
+    """`save` for several loaded instances at once (the sweep's batches): the same rows — state and
+    version, events, timer rows, the listeners' rows — written with one statement per kind of row
+    for the whole batch (executemany) instead of several per instance. Keep it in step with `save`
+    (tests/engine/test_save_many.py compares the two).
+
+    All or nothing: when the version check fails for any of them (someone changed it meanwhile),
+    Stale is raised before an instance object takes a new value; the caller rolls the batch back
+    to a savepoint and saves its instances one at a time (`save`) to leave the loser alone.
+    `cache=False`: the saved workflows are not kept for the next unit of work (runtime.workflows)."""
+    plans = []
+    for loaded in batch:
+        instance, workflow = loaded.instance, loaded.workflow
+        waiting = timers.waiting_timers(workflow)
+        digest = hashlib.sha1(repr(waiting).encode()).hexdigest()
+        rows = [dict(at=loaded.context.at, actor=loaded.context.actor, instance_id=instance.id,
+                     deployment_id=instance.deployment_id, **spec)
+                for spec in [*loaded.new_events, *loaded.context.events]]
+        loaded.new_events.clear()
+        loaded.context.events.clear()
+        (seq, head), event_rows = events.chain((instance.event_seq, instance.event_hash),
+                                               stream=events.instance_stream(instance.id), rows=rows)
+        values = dict(state=spiff.state_to_json(workflow), completed=workflow.is_completed(),
+                      end_event=end_event(workflow), updated_at=loaded.context.at, timers_digest=digest,
+                      event_seq=seq, event_hash=head, version=instance.version + 1)
+        plans.append((loaded, values, event_rows, waiting if digest != instance.timers_digest else None))
+    if not plans:
+        return
+    try:
+        session.flush()   # what else this unit of work changed (the services' rows) goes first
+    except StaleDataError:
+        raise Stale("an instance of the batch was changed by someone else; save them one by one") from None
+    connection = session.connection()
+    result = connection.execute(_SAVE, [dict(values, _id=loaded.instance.id, _version=loaded.instance.version)
+                                        for loaded, values, _, _ in plans])
+    if result.rowcount != len(plans):
+        raise Stale(f"{len(plans) - result.rowcount} instance(s) of the batch were changed by someone else; "
+                    "save them one by one")
+    events.insert_rows(session, [row for _, _, event_rows, _ in plans for row in event_rows])
+    timers.replace_many(session, runtime, {loaded.instance.id: waiting for loaded, _, _, waiting in plans
+                                           if waiting is not None})
+    for loaded, values, event_rows, _ in plans:
+        for name, value in values.items():
+            set_committed_value(loaded.instance, name, value)
+        loaded.saved_events = event_rows
+    with session.no_autoflush:
+        for loaded, _, _, _ in plans:
+            for listener in runtime.listeners:
+                listener(session, loaded)
+    session.flush()
+    cached = session.info.setdefault("citygrid.cache", [])
+    for loaded, _, _, _ in plans:
+        loaded.ready_at_load = frozenset(str(t.id) for t in loaded.ready_user_tasks())   # as saved now
+        if cache:
+            cached.append((runtime.workflows, loaded.instance.id, loaded.instance.version, loaded.workflow))
+
+
 def update_data(loaded: Loaded, updates: dict, *, reason: str, external=False, context=None):
     """Change data on the live frontier (open, running and waiting tasks) and re-arm the waiting
     timers so their due times are computed again from the new data. Recorded with before/after;

@@ -83,6 +83,12 @@ class Runtime:
         twin.workflows = WorkflowCache(0)
         return twin
 
+    def after_fork(self):
+        """In a forked helper process (engine.fanout): locks of its own (another thread may have held
+        one at the fork) and a workflow cache of its own."""
+        self._specs_lock = Lock()
+        self.workflows = WorkflowCache(self.workflows.size)
+
     def deployment(self, session, deployment_id):
         """A deployment row (immutable once stored), read once per process."""
         found = self._deployments.get(deployment_id)

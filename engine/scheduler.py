@@ -87,6 +87,7 @@ def start(app):
         started = time.perf_counter()
         result = timer_sweep.sweep(database, runtime, by=leadership.holder,
                                    budget=app.config.get("CITYGRID_SWEEP_BATCH_SECONDS", timer_sweep.BUDGET),
+                                   processes=app.config.get("CITYGRID_SWEEP_PROCESSES", 1),
                                    on_batch=lambda _result: leadership.claim())
         for observe in app.extensions.get("citygrid.sweep_observers", ()):
             observe(time.perf_counter() - started, result)

@@ -347,8 +347,24 @@ def state_from_dict(dct, spec, subprocess_specs):
         workflow.tasks = converter.mapping_from_dict(dct["tasks"], ids.__getitem__, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(ids[dct["root"]])
         converter.set_default_attributes(workflow, dct)
-        converter.subprocesses_from_dict(dct["subprocesses"], workflow)
+        sub_tasks = {sp_id: sub_dct["tasks"] for sp_id, sub_dct in dct["subprocesses"].items()}
+        converter.subprocesses_from_dict(dct["subprocesses"], workflow)    # (takes its entries out)
+        _keep_task_dicts(workflow, dct["tasks"], ids)
+        for sp_id, task_dicts in sub_tasks.items():
+            if ids[sp_id] in workflow.subprocesses:
+                _keep_task_dicts(workflow.subprocesses[ids[sp_id]], task_dicts, ids)
     finally:
         del workflow.__dict__[_UUIDS]
     workflow.bpmn_events = registry.restore(dct.pop("bpmn_events", []))
     return workflow
+
+
+def _keep_task_dicts(workflow, task_dicts, ids):
+    """Keep the stored dict of each finished task as `_tasks_to_dict` keeps the ones it made: the
+    next save writes it again as it was read while the task is unchanged, instead of converting
+    the task once more (a stored finished task's dict is what converting it gave at the last save)."""
+    cache = workflow.__dict__.setdefault(_TASK_DICTS, {})
+    for text, dct in task_dicts.items():
+        task = workflow.tasks.get(ids[text])
+        if task is not None and task.state & FINISHED:
+            cache[task.id] = ((task.state, task.last_state_change, tuple(task._children)), text, dct)

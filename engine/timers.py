@@ -55,6 +55,7 @@ def fired_marks(workflow):
 # Plain Core statements, built once: these rows are never ORM objects.
 _DELETE = delete(Timer.__table__).where(Timer.__table__.c.instance_id == bindparam("instance_id"))
 _INSERT = insert(Timer.__table__)
+_DELETE_MANY = delete(Timer.__table__).where(Timer.__table__.c.instance_id.in_(bindparam("ids", expanding=True)))
 
 
 def replace(session, runtime, instance_id, waiting, *, fresh=False):
@@ -67,6 +68,20 @@ def replace(session, runtime, instance_id, waiting, *, fresh=False):
             dict(instance_id=instance_id, task_id=task_id, spec_name=name, due_at=due,
                  provisional=runtime.calendar.is_provisional(due))
             for task_id, name, due in waiting])
+
+
+def replace_many(session, runtime, waiting_by_instance):
+    """`replace` for several instances at once ({instance id: its waiting timers}): one DELETE and
+    one INSERT for them all."""
+    if not waiting_by_instance:
+        return
+    connection = session.connection()
+    connection.execute(_DELETE_MANY, {"ids": list(waiting_by_instance)})
+    rows = [dict(instance_id=instance_id, task_id=task_id, spec_name=name, due_at=due,
+                 provisional=runtime.calendar.is_provisional(due))
+            for instance_id, waiting in waiting_by_instance.items() for task_id, name, due in waiting]
+    if rows:
+        connection.execute(_INSERT, rows)
 
 
 def due_instances(session, now: datetime, limit=None):

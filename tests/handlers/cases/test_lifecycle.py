@@ -405,3 +405,25 @@ def test_a_merged_report_still_replays_after_its_target_closed(city):
     city.complete(first, "check_result", GRID_USER, passed=True)
     city.complete(first, "close_case", "shiftlead")
     verify_all(city)
+
+
+def test_a_backlog_swept_in_batches_by_two_processes_penalises_each_case_once(city):
+    """Overdue cases swept in batches written at once (and on PostgreSQL shared with a helper
+    process): each case's overdue penalty exactly once, and every case still verifies (its chain,
+    its replay, its derived rows)."""
+    from engine import sweep
+    numbers = [file_case(city) for _ in range(7)]
+    for no in numbers:
+        city.assign_down(no, SIMING, JIALIAN, YINGCUI)
+    city.set_clock("2026-03-03 16:30")
+    city.runtime.workflows.clear()
+    result = sweep.sweep(city.db, city.runtime, batch=2, processes=2)
+    assert (result.instances, result.conflicts, result.skipped) == (7, 0, 0)
+    assert result.processes == (2 if city.db.engine.dialect.name == "postgresql" else 1)
+    assert city.sweep().fired == 0
+    for no in numbers:
+        shown = city.show(no)
+        assert [(p["unit"], p["reason"]) for p in shown["penalties"]] == [(YINGCUI, "overdue")]
+        assert shown["overdue"] is True
+        assert city.task(no, "supervise")["role"] == "shiftlead"
+    verify_all(city)
