@@ -302,7 +302,7 @@ def save_many(session, runtime, batch, *, cache=True):
     """`save` for several loaded instances at once (the sweep's batches): the same rows — state and
     version, events, timer rows, the listeners' rows — written with one statement per kind of row
     for the whole batch (executemany) instead of several per instance. Keep it in step with `save`
-    (tests/engine/test_save_many.py compares the two).
+    (tests/engine/test_sweep_batches.py compares the two).
 
     All or nothing: when the version check fails for any of them (someone changed it meanwhile),
     Stale is raised before an instance object takes a new value; the caller rolls the batch back
@@ -343,6 +343,7 @@ def save_many(session, runtime, batch, *, cache=True):
         for name, value in values.items():
             set_committed_value(loaded.instance, name, value)
         loaded.saved_events = event_rows
+        loaded.never_saved = False
     with session.no_autoflush:
         for loaded, _, _, _ in plans:
             for listener in runtime.listeners:
