@@ -17,9 +17,9 @@ suspension is refused once no working time is left — and the diagram's own tim
 at the latest then. On resume they are computed again with the working time actually suspended,
 and the timers re-armed (`instances.update_data`), so the deadline ends up moved by exactly that."""
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import and_, literal, not_, select
+from sqlalchemy import and_, event, literal, not_, select
 
 from engine import instances
 from engine.models import UTCDateTime
@@ -62,6 +62,31 @@ def is_overdue(due_at: datetime | None, end: datetime) -> bool:
 def overdue_clause(due_at, end):
     """`is_overdue` in SQL, for columns or instants: a deadline, and `end` at or after it."""
     return and_(due_at.is_not(None), end >= due_at)
+
+
+ENDED_LATE = datetime(1970, 1, 1, tzinfo=timezone.utc)   # overdue_from of a case that ended late
+
+
+def overdue_from(due_at: datetime | None, closed_at: datetime | None) -> datetime | None:
+    """The instant from which a case is overdue at any `now` (`is_overdue` at now while it is open,
+    at its closing once it ended), stored on the case row so that the list's overdue filter is one
+    range of an index (`overdue_from <= now`) instead of two columns compared on every case: its
+    deadline while open; ENDED_LATE (before any now) once it ended at or after its deadline; None
+    when it has no deadline or ended in time (overdue at no instant)."""
+    if due_at is None:
+        return None
+    if closed_at is None:
+        return due_at
+    return ENDED_LATE if is_overdue(due_at, closed_at) else None
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _keep_overdue_from(mapper, connection, case):
+    """A case row written through the ORM (a report, or any change of its deadline or closing made
+    on the object) keeps its overdue_from in step; `summary.refresh` writes it with the fields it
+    derives."""
+    case.overdue_from = overdue_from(case.due_at, case.closed_at)
 
 
 @dataclass(frozen=True)
@@ -109,8 +134,8 @@ def light_clause(colour, now):
     at = literal(now, UTCDateTime)
     lit = and_(Case.filed_at.is_not(None), Case.due_at.is_not(None), Case.closed_at.is_(None))
     red = overdue_clause(Case.due_at, at)
-    if colour == "red":
-        return and_(lit, red)
+    if colour == "red":     # an open case's overdue_from is its deadline: the range of its index says so
+        return and_(Case.overdue_from > literal(ENDED_LATE, UTCDateTime), Case.overdue_from <= at, lit, red)
     warned = and_(Case.warn_at.is_not(None), at >= Case.warn_at)
     if colour == "yellow":
         return and_(lit, not_(red), warned)

@@ -28,8 +28,9 @@ from engine.models import UTCDateTime
 from .. import localtime
 from ..org import capabilities
 from ..paging import Cursor, Page
+from . import number_search
 from .deadlines import LIGHTS, light_clause, overdue_clause as overdue_clause_at
-from .models import Case
+from .models import Case, CaseUnit
 from .statuses import OPEN_STATUSES
 from .visibility import count_visible, subtree, visible_clause
 
@@ -58,7 +59,15 @@ class Filters:
 
 
 def overdue_clause(now):
-    """Overdue cases (`deadlines.overdue_clause`): at `now` while open, or when they ended."""
+    """Overdue cases (`deadlines.is_overdue`): at `now` while open, or when they ended. One range of
+    the stored `overdue_from` (`deadlines.overdue_from`), which the migration and every write of the
+    row derive from the deadline and the closing; `overdue_definition` is what it stands for."""
+    return Case.overdue_from <= literal(now, UTCDateTime)
+
+
+def overdue_definition(now):
+    """The overdue rule on the row's own columns (two compared on every case: no index answers
+    it); the tests hold `overdue_clause` to it."""
     return or_(and_(Case.closed_at.is_(None), overdue_clause_at(Case.due_at, literal(now, UTCDateTime))),
                overdue_clause_at(Case.due_at, Case.closed_at))
 
@@ -84,7 +93,7 @@ def conditions(directory, *, user, filters: Filters, now, probe=False) -> list:
     the visibility as a probe of each case (`visibility.visible_clause`)."""
     found = [visible_clause(directory, user, probe=probe)]
     if filters.case_no:
-        found.append(Case.case_no.contains(filters.case_no.strip(), autoescape=True))
+        found.append(number_search.contains_clause(filters.case_no.strip()))
     if filters.status == OPEN:
         found.append(Case.status.in_(OPEN_STATUSES))
     elif filters.status:
@@ -183,19 +192,30 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     filtered = filters != Filters()
     where = conditions(directory, user=user, filters=filters, now=now)
     sees_all = capabilities.can(user, "see_all_cases")
-    if filtered and not sees_all:
-        where[0] = _Checked(where[0])           # a check on what the filters' indexes give
-    if filters.status == OPEN or filters.status in OPEN_STATUSES:
-        # the open cases are a few in a hundred of all the years': their status drives, rather than
-        # a category, channel or urgency index (each a share of every case), which SQLite would pick
-        where = [_Checked(c) if _on_ordered_index(c) and not _is_status(c) else c for c in where]
-    total = session.scalar(select(func.count()).select_from(Case).where(*where)) if filtered \
-        else count_visible(session, directory, user)
     if after is not None:
         page, offset = after.page + 1, 0
     else:
         page = max(1, page)
         offset = (page - 1) * per_page
+    if not filtered and not sees_all and user.unit_code:
+        total = count_visible(session, directory, user)
+        ids = _unit_page(session, user.unit_code, offset, per_page, after) if offset < total else []
+        return _page(session, ids, total, page, per_page)
+    if filters.status == OPEN or filters.status in OPEN_STATUSES:
+        # the open cases are a few in a hundred of all the years': their status drives, rather than
+        # a category, channel or urgency index (each a share of every case), which SQLite would pick
+        where = [_Checked(c) if _on_ordered_index(c) and not _is_status(c) else c for c in where]
+    if not filtered:
+        total = count_visible(session, directory, user)
+    elif sees_all or not user.unit_code:
+        total = session.scalar(select(func.count()).select_from(Case).where(*where))
+    else:
+        drive = _driver(session, user.unit_code, where[1:])
+        if drive == UNIT:
+            total = _count_from_unit(session, user.unit_code, where[1:])
+        else:       # a check on what the filters' indexes give
+            where[0] = _Checked(visible_clause(directory, user, probe=drive == PROBE))
+            total = session.scalar(select(func.count()).select_from(Case).where(*where))
     ids = []
     if offset < total:
         cases = session.scalar(select(func.max(Case.id))) or 0        # about how many there are (the id index)
@@ -208,12 +228,57 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
         if after is not None:
             where.append(tuple_(Case.reported_at, Case.id) < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
         ids = list(session.scalars(select(Case.id).where(*where).order_by(*order).limit(per_page).offset(offset)))
+    return _page(session, ids, total, page, per_page)
+
+
+def _page(session, ids, total, page, per_page) -> Page:
+    """The page of the cases `ids` (in that order), with the cursor of the next page."""
     rows = {case.id: case for case in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
     items = [rows[i] for i in ids]
     found = Page(items=items, total=total, page=page, per_page=per_page)
     if items and page < found.pages:
         found.next = Cursor(page, items[-1].reported_at, items[-1].id).encode()
     return found
+
+
+def _unit_page(session, unit, offset, per_page, after) -> list:
+    """The ids of a page of the cases `unit` sees, read off its `case_units` index in the list's
+    order (a case's report instant is copied there): the rows before it skipped in the index alone."""
+    found = select(CaseUnit.case_id).where(CaseUnit.unit_code == unit)
+    if after is not None:
+        found = found.where(tuple_(CaseUnit.reported_at, CaseUnit.case_id)
+                            < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
+    order = (CaseUnit.reported_at.desc(), CaseUnit.case_id.desc())
+    return list(session.scalars(found.order_by(*order).limit(per_page).offset(offset)))
+
+
+UNIT, SET, PROBE = "unit", "set", "probe"     # how a user's visibility meets the filters (`_driver`)
+
+
+def _driver(session, unit, filters) -> str:
+    """How the count of the cases `unit` sees that match `filters` is read, on SQLite (which has
+    no statistics to choose, nor a hash join): from the unit's `case_units` rows, each case looked
+    up and checked (UNIT: the filters match many more cases than the unit sees); from the filters'
+    matches, each checked against the set of the unit's cases read once (SET), or probed in
+    `case_units` one by one (PROBE: the matches are a few beside the unit's cases, whose set costs
+    more to read than the probes). Decided by the two sizes, the filters' counted up to twice the
+    unit's only: never more than the cheaper count reads. PostgreSQL plans it from its statistics
+    (SET: a semi-join)."""
+    if session.bind.dialect.name != "sqlite":
+        return SET
+    seen = session.scalar(select(func.count()).select_from(CaseUnit).where(CaseUnit.unit_code == unit))
+    matched = select(literal(1)).select_from(Case).where(*filters).limit(2 * seen + 1).subquery()
+    matched = session.scalar(select(func.count()).select_from(matched))
+    if matched > 2 * seen:
+        return UNIT
+    return PROBE if 3 * matched < seen else SET
+
+
+def _count_from_unit(session, unit, filters) -> int:
+    """The count of the cases `unit` sees that match `filters`, read from its `case_units` rows,
+    each case looked up by its id and checked (`_Checked`: no filter's index may drive)."""
+    return session.scalar(select(func.count()).select_from(CaseUnit).join(Case, Case.id == CaseUnit.case_id)
+                          .where(CaseUnit.unit_code == unit, *[_Checked(c) for c in filters]))
 
 
 def count(session, directory, *, user, filters: Filters, now) -> int:
