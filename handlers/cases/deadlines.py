@@ -134,8 +134,11 @@ def light_clause(colour, now):
     at = literal(now, UTCDateTime)
     lit = and_(Case.filed_at.is_not(None), Case.due_at.is_not(None), Case.closed_at.is_(None))
     red = overdue_clause(Case.due_at, at)
-    if colour == "red":     # an open case's overdue_from is its deadline: the range of its index says so
-        return and_(Case.overdue_from > literal(ENDED_LATE, UTCDateTime), Case.overdue_from <= at, lit, red)
+    if colour == "red":
+        # overdue_from after ENDED_LATE is the deadline of an open case (`overdue_from`): `lit` but
+        # for the filing and `red`, in one range of its index, which holds filed_at too
+        return and_(Case.overdue_from > literal(ENDED_LATE, UTCDateTime), Case.overdue_from <= at,
+                    Case.filed_at.is_not(None))
     warned = and_(Case.warn_at.is_not(None), at >= Case.warn_at)
     if colour == "yellow":
         return and_(lit, not_(red), warned)

@@ -59,7 +59,8 @@ class Case(Base):
         UniqueConstraint("channel", "external_ref"),
         # the list's order, and per equality filter that order within it (a page read off the index)
         Index("ix_cases_reported_at_id", "reported_at", "id"),
-        Index("ix_cases_status_reported_at_id", "status", "reported_at", "id"),
+        # with the other equality filters after the order: a few open cases checked off the index alone
+        Index("ix_cases_status_reported_at_id", "status", "reported_at", "id", "category", "urgency", "channel"),
         Index("ix_cases_category_reported_at_id", "category", "reported_at", "id"),
         Index("ix_cases_channel_reported_at_id", "channel", "reported_at", "id"),
         Index("ix_cases_urgency_reported_at_id", "urgency", "reported_at", "id"),
@@ -67,7 +68,7 @@ class Case(Base):
         Index("ix_cases_filed_at_reported_at_id", "filed_at", "reported_at", "id"),
         Index("ix_cases_due_at_reported_at_id", "due_at", "reported_at", "id"),
         Index("ix_cases_closed_at_reported_at_id", "closed_at", "reported_at", "id"),
-        Index("ix_cases_overdue_from_reported_at_id", "overdue_from", "reported_at", "id"),
+        Index("ix_cases_overdue_from_reported_at_id", "overdue_from", "reported_at", "id", "filed_at"),   # light=red
     )
 
     @property

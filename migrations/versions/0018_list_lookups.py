@@ -1,6 +1,7 @@
 """the case list answered off indexes at any size: the suffixes of the case numbers (`q`), the
 instant a case is overdue from (`overdue`), the windows' indexes ending on the list's order, and the
-report instant on case_units (a unit's pages read in order off its index)
+report instant on case_units (a unit's pages read in order off its index); the status index holding the
+other equality filters
 
 Revision ID: 0018
 Revises: 0017
@@ -24,6 +25,7 @@ depends_on = None
 
 SHORTEST, LONGEST = 3, 20       # handlers.cases.number_search.SHORTEST; the case_no column's length
 WINDOWS = ('filed_at', 'due_at', 'closed_at')
+STATUS_ALSO = ('category', 'urgency', 'channel')     # after the order on the status index
 ENDED_LATE = datetime(1970, 1, 1)      # deadlines.ENDED_LATE, naive UTC as stored
 
 
@@ -47,7 +49,10 @@ def upgrade():
     for column in WINDOWS:
         op.drop_index(f'ix_cases_{column}', table_name='cases')
         op.create_index(f'ix_cases_{column}_reported_at_id', 'cases', [column, 'reported_at', 'id'], unique=False)
-    op.create_index('ix_cases_overdue_from_reported_at_id', 'cases', ['overdue_from', 'reported_at', 'id'],
+    op.drop_index('ix_cases_status_reported_at_id', table_name='cases')      # 0017's, now with the other filters
+    op.create_index('ix_cases_status_reported_at_id', 'cases', ['status', 'reported_at', 'id', *STATUS_ALSO],
+                    unique=False)
+    op.create_index('ix_cases_overdue_from_reported_at_id', 'cases', ['overdue_from', 'reported_at', 'id', 'filed_at'],
                     unique=False)
 
     op.drop_index('ix_case_units_unit_code_case_id', table_name='case_units')
@@ -67,6 +72,8 @@ def downgrade():
     op.create_index('ix_case_units_unit_code_case_id', 'case_units', ['unit_code', 'case_id'], unique=False)
 
     op.drop_index('ix_cases_overdue_from_reported_at_id', table_name='cases')
+    op.drop_index('ix_cases_status_reported_at_id', table_name='cases')
+    op.create_index('ix_cases_status_reported_at_id', 'cases', ['status', 'reported_at', 'id'], unique=False)
     for column in WINDOWS:
         op.drop_index(f'ix_cases_{column}_reported_at_id', table_name='cases')
         op.create_index(f'ix_cases_{column}', 'cases', [column], unique=False)
