@@ -14,7 +14,7 @@ on `case_units`, the count is one `count(*)` over the same conditions, and a pag
 steps: the ids of its rows from the index (the rows before it skipped there, never loaded), then
 those rows. A cursor (`paging.Cursor`, the API's `after`) reads the page after another by where it
 ended instead of by its number: as fast at the last page as at the first."""
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 from sqlalchemy import and_, func, literal, or_, select, tuple_
@@ -184,12 +184,13 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     `page`, or with `after` the page after the one that cursor ended (its number is the cursor's
     next). The page's `next` is the cursor of the page after it, while there is one.
 
-    The count and the page's ids read whichever index reads fewer rows. The visible set drives them
-    when no other filter does (the cases of the user's unit, off `case_units`), else it is a check on
-    the rows the filters' indexes give. The page's ids are read down the order's index, checking each
-    row (the cases the user's unit sees probed one by one), while that reads fewer rows
-    (`_read_in_order`); else the matches are gathered from their filters' indexes and sorted."""
-    filtered = filters != Filters()
+    The count and the page's ids read whichever index reads fewer rows. For a user who sees only
+    their unit's cases, their unit's `case_units` rows (in the list's order: they hold the report
+    instant) answer the list alone when no filter but the report's window is set; else the count is
+    read from those rows, each case looked up and checked, or from the filters' matches, each probed
+    in `case_units` (`_driver`). A page's ids are read down an index in the list's order (the
+    unit's, or the filter's own), checking each row, while that reads fewer rows (`_read_in_order`);
+    else the matches are gathered from their filters' indexes and sorted."""
     where = conditions(directory, user=user, filters=filters, now=now)
     sees_all = capabilities.can(user, "see_all_cases")
     if after is not None:
@@ -197,37 +198,46 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     else:
         page = max(1, page)
         offset = (page - 1) * per_page
-    if not filtered and not sees_all and user.unit_code:
-        total = count_visible(session, directory, user)
-        ids = _unit_page(session, user.unit_code, offset, per_page, after) if offset < total else []
+    depth = offset + per_page
+    if not sees_all and user.unit_code and _only_reported_window(filters):
+        window = _unit_window(filters)
+        total = session.scalar(select(func.count()).select_from(CaseUnit)
+                               .where(CaseUnit.unit_code == user.unit_code, *window))
+        ids = _unit_page(session, user.unit_code, window, offset, per_page, after) if offset < total else []
         return _page(session, ids, total, page, per_page)
     if filters.status == OPEN or filters.status in OPEN_STATUSES:
         # the open cases are a few in a hundred of all the years': their status drives, rather than
         # a category, channel or urgency index (each a share of every case), which SQLite would pick
         where = [_Checked(c) if _on_ordered_index(c) and not _is_status(c) else c for c in where]
-    if not filtered:
-        total = count_visible(session, directory, user)
-    elif sees_all or not user.unit_code:
-        total = session.scalar(select(func.count()).select_from(Case).where(*where))
+    unit = None if sees_all else user.unit_code
+    if unit is None:
+        total = count_visible(session, directory, user) if filters == Filters() else \
+            session.scalar(select(func.count()).select_from(Case).where(*where))
+        drive = None
     else:
-        drive = _driver(session, user.unit_code, where[1:])
+        drive, seen = _driver(session, unit, where[1:])
         if drive == UNIT:
-            total = _count_from_unit(session, user.unit_code, where[1:])
+            total = _count_from_unit(session, unit, where[1:])
         else:       # a check on what the filters' indexes give
             where[0] = _Checked(visible_clause(directory, user, probe=drive == PROBE))
             total = session.scalar(select(func.count()).select_from(Case).where(*where))
-    ids = []
-    if offset < total:
-        cases = session.scalar(select(func.max(Case.id))) or 0        # about how many there are (the id index)
-        order = ORDER
-        if _read_in_order(filters, offset + per_page, total, cases):   # down the order's index
-            where = [c if _on_ordered_index(c) else _Checked(c)
-                     for c in conditions(directory, user=user, filters=filters, now=now, probe=True)]
-        else:                                                          # gathered, then sorted
-            order = (_Checked(Case.reported_at).desc(), _Checked(Case.id).desc())
-        if after is not None:
-            where.append(tuple_(Case.reported_at, Case.id) < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
-        ids = list(session.scalars(select(Case.id).where(*where).order_by(*order).limit(per_page).offset(offset)))
+    if offset >= total:
+        return _page(session, [], total, page, per_page)
+    if drive == UNIT and _read_in_order(filters, depth, total, seen):
+        # down the unit's own index, each case looked up and checked
+        checked = [_Checked(c) for c in where[1:]]
+        return _page(session, _unit_page(session, unit, checked, offset, per_page, after, join=True),
+                     total, page, per_page)
+    cases = session.scalar(select(func.max(Case.id))) or 0        # about how many there are (the id index)
+    order = ORDER
+    if _read_in_order(filters, depth, total, cases):                # down the order's index
+        where = [c if _on_ordered_index(c) else _Checked(c)
+                 for c in conditions(directory, user=user, filters=filters, now=now, probe=True)]
+    else:                                                           # gathered, then sorted
+        order = (_Checked(Case.reported_at).desc(), _Checked(Case.id).desc())
+    if after is not None:
+        where.append(tuple_(Case.reported_at, Case.id) < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
+    ids = list(session.scalars(select(Case.id).where(*where).order_by(*order).limit(per_page).offset(offset)))
     return _page(session, ids, total, page, per_page)
 
 
@@ -241,10 +251,31 @@ def _page(session, ids, total, page, per_page) -> Page:
     return found
 
 
-def _unit_page(session, unit, offset, per_page, after) -> list:
-    """The ids of a page of the cases `unit` sees, read off its `case_units` index in the list's
-    order (a case's report instant is copied there): the rows before it skipped in the index alone."""
-    found = select(CaseUnit.case_id).where(CaseUnit.unit_code == unit)
+def _only_reported_window(filters) -> bool:
+    """No filter but (maybe) a window of the report instant: what `case_units` holds itself."""
+    if (filters.date_from or filters.date_to) and _instant(filters.dated if filters.dated in DATED else "reported") \
+            is not Case.reported_at:
+        return False
+    return replace(filters, date_from=None, date_to=None, dated="reported") == Filters()
+
+
+def _unit_window(filters) -> list:
+    """The report window of `filters` on `case_units.reported_at` (the case's report instant)."""
+    found = []
+    if filters.date_from:
+        found.append(CaseUnit.reported_at >= localtime.day_start(filters.date_from))
+    if filters.date_to:
+        found.append(CaseUnit.reported_at < localtime.day_end(filters.date_to))
+    return found
+
+
+def _unit_page(session, unit, where, offset, per_page, after, join=False) -> list:
+    """The ids of a page of the cases `unit` sees that meet `where`, read down its `case_units`
+    index in the list's order (the case's report instant is copied there): the rows before it
+    skipped in the index alone, or with `join` each case looked up (`where` on `cases`)."""
+    found = select(CaseUnit.case_id).where(CaseUnit.unit_code == unit, *where)
+    if join:
+        found = found.join(Case, Case.id == CaseUnit.case_id)
     if after is not None:
         found = found.where(tuple_(CaseUnit.reported_at, CaseUnit.case_id)
                             < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
@@ -255,23 +286,21 @@ def _unit_page(session, unit, offset, per_page, after) -> list:
 UNIT, SET, PROBE = "unit", "set", "probe"     # how a user's visibility meets the filters (`_driver`)
 
 
-def _driver(session, unit, filters) -> str:
+def _driver(session, unit, filters) -> tuple[str, int]:
     """How the count of the cases `unit` sees that match `filters` is read, on SQLite (which has
     no statistics to choose, nor a hash join): from the unit's `case_units` rows, each case looked
-    up and checked (UNIT: the filters match many more cases than the unit sees); from the filters'
-    matches, each checked against the set of the unit's cases read once (SET), or probed in
-    `case_units` one by one (PROBE: the matches are a few beside the unit's cases, whose set costs
-    more to read than the probes). Decided by the two sizes, the filters' counted up to twice the
-    unit's only: never more than the cheaper count reads. PostgreSQL plans it from its statistics
-    (SET: a semi-join)."""
-    if session.bind.dialect.name != "sqlite":
-        return SET
+    up and checked (UNIT: the filters match half as many cases as the unit sees or more), or from
+    the filters' matches, each probed in `case_units` (PROBE: fewer; a probe costs about two case
+    look-ups). Decided by the two sizes, the filters' counted up to the unit's only: never more
+    than the cheaper count reads. (The set of the unit's cases read once, then each match checked
+    against it, cost more than either: the set alone cost about as much as all the look-ups.)
+    PostgreSQL plans it from its statistics (SET: a semi-join, hashed). With how many the unit sees."""
     seen = session.scalar(select(func.count()).select_from(CaseUnit).where(CaseUnit.unit_code == unit))
-    matched = select(literal(1)).select_from(Case).where(*filters).limit(2 * seen + 1).subquery()
+    if session.bind.dialect.name != "sqlite":
+        return SET, seen
+    matched = select(literal(1)).select_from(Case).where(*filters).limit(seen + 1).subquery()
     matched = session.scalar(select(func.count()).select_from(matched))
-    if matched > 2 * seen:
-        return UNIT
-    return PROBE if 3 * matched < seen else SET
+    return (PROBE if 2 * matched < seen else UNIT), seen
 
 
 def _count_from_unit(session, unit, filters) -> int:
