@@ -1,6 +1,6 @@
 """Deadlines, defined once: a case's deadline and warning instant from its filing time, its limit
 (the time-limit decision table of its own version) and the working-day calendar; when a case is
-overdue; its light (green, yellow, red; in Python for one case and in SQL for lists, side by side);
+overdue (and from which instant on, stored on the row for the list's filter: `overdue_from`); its light (green, yellow, red; in Python for one case and in SQL for lists, side by side);
 extensions approved by the shift lead; suspensions (挂起: the clock stops while the case waits on a
 third party, and the deadline moves by exactly the working time it was suspended); and recomputing
 the deadlines that were provisional once official calendar data arrives for their year.

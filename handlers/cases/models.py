@@ -4,7 +4,8 @@ process after every step), and the units that see it (the index its visibility i
 The case list's indexes are declared here beside the columns they serve: every filter of
 `search.conditions` has one, and they end on (reported_at, id), the list's order, so that a page of
 an equality filter is read in order from its index rather than sorted, and the page of a window (a
-range of filing, deadline or closing instants) is sorted from its index alone. `overdue_from` is
+range of filing, deadline or closing instants) is sorted from its index alone; the status index
+holds the other equality filters after the order, so the few open cases are checked off it alone. `overdue_from` is
 stored so that "overdue" is one range on an index (it compared two columns of every case); the
 case number's parts (`number_search`) and the units that see a case (`CaseUnit`, with the case's
 report instant, so that a unit's pages are read in order off its index) are tables of their own."""
@@ -90,4 +91,8 @@ class CaseUnit(Base):
     unit_code: Mapped[str] = mapped_column(String(30), primary_key=True)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)        # the case's
 
-    __table_args__ = (Index("ix_case_units_unit_code_reported_at_case_id", "unit_code", "reported_at", "case_id"),)
+    __table_args__ = (
+        Index("ix_case_units_unit_code_reported_at_case_id", "unit_code", "reported_at", "case_id"),
+        # the unit's cases in id order: the set PostgreSQL meets a filter's matches with (merged or hashed)
+        Index("ix_case_units_unit_code_case_id", "unit_code", "case_id"),
+    )

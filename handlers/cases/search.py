@@ -8,12 +8,15 @@ same filters; `to_query` writes filters as the list's query string (the names th
 API read).
 
 What keeps the list as fast at 100,000 cases as at 1,000 (bench/lists.py): every filter is a
-condition an index answers (models.py declares them: the equality filters' end on the list's order,
-reported_at then id, so a page is read off the index in order), the visibility rule is one equality
-on `case_units`, the count is one `count(*)` over the same conditions, and a page is read in two
-steps: the ids of its rows from the index (the rows before it skipped there, never loaded), then
-those rows. A cursor (`paging.Cursor`, the API's `after`) reads the page after another by where it
-ended instead of by its number: as fast at the last page as at the first."""
+condition an index answers (models.py declares them: the equality filters' and the windows' end on
+the list's order, reported_at then id, so a page is read off the index in order, or sorted from the
+index alone); the number (`q`) is a range of its suffixes' index (`number_search`), "overdue" a
+range of the stored `overdue_from`; the visibility rule is one equality on `case_units`, whose
+index ends on the list's order too, so a unit's list is read off it alone; the count is one exact
+`count(*)` over the same conditions, off an index; and a page is read in two steps: the ids of its
+rows from the index (the rows before it skipped there, never loaded), then those rows. A cursor
+(`paging.Cursor`, the API's `after`) reads the page after another by where it ended instead of by
+its number: as fast at the last page as at the first."""
 from dataclasses import dataclass, fields, replace
 from datetime import date
 
@@ -294,10 +297,10 @@ def _driver(session, unit, filters) -> tuple[str, int]:
     look-ups). Decided by the two sizes, the filters' counted up to the unit's only: never more
     than the cheaper count reads. (The set of the unit's cases read once, then each match checked
     against it, cost more than either: the set alone cost about as much as all the look-ups.)
-    PostgreSQL plans it from its statistics (SET: a semi-join, hashed). With how many the unit sees."""
-    seen = session.scalar(select(func.count()).select_from(CaseUnit).where(CaseUnit.unit_code == unit))
+    PostgreSQL plans it from its statistics (SET: a semi-join). With how many the unit sees (SQLite)."""
     if session.bind.dialect.name != "sqlite":
-        return SET, seen
+        return SET, 0
+    seen = session.scalar(select(func.count()).select_from(CaseUnit).where(CaseUnit.unit_code == unit))
     matched = select(literal(1)).select_from(Case).where(*filters).limit(seen + 1).subquery()
     matched = session.scalar(select(func.count()).select_from(matched))
     return (PROBE if 2 * matched < seen else UNIT), seen

@@ -55,7 +55,6 @@ def upgrade():
     op.create_index('ix_cases_overdue_from_reported_at_id', 'cases', ['overdue_from', 'reported_at', 'id', 'filed_at'],
                     unique=False)
 
-    op.drop_index('ix_case_units_unit_code_case_id', table_name='case_units')
     op.add_column('case_units', sa.Column('reported_at', engine.models.UTCDateTime(), nullable=True))
     op.execute("UPDATE case_units SET reported_at = (SELECT cases.reported_at FROM cases "
                "WHERE cases.id = case_units.case_id)")
@@ -69,7 +68,6 @@ def downgrade():
     op.drop_index('ix_case_units_unit_code_reported_at_case_id', table_name='case_units')
     with op.batch_alter_table('case_units', schema=None) as batch_op:
         batch_op.drop_column('reported_at')
-    op.create_index('ix_case_units_unit_code_case_id', 'case_units', ['unit_code', 'case_id'], unique=False)
 
     op.drop_index('ix_cases_overdue_from_reported_at_id', table_name='cases')
     op.drop_index('ix_cases_status_reported_at_id', table_name='cases')
