@@ -190,8 +190,8 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     The count and the page's ids read whichever index reads fewer rows. For a user who sees only
     their unit's cases, their unit's `case_units` rows (in the list's order: they hold the report
     instant) answer the list alone when no filter but the report's window is set; else the count is
-    read from those rows, each case looked up and checked, or from the filters' matches, each probed
-    in `case_units` (`_driver`). A page's ids are read down an index in the list's order (the
+    read from those rows, each case looked up and checked, or from the filters' matches, each checked
+    against the unit's set or probed in `case_units` (`_driver`). A page's ids are read down an index in the list's order (the
     unit's, or the filter's own), checking each row, while that reads fewer rows (`_read_in_order`);
     else the matches are gathered from their filters' indexes and sorted."""
     where = conditions(directory, user=user, filters=filters, now=now)
@@ -292,18 +292,20 @@ UNIT, SET, PROBE = "unit", "set", "probe"     # how a user's visibility meets th
 def _driver(session, unit, filters) -> tuple[str, int]:
     """How the count of the cases `unit` sees that match `filters` is read, on SQLite (which has
     no statistics to choose, nor a hash join): from the unit's `case_units` rows, each case looked
-    up and checked (UNIT: the filters match half as many cases as the unit sees or more), or from
-    the filters' matches, each probed in `case_units` (PROBE: fewer; a probe costs about two case
-    look-ups). Decided by the two sizes, the filters' counted up to the unit's only: never more
-    than the cheaper count reads. (The set of the unit's cases read once, then each match checked
-    against it, cost more than either: the set alone cost about as much as all the look-ups.)
-    PostgreSQL plans it from its statistics (SET: a semi-join). With how many the unit sees (SQLite)."""
+    up and checked (UNIT: the filters match more than twice as many cases as the unit sees); from
+    the filters' matches each checked against the set of the unit's cases, read once (SET); or
+    from the matches each probed in `case_units` (PROBE: under a third as many as the unit's cases,
+    whose set costs more to read than the probes). Decided by the two sizes, the filters' counted
+    up to twice the unit's only: never more than the cheaper count reads. PostgreSQL plans it from
+    its statistics (SET: a semi-join). With how many the unit sees (SQLite)."""
     if session.bind.dialect.name != "sqlite":
         return SET, 0
     seen = session.scalar(select(func.count()).select_from(CaseUnit).where(CaseUnit.unit_code == unit))
-    matched = select(literal(1)).select_from(Case).where(*filters).limit(seen + 1).subquery()
+    matched = select(literal(1)).select_from(Case).where(*filters).limit(2 * seen + 1).subquery()
     matched = session.scalar(select(func.count()).select_from(matched))
-    return (PROBE if 2 * matched < seen else UNIT), seen
+    if matched > 2 * seen:
+        return UNIT, seen
+    return (PROBE if 3 * matched < seen else SET), seen
 
 
 def _count_from_unit(session, unit, filters) -> int:
