@@ -74,14 +74,17 @@ def index_bulk_units(db):
     units above those), as `cases.summary` keeps them for cases that went through the engine."""
     with db.unit_of_work() as session:
         session.execute(text(
-            "INSERT INTO case_units (case_id, unit_code) "
-            "SELECT id, community FROM cases WHERE community IS NOT NULL "
+            "INSERT INTO case_units (case_id, unit_code, reported_at) "
+            "SELECT own.case_id, own.unit_code, cases.reported_at FROM ("
+            "SELECT id AS case_id, community AS unit_code FROM cases WHERE community IS NOT NULL "
             "UNION SELECT id, grid FROM cases WHERE grid IS NOT NULL "
             "UNION SELECT case_id, unit_code FROM case_steps WHERE unit_code IS NOT NULL "
-            "UNION SELECT case_id, target FROM case_steps WHERE target IS NOT NULL"))
+            "UNION SELECT case_id, target FROM case_steps WHERE target IS NOT NULL) own "
+            "JOIN cases ON cases.id = own.case_id"))
         while session.execute(text(     # one level up at a time, until the root
-                "INSERT INTO case_units (case_id, unit_code) "
-                "SELECT DISTINCT cu.case_id, u.parent_code FROM case_units cu JOIN units u ON u.code = cu.unit_code "
+                "INSERT INTO case_units (case_id, unit_code, reported_at) "
+                "SELECT DISTINCT cu.case_id, u.parent_code, cu.reported_at FROM case_units cu "
+                "JOIN units u ON u.code = cu.unit_code "
                 "WHERE u.parent_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM case_units up "
                 "WHERE up.case_id = cu.case_id AND up.unit_code = u.parent_code)")).rowcount:
             pass

@@ -34,7 +34,9 @@ from tqdm import tqdm  # noqa: E402
 
 from engine.db import get_db  # noqa: E402
 from engine.models import Deployment, Instance  # noqa: E402
+from handlers.cases import deadlines, number_search  # noqa: E402
 from handlers.cases.models import Case  # noqa: E402
+from handlers.cases.number_search import CaseNoSuffix  # noqa: E402
 from handlers.cases.penalties import Penalty  # noqa: E402
 from handlers.evaluation import periods, report  # noqa: E402
 from handlers.evaluation.steps import CaseStep  # noqa: E402
@@ -138,7 +140,11 @@ def generate(db, directory, count, seed=1):
         with db.unit_of_work() as session:
             connection = session.connection()
             connection.execute(insert(Instance.__table__), instances_)
+            for case in cases:              # as cases.summary derives it
+                case["overdue_from"] = deadlines.overdue_from(case.get("due_at"), case.get("closed_at"))
             connection.execute(insert(Case.__table__), cases)
+            connection.execute(insert(CaseNoSuffix.__table__),
+                               [row for case in cases for row in number_search.rows(case["id"], case["case_no"])])
             connection.execute(insert(CaseStep.__table__), steps)
             if penalties:
                 connection.execute(insert(Penalty.__table__), penalties)

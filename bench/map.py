@@ -6,7 +6,8 @@ The product is set up for real (migrations, the shipped processes, the Xiamen or
 centre points); the cases are then written in bulk straight into the tables the map reads, as the
 engine would have left them: a case row (spread over 2026; 5% still open at every stage of the
 process, with deadlines on both sides of now; 70% with the reporter's coordinates, the others at
-their grid), its units (the `case_units` index the visibility rule asks), an instance row; and 30
+their grid), its units (the `case_units` index the visibility rule asks), the suffixes of its
+number (`number_search`), an instance row; and 30
 cameras with 3,000 detections. Nothing goes through the engine.
 
 Times, per viewer (the city's committee: its subtree is every unit; an auditor: every case without
@@ -37,8 +38,9 @@ from tqdm import tqdm  # noqa: E402
 
 from engine.db import get_db  # noqa: E402
 from engine.models import Deployment, Instance  # noqa: E402
-from handlers.cases import numbers as case_numbers, search  # noqa: E402
+from handlers.cases import deadlines, number_search, numbers as case_numbers, search  # noqa: E402
 from handlers.cases.models import Case, CaseUnit  # noqa: E402
+from handlers.cases.number_search import CaseNoSuffix  # noqa: E402
 from handlers.cases.numbers import CaseNumber  # noqa: E402
 from handlers.categories.catalogue import get_catalogue  # noqa: E402
 from handlers.citymap import points, service  # noqa: E402
@@ -79,7 +81,7 @@ def write_cases(db, directory, count, seed=1):
     seconds = (NOW - YEAR_START).total_seconds()
     open_ids = []
     for start in tqdm(range(0, count, batch), desc="cases", unit_scale=batch, leave=False):
-        instances_, cases, units = [], [], []
+        instances_, cases, units, suffixes = [], [], [], []
         for i in range(start, min(start + batch, count)):
             case_id = next_id + i
             grid = rng.choice(grids)
@@ -111,7 +113,9 @@ def write_cases(db, directory, count, seed=1):
                 warn_at=None if status in ("accepting", "voided") else filed + (due - filed) * 0.8,
                 due_provisional=False, holder_unit=holder, handler_unit=None, reached=reached, merged_into=None,
                 closed_at=None if is_open else reported + timedelta(hours=rng.uniform(2, 120)), rework_count=0))
-            units.extend(dict(case_id=case_id, unit_code=u) for u in seeing(directory, reached))
+            cases[-1]["overdue_from"] = deadlines.overdue_from(cases[-1]["due_at"], cases[-1]["closed_at"])
+            units.extend(dict(case_id=case_id, unit_code=u, reported_at=reported) for u in seeing(directory, reached))
+            suffixes.extend(number_search.rows(case_id, cases[-1]["case_no"]))
             if is_open:
                 open_ids.append((case_id, grid))
         with db.unit_of_work() as session:
@@ -119,6 +123,7 @@ def write_cases(db, directory, count, seed=1):
             connection.execute(insert(Instance.__table__), instances_)
             connection.execute(insert(Case.__table__), cases)
             connection.execute(insert(CaseUnit.__table__), units)
+            connection.execute(insert(CaseNoSuffix.__table__), suffixes)
     with db.unit_of_work() as session:
         session.execute(delete(CaseNumber).where(CaseNumber.day.in_(numbers)))
         session.execute(insert(CaseNumber), [dict(day=day, serial=serial) for day, serial in numbers.items()])

@@ -3,6 +3,7 @@ from .org.models import Unit, User  # noqa: F401
 from .org.tokens import ApiClient, ApiToken  # noqa: F401
 from .cases.models import Case, CaseUnit  # noqa: F401
 from .cases.numbers import CaseNumber  # noqa: F401
+from .cases.number_search import CaseNoSuffix  # noqa: F401
 from .cases.penalties import Penalty  # noqa: F401
 from .cases.attachments import Attachment  # noqa: F401
 from .worklist.models import OpenTask  # noqa: F401

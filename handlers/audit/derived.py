@@ -14,7 +14,7 @@ from ..cases.visibility import seeing, units_of
 from ..evaluation import steps as steps_module
 
 ROW_FIELDS = ("status", "urgency", "category", "filed_at", "due_at", "warn_at", "due_provisional", "holder_unit",
-              "handler_unit", "merged_into", "closed_at", "rework_count")
+              "handler_unit", "merged_into", "closed_at", "overdue_from", "rework_count")
 
 
 def _show(value):

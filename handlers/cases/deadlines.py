@@ -1,6 +1,6 @@
 """Deadlines, defined once: a case's deadline and warning instant from its filing time, its limit
 (the time-limit decision table of its own version) and the working-day calendar; when a case is
-overdue; its light (green, yellow, red; in Python for one case and in SQL for lists, side by side);
+overdue (and from which instant on, stored on the row for the list's filter: `overdue_from`); its light (green, yellow, red; in Python for one case and in SQL for lists, side by side);
 extensions approved by the shift lead; suspensions (挂起: the clock stops while the case waits on a
 third party, and the deadline moves by exactly the working time it was suspended); and recomputing
 the deadlines that were provisional once official calendar data arrives for their year.
@@ -17,9 +17,9 @@ suspension is refused once no working time is left — and the diagram's own tim
 at the latest then. On resume they are computed again with the working time actually suspended,
 and the timers re-armed (`instances.update_data`), so the deadline ends up moved by exactly that."""
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import and_, literal, not_, select
+from sqlalchemy import and_, event, literal, not_, select
 
 from engine import instances
 from engine.models import UTCDateTime
@@ -62,6 +62,31 @@ def is_overdue(due_at: datetime | None, end: datetime) -> bool:
 def overdue_clause(due_at, end):
     """`is_overdue` in SQL, for columns or instants: a deadline, and `end` at or after it."""
     return and_(due_at.is_not(None), end >= due_at)
+
+
+ENDED_LATE = datetime(1970, 1, 1, tzinfo=timezone.utc)   # overdue_from of a case that ended late
+
+
+def overdue_from(due_at: datetime | None, closed_at: datetime | None) -> datetime | None:
+    """The instant from which a case is overdue at any `now` (`is_overdue` at now while it is open,
+    at its closing once it ended), stored on the case row so that the list's overdue filter is one
+    range of an index (`overdue_from <= now`) instead of two columns compared on every case: its
+    deadline while open; ENDED_LATE (before any now) once it ended at or after its deadline; None
+    when it has no deadline or ended in time (overdue at no instant)."""
+    if due_at is None:
+        return None
+    if closed_at is None:
+        return due_at
+    return ENDED_LATE if is_overdue(due_at, closed_at) else None
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _keep_overdue_from(mapper, connection, case):
+    """A case row written through the ORM (a report, or any change of its deadline or closing made
+    on the object) keeps its overdue_from in step; the case row's listener (`summary`) writes it
+    with the fields it derives."""
+    case.overdue_from = overdue_from(case.due_at, case.closed_at)
 
 
 @dataclass(frozen=True)
@@ -110,7 +135,10 @@ def light_clause(colour, now):
     lit = and_(Case.filed_at.is_not(None), Case.due_at.is_not(None), Case.closed_at.is_(None))
     red = overdue_clause(Case.due_at, at)
     if colour == "red":
-        return and_(lit, red)
+        # overdue_from after ENDED_LATE is the deadline of an open case (`overdue_from`): `lit` but
+        # for the filing and `red`, in one range of its index, which holds filed_at too
+        return and_(Case.overdue_from > literal(ENDED_LATE, UTCDateTime), Case.overdue_from <= at,
+                    Case.filed_at.is_not(None))
     warned = and_(Case.warn_at.is_not(None), at >= Case.warn_at)
     if colour == "yellow":
         return and_(lit, not_(red), warned)

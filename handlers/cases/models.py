@@ -2,8 +2,13 @@
 process after every step), and the units that see it (the index its visibility is asked on).
 
 The case list's indexes are declared here beside the columns they serve: every filter of
-`search.conditions` has one, and the ones the list pages through end on (reported_at, id), the
-list's order, so that a page of a filter is read in order from its index rather than sorted."""
+`search.conditions` has one, and they end on (reported_at, id), the list's order, so that a page of
+an equality filter is read in order from its index rather than sorted, and the page of a window (a
+range of filing, deadline or closing instants) is sorted from its index alone; the status index
+holds the other equality filters after the order, so the few open cases are checked off it alone. `overdue_from` is
+stored so that "overdue" is one range on an index (it compared two columns of every case); the
+case number's parts (`number_search`) and the units that see a case (`CaseUnit`, with the case's
+report instant, so that a unit's pages are read in order off its index) are tables of their own."""
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -37,25 +42,34 @@ class Case(Base):
     # derived from the instance after every step (cases.summary)
     status: Mapped[str] = mapped_column(String(20), default="accepting")
     urgency: Mapped[str | None] = mapped_column(String(1))
-    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     holder_unit: Mapped[str | None] = mapped_column(String(20), index=True)
     handler_unit: Mapped[str | None] = mapped_column(String(20), index=True)
     reached: Mapped[list] = mapped_column(JSON, default=list)   # cases.visibility.units_of; indexed in case_units
     merged_into: Mapped[str | None] = mapped_column(String(20))
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # overdue at any instant from this one on (deadlines.overdue_from: the deadline while open, the
+    # epoch once ended late, None when not filed or ended in time), derived with due_at and closed_at
+    overdue_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
         UniqueConstraint("channel", "external_ref"),
         # the list's order, and per equality filter that order within it (a page read off the index)
         Index("ix_cases_reported_at_id", "reported_at", "id"),
-        Index("ix_cases_status_reported_at_id", "status", "reported_at", "id"),
+        # with the other equality filters after the order: a few open cases checked off the index alone
+        Index("ix_cases_status_reported_at_id", "status", "reported_at", "id", "category", "urgency", "channel"),
         Index("ix_cases_category_reported_at_id", "category", "reported_at", "id"),
         Index("ix_cases_channel_reported_at_id", "channel", "reported_at", "id"),
         Index("ix_cases_urgency_reported_at_id", "urgency", "reported_at", "id"),
+        # the windows and the overdue range, with the order: a window's page sorted off its index alone
+        Index("ix_cases_filed_at_reported_at_id", "filed_at", "reported_at", "id"),
+        Index("ix_cases_due_at_reported_at_id", "due_at", "reported_at", "id"),
+        Index("ix_cases_closed_at_reported_at_id", "closed_at", "reported_at", "id"),
+        Index("ix_cases_overdue_from_reported_at_id", "overdue_from", "reported_at", "id", "filed_at"),   # light=red
     )
 
     @property
@@ -68,10 +82,17 @@ class Case(Base):
 class CaseUnit(Base):
     """One unit that sees a case (`visibility`): a unit the case belongs to (where it is, or a unit
     it reached: `reached`) or any unit above one of them. Visibility is then one equality, the
-    user's own unit, on the (unit_code, case_id) index."""
+    user's own unit, on the (unit_code, reported_at, case_id) index: the case's report instant (it
+    never changes) is copied here so that the unit's cases are read off that index in the list's
+    order, a deep page skipped there without touching a case."""
 
     __tablename__ = "case_units"
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     unit_code: Mapped[str] = mapped_column(String(30), primary_key=True)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)        # the case's
 
-    __table_args__ = (Index("ix_case_units_unit_code_case_id", "unit_code", "case_id"),)
+    __table_args__ = (
+        Index("ix_case_units_unit_code_reported_at_case_id", "unit_code", "reported_at", "case_id"),
+        # the unit's cases in id order: the set PostgreSQL meets a filter's matches with (merged or hashed)
+        Index("ix_case_units_unit_code_case_id", "unit_code", "case_id"),
+    )

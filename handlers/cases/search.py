@@ -8,13 +8,16 @@ same filters; `to_query` writes filters as the list's query string (the names th
 API read).
 
 What keeps the list as fast at 100,000 cases as at 1,000 (bench/lists.py): every filter is a
-condition an index answers (models.py declares them: the equality filters' end on the list's order,
-reported_at then id, so a page is read off the index in order), the visibility rule is one equality
-on `case_units`, the count is one `count(*)` over the same conditions, and a page is read in two
-steps: the ids of its rows from the index (the rows before it skipped there, never loaded), then
-those rows. A cursor (`paging.Cursor`, the API's `after`) reads the page after another by where it
-ended instead of by its number: as fast at the last page as at the first."""
-from dataclasses import dataclass, fields
+condition an index answers (models.py declares them: the equality filters' and the windows' end on
+the list's order, reported_at then id, so a page is read off the index in order, or sorted from the
+index alone); the number (`q`) is a range of its suffixes' index (`number_search`), "overdue" a
+range of the stored `overdue_from`; the visibility rule is one equality on `case_units`, whose
+index ends on the list's order too, so a unit's list is read off it alone; the count is one exact
+`count(*)` over the same conditions, off an index; and a page is read in two steps: the ids of its
+rows from the index (the rows before it skipped there, never loaded), then those rows. A cursor
+(`paging.Cursor`, the API's `after`) reads the page after another by where it ended instead of by
+its number: as fast at the last page as at the first."""
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 from sqlalchemy import and_, func, literal, or_, select, tuple_
@@ -28,8 +31,9 @@ from engine.models import UTCDateTime
 from .. import localtime
 from ..org import capabilities
 from ..paging import Cursor, Page
+from . import number_search
 from .deadlines import LIGHTS, light_clause, overdue_clause as overdue_clause_at
-from .models import Case
+from .models import Case, CaseUnit
 from .statuses import OPEN_STATUSES
 from .visibility import count_visible, subtree, visible_clause
 
@@ -58,7 +62,15 @@ class Filters:
 
 
 def overdue_clause(now):
-    """Overdue cases (`deadlines.overdue_clause`): at `now` while open, or when they ended."""
+    """Overdue cases (`deadlines.is_overdue`): at `now` while open, or when they ended. One range of
+    the stored `overdue_from` (`deadlines.overdue_from`), which the migration and every write of the
+    row derive from the deadline and the closing; `overdue_definition` is what it stands for."""
+    return Case.overdue_from <= literal(now, UTCDateTime)
+
+
+def overdue_definition(now):
+    """The overdue rule on the row's own columns (two compared on every case: no index answers
+    it); the tests hold `overdue_clause` to it."""
     return or_(and_(Case.closed_at.is_(None), overdue_clause_at(Case.due_at, literal(now, UTCDateTime))),
                overdue_clause_at(Case.due_at, Case.closed_at))
 
@@ -84,7 +96,7 @@ def conditions(directory, *, user, filters: Filters, now, probe=False) -> list:
     the visibility as a probe of each case (`visibility.visible_clause`)."""
     found = [visible_clause(directory, user, probe=probe)]
     if filters.case_no:
-        found.append(Case.case_no.contains(filters.case_no.strip(), autoescape=True))
+        found.append(number_search.contains_clause(filters.case_no.strip()))
     if filters.status == OPEN:
         found.append(Case.status.in_(OPEN_STATUSES))
     elif filters.status:
@@ -175,45 +187,132 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     `page`, or with `after` the page after the one that cursor ended (its number is the cursor's
     next). The page's `next` is the cursor of the page after it, while there is one.
 
-    The count and the page's ids read whichever index reads fewer rows. The visible set drives them
-    when no other filter does (the cases of the user's unit, off `case_units`), else it is a check on
-    the rows the filters' indexes give. The page's ids are read down the order's index, checking each
-    row (the cases the user's unit sees probed one by one), while that reads fewer rows
-    (`_read_in_order`); else the matches are gathered from their filters' indexes and sorted."""
-    filtered = filters != Filters()
+    The count and the page's ids read whichever index reads fewer rows. For a user who sees only
+    their unit's cases, their unit's `case_units` rows (in the list's order: they hold the report
+    instant) answer the list alone when no filter but the report's window is set; else the count is
+    read from those rows, each case looked up and checked, or from the filters' matches, each checked
+    against the unit's set or probed in `case_units` (`_driver`). A page's ids are read down an index in the list's order (the
+    unit's, or the filter's own), checking each row, while that reads fewer rows (`_read_in_order`);
+    else the matches are gathered from their filters' indexes and sorted."""
     where = conditions(directory, user=user, filters=filters, now=now)
     sees_all = capabilities.can(user, "see_all_cases")
-    if filtered and not sees_all:
-        where[0] = _Checked(where[0])           # a check on what the filters' indexes give
-    if filters.status == OPEN or filters.status in OPEN_STATUSES:
-        # the open cases are a few in a hundred of all the years': their status drives, rather than
-        # a category, channel or urgency index (each a share of every case), which SQLite would pick
-        where = [_Checked(c) if _on_ordered_index(c) and not _is_status(c) else c for c in where]
-    total = session.scalar(select(func.count()).select_from(Case).where(*where)) if filtered \
-        else count_visible(session, directory, user)
     if after is not None:
         page, offset = after.page + 1, 0
     else:
         page = max(1, page)
         offset = (page - 1) * per_page
-    ids = []
-    if offset < total:
-        cases = session.scalar(select(func.max(Case.id))) or 0        # about how many there are (the id index)
-        order = ORDER
-        if _read_in_order(filters, offset + per_page, total, cases):   # down the order's index
-            where = [c if _on_ordered_index(c) else _Checked(c)
-                     for c in conditions(directory, user=user, filters=filters, now=now, probe=True)]
-        else:                                                          # gathered, then sorted
-            order = (_Checked(Case.reported_at).desc(), _Checked(Case.id).desc())
-        if after is not None:
-            where.append(tuple_(Case.reported_at, Case.id) < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
-        ids = list(session.scalars(select(Case.id).where(*where).order_by(*order).limit(per_page).offset(offset)))
+    depth = offset + per_page
+    if not sees_all and user.unit_code and _only_reported_window(filters):
+        window = _unit_window(filters)
+        total = session.scalar(select(func.count()).select_from(CaseUnit)
+                               .where(CaseUnit.unit_code == user.unit_code, *window))
+        ids = _unit_page(session, user.unit_code, window, offset, per_page, after) if offset < total else []
+        return _page(session, ids, total, page, per_page)
+    if filters.status == OPEN or filters.status in OPEN_STATUSES:
+        # the open cases are a few in a hundred of all the years': their status drives, rather than
+        # a category, channel or urgency index (each a share of every case), which SQLite would pick
+        where = [_Checked(c) if _on_ordered_index(c) and not _is_status(c) else c for c in where]
+    unit = None if sees_all else user.unit_code
+    if unit is None:
+        total = count_visible(session, directory, user) if filters == Filters() else \
+            session.scalar(select(func.count()).select_from(Case).where(*where))
+        drive = None
+    else:
+        drive, seen = _driver(session, unit, where[1:])
+        if drive == UNIT:
+            total = _count_from_unit(session, unit, where[1:])
+        else:       # a check on what the filters' indexes give
+            where[0] = _Checked(visible_clause(directory, user, probe=drive == PROBE))
+            total = session.scalar(select(func.count()).select_from(Case).where(*where))
+    if offset >= total:
+        return _page(session, [], total, page, per_page)
+    if drive == UNIT and _read_in_order(filters, depth, total, seen):
+        # down the unit's own index, each case looked up and checked
+        checked = [_Checked(c) for c in where[1:]]
+        return _page(session, _unit_page(session, unit, checked, offset, per_page, after, join=True),
+                     total, page, per_page)
+    cases = session.scalar(select(func.max(Case.id))) or 0        # about how many there are (the id index)
+    order = ORDER
+    if _read_in_order(filters, depth, total, cases):                # down the order's index
+        where = [c if _on_ordered_index(c) else _Checked(c)
+                 for c in conditions(directory, user=user, filters=filters, now=now, probe=True)]
+    else:                                                           # gathered, then sorted
+        order = (_Checked(Case.reported_at).desc(), _Checked(Case.id).desc())
+    if after is not None:
+        where.append(tuple_(Case.reported_at, Case.id) < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
+    ids = list(session.scalars(select(Case.id).where(*where).order_by(*order).limit(per_page).offset(offset)))
+    return _page(session, ids, total, page, per_page)
+
+
+def _page(session, ids, total, page, per_page) -> Page:
+    """The page of the cases `ids` (in that order), with the cursor of the next page."""
     rows = {case.id: case for case in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
     items = [rows[i] for i in ids]
     found = Page(items=items, total=total, page=page, per_page=per_page)
     if items and page < found.pages:
         found.next = Cursor(page, items[-1].reported_at, items[-1].id).encode()
     return found
+
+
+def _only_reported_window(filters) -> bool:
+    """No filter but (maybe) a window of the report instant: what `case_units` holds itself."""
+    if (filters.date_from or filters.date_to) and _instant(filters.dated if filters.dated in DATED else "reported") \
+            is not Case.reported_at:
+        return False
+    return replace(filters, date_from=None, date_to=None, dated="reported") == Filters()
+
+
+def _unit_window(filters) -> list:
+    """The report window of `filters` on `case_units.reported_at` (the case's report instant)."""
+    found = []
+    if filters.date_from:
+        found.append(CaseUnit.reported_at >= localtime.day_start(filters.date_from))
+    if filters.date_to:
+        found.append(CaseUnit.reported_at < localtime.day_end(filters.date_to))
+    return found
+
+
+def _unit_page(session, unit, where, offset, per_page, after, join=False) -> list:
+    """The ids of a page of the cases `unit` sees that meet `where`, read down its `case_units`
+    index in the list's order (the case's report instant is copied there): the rows before it
+    skipped in the index alone, or with `join` each case looked up (`where` on `cases`)."""
+    found = select(CaseUnit.case_id).where(CaseUnit.unit_code == unit, *where)
+    if join:
+        found = found.join(Case, Case.id == CaseUnit.case_id)
+    if after is not None:
+        found = found.where(tuple_(CaseUnit.reported_at, CaseUnit.case_id)
+                            < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
+    order = (CaseUnit.reported_at.desc(), CaseUnit.case_id.desc())
+    return list(session.scalars(found.order_by(*order).limit(per_page).offset(offset)))
+
+
+UNIT, SET, PROBE = "unit", "set", "probe"     # how a user's visibility meets the filters (`_driver`)
+
+
+def _driver(session, unit, filters) -> tuple[str, int]:
+    """How the count of the cases `unit` sees that match `filters` is read, on SQLite (which has
+    no statistics to choose, nor a hash join): from the unit's `case_units` rows, each case looked
+    up and checked (UNIT: the filters match more than twice as many cases as the unit sees); from
+    the filters' matches each checked against the set of the unit's cases, read once (SET); or
+    from the matches each probed in `case_units` (PROBE: under a third as many as the unit's cases,
+    whose set costs more to read than the probes). Decided by the two sizes, the filters' counted
+    up to twice the unit's only: never more than the cheaper count reads. PostgreSQL plans it from
+    its statistics (SET: a semi-join). With how many the unit sees (SQLite)."""
+    if session.bind.dialect.name != "sqlite":
+        return SET, 0
+    seen = session.scalar(select(func.count()).select_from(CaseUnit).where(CaseUnit.unit_code == unit))
+    matched = select(literal(1)).select_from(Case).where(*filters).limit(2 * seen + 1).subquery()
+    matched = session.scalar(select(func.count()).select_from(matched))
+    if matched > 2 * seen:
+        return UNIT, seen
+    return (PROBE if 3 * matched < seen else SET), seen
+
+
+def _count_from_unit(session, unit, filters) -> int:
+    """The count of the cases `unit` sees that match `filters`, read from its `case_units` rows,
+    each case looked up by its id and checked (`_Checked`: no filter's index may drive)."""
+    return session.scalar(select(func.count()).select_from(CaseUnit).join(Case, Case.id == CaseUnit.case_id)
+                          .where(CaseUnit.unit_code == unit, *[_Checked(c) for c in filters]))
 
 
 def count(session, directory, *, user, filters: Filters, now) -> int:

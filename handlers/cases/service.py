@@ -10,7 +10,7 @@ from ..errors import Invalid
 from ..org import capabilities
 from ..process import routing
 from ..process.contract import REPORT_FIELDS
-from . import numbers, search
+from . import number_search, numbers, search
 from .models import Case
 from .statuses import is_ended
 
@@ -127,5 +127,6 @@ def _file(session, runtime, directory, route, *, user, data, community, grid) ->
                                          reported_at=now, process_id=route.process_id,
                                          **{k: start_data[k] for k in REPORT_FIELDS})
     session.add(case)
-    instances.save(session, runtime, loaded)
+    instances.save(session, runtime, loaded)        # flushes the case row first: its id is known
+    number_search.add(session, case)
     return case

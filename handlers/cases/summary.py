@@ -11,6 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from engine import instances
 
 from ..process import contract
+from .deadlines import overdue_from
 from .models import Case, CaseUnit
 from .service import case_of
 from .statuses import END_STATUS
@@ -39,6 +40,7 @@ def derive(case, loaded, *, completed, end_event, at):
     else:
         fields.update(status=contract.step_properties(main.task_spec).get("status", case.status),
                       holder_unit=state.holder)
+    fields["overdue_from"] = overdue_from(fields["due_at"], fields.get("closed_at", case.closed_at))
     return fields
 
 
@@ -75,7 +77,8 @@ def make_refresh(directory):
                     set_committed_value(case, name, value)
         added = set(case.reached) - before
         if added:
-            rows = [dict(case_id=case.id, unit_code=u) for u in sorted(seeing(session, added, directory))]
+            rows = [dict(case_id=case.id, unit_code=u, reported_at=case.reported_at)
+                    for u in sorted(seeing(session, added, directory))]
             session.connection().execute(_REACHED[session.bind.dialect.name], rows)
     return refresh
 
@@ -90,7 +93,7 @@ class Follower:
         self.row = SimpleNamespace(**{k: report.get(k) for k in contract.REPORT_FIELDS}, reached=[],
                                    status="accepting", urgency=None, filed_at=None, due_at=None, warn_at=None,
                                    due_provisional=False, holder_unit=None, handler_unit=None, merged_into=None,
-                                   closed_at=None, rework_count=0)
+                                   closed_at=None, overdue_from=None, rework_count=0)
         self.row.community, self.row.grid = case.community, case.grid   # as located when reported
 
     def observe(self, event, loaded):

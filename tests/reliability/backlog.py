@@ -12,8 +12,9 @@ from sqlalchemy import func, insert, select, text
 
 from engine import events
 from engine.models import Event, Instance, Timer
-from handlers.cases import service as cases
+from handlers.cases import number_search, service as cases
 from handlers.cases.models import Case, CaseUnit
+from handlers.cases.number_search import CaseNoSuffix
 from handlers.evaluation.steps import CaseStep
 from handlers.worklist.models import OpenTask
 
@@ -55,7 +56,8 @@ def clone(city, case_no, count, *, first_serial=50000, batch=500):
         def write(session, start=start):
             instance_id = session.scalar(select(func.max(Instance.id))) + 1
             case_id = session.scalar(select(func.max(Case.id))) + 1
-            out = {name: [] for name in ("instances", "timers", "events", "cases", "units", "steps", "tasks")}
+            out = {name: [] for name in ("instances", "timers", "events", "cases", "units", "steps", "tasks",
+                                         "suffixes")}
             for i in range(start, min(start + batch, count)):
                 number = f"{prefix}{first_serial + i:05d}"
                 fresh = {}
@@ -76,6 +78,7 @@ def clone(city, case_no, count, *, first_serial=50000, batch=500):
                                        task_id=sub(r["task_id"])) for r in t["timers"]]
                 out["cases"].append(dict(t["case"], id=case_id, instance_id=instance_id, case_no=number))
                 out["units"] += [dict(r, case_id=case_id) for r in t["units"]]
+                out["suffixes"] += number_search.rows(case_id, number)
                 out["steps"] += [dict({k: v for k, v in r.items() if k != "id"}, case_id=case_id) for r in t["steps"]]
                 out["tasks"] += [dict(r, task_id=sub(r["task_id"]), instance_id=instance_id, case_id=case_id)
                                  for r in t["tasks"]]
@@ -84,7 +87,7 @@ def clone(city, case_no, count, *, first_serial=50000, batch=500):
             connection = session.connection()
             for table, rows in ((Instance, out["instances"]), (Timer, out["timers"]), (Event, out["events"]),
                                 (Case, out["cases"]), (CaseUnit, out["units"]), (CaseStep, out["steps"]),
-                                (OpenTask, out["tasks"])):
+                                (OpenTask, out["tasks"]), (CaseNoSuffix, out["suffixes"])):
                 if rows:
                     connection.execute(insert(table.__table__), rows)
         city.work(write)

@@ -1,0 +1,190 @@
+"""The case list's index-backed filters list exactly what the definitions they stand for list, on
+SQLite and PostgreSQL, through the services and the migrations: `q` off the case numbers' suffixes
+as `case_no LIKE '%q%'`, for every part of every number (one, two, three and more digits) and for
+misses; `overdue` off the stored `overdue_from` as the two-column rule, and light=red likewise, for
+cases open and ended (late, in time, exactly at the deadline, never filed), at instants before, at
+and after their deadlines and closings; a unit's pages, read off its `case_units` index, equal to
+the whole list walked page by page and by cursor; the user's visibility met by each of its ways
+(`search._driver`); and the migration giving the cases stored before it the same rows."""
+from alembic import command
+from sqlalchemy import and_, select
+
+from engine import schema
+from handlers.cases import search
+from handlers.cases.models import Case, CaseUnit
+from handlers.cases.number_search import CaseNoSuffix
+from handlers.cases.visibility import visible_clause
+from handlers.org.models import User
+from tests.handlers.cases.test_lifecycle import GRID_USER, JIALIAN, SIMING, YINGCUI, file_case
+from tests.helpers import at
+
+HULI_GRID = "35020600100101"
+USERS = ("intake", f"officer-{JIALIAN}", "officer-350206", "officer-350213")   # all, a street, 湖里区, nobody's
+
+
+def close(city, case_no, handled, closed):
+    """Handle the case at 盈翠 and close it: handled at `handled`, closed at `closed` (Beijing)."""
+    city.dispatch_down(case_no, SIMING, JIALIAN, YINGCUI)
+    city.set_clock(handled)
+    city.complete(case_no, "handle", f"officer-{YINGCUI}", action="done", result="已处置")
+    city.review_up(case_no, JIALIAN, SIMING, "350200")
+    city.complete(case_no, "check_result", GRID_USER, passed=True, note="已核查")
+    city.set_clock(closed)
+    city.complete(case_no, "close_case", "shiftlead", comment="结案")
+
+
+def some_cases(city):
+    """{name: case number}: reports over three days (numbers of varied digits), cases open before
+    and after their deadline, ended late, in time and exactly at the deadline, voided, never filed,
+    one in 湖里区."""
+    found = {}
+    for n, when in enumerate(("2026-01-23 09:00", "2026-01-23 09:01", "2026-02-11 10:00")):
+        city.set_clock(when)
+        found[f"report{n}"] = city.report()
+    found["late"] = file_case(city, reported="2026-03-02 16:05", filed="2026-03-02 16:10")     # due 03-03 16:10
+    close(city, found["late"], "2026-03-04 09:00", "2026-03-04 10:00")
+    found["in_time"] = file_case(city, reported="2026-03-02 16:20", filed="2026-03-02 16:25")  # due 03-03 16:25
+    close(city, found["in_time"], "2026-03-03 09:00", "2026-03-03 10:00")
+    found["exact"] = file_case(city, reported="2026-03-02 16:30", filed="2026-03-02 16:35")    # due 03-03 16:35
+    close(city, found["exact"], "2026-03-03 11:00", "2026-03-03 16:35")
+    found["open"] = file_case(city, reported="2026-03-03 16:40", filed="2026-03-03 16:45")     # due 03-04 16:45
+    found["huli"] = file_case(city, reported="2026-03-03 16:50", filed="2026-03-03 16:55", grid=HULI_GRID,
+                              address="湖里区湖里街道", category="200509")
+    city.set_clock("2026-03-03 17:00")
+    found["voided"] = city.report()
+    city.complete(found["voided"], "accept_report", "intake", decision="void", reason="重复上报")
+    found["unfiled"] = city.report()
+    return found
+
+
+def listed(city, username, filters, now, per_page=100, page=1):
+    """(total, case numbers) of one page of the list."""
+    def read(session):
+        user = session.scalar(select(User).where(User.username == username))
+        found = search.search(session, city.directory, user=user, filters=filters, now=now, page=page,
+                              per_page=per_page)
+        return found.total, [c.case_no for c in found.items]
+    return city.work(read)
+
+
+def defined(city, username, condition):
+    """The case numbers the user sees that meet `condition` (plain SQL: the definition), in the
+    list's order."""
+    def read(session):
+        user = session.scalar(select(User).where(User.username == username))
+        return list(session.scalars(select(Case.case_no).where(visible_clause(city.directory, user), condition)
+                                    .order_by(*search.ORDER)))
+    return city.work(read)
+
+
+def assert_lists(city, filters, now, condition):
+    for username in USERS:
+        expected = defined(city, username, condition)
+        assert listed(city, username, filters, now) == (len(expected), expected), (username, filters, now)
+
+
+def test_q_lists_what_the_number_contains(city):
+    numbers = list(some_cases(city).values())
+    now = city.now()
+    parts = {n[i:j] for n in numbers for i in range(len(n)) for j in range(i + 1, len(n) + 1)}
+    misses = {"999", "0000000", "20260399", "2026030200001999", "12a", "%", "_1", "二"}
+    assert {len(p) for p in parts} == set(range(1, 14))
+    for q in sorted(parts | misses):
+        assert_lists(city, search.Filters(case_no=q), now, Case.case_no.contains(q, autoescape=True))
+    assert listed(city, "intake", search.Filters(case_no=numbers[0]), now)[1] == [numbers[0]]
+    assert listed(city, "intake", search.Filters(case_no="202601"), now)[0] == 2      # 23 January's two
+
+
+def test_overdue_and_red_list_what_the_deadline_rule_lists(city):
+    cases = some_cases(city)
+    old_red = and_(Case.filed_at.is_not(None), Case.due_at.is_not(None), Case.closed_at.is_(None))
+    instants = ("2026-03-02 12:00",                     # before every deadline (and before the closings)
+                "2026-03-03 16:34", "2026-03-03 16:35", "2026-03-03 16:36",    # around `exact`'s
+                "2026-03-04 16:44", "2026-03-04 16:45", "2026-03-04 16:46",    # around `open`'s
+                "2026-03-10 09:00")
+    seen = {}
+    for when in instants:
+        now = at(when)
+        assert_lists(city, search.Filters(overdue=True), now, search.overdue_definition(now))
+        red = and_(old_red, search.overdue_clause_at(Case.due_at, now))
+        assert_lists(city, search.Filters(light="red"), now, red)
+        assert_lists(city, search.Filters(overdue=True, status=search.OPEN), now,
+                     and_(search.overdue_definition(now), Case.status.in_(search.OPEN_STATUSES)))
+        seen[when] = set(listed(city, "intake", search.Filters(overdue=True), now)[1])
+    names = {no: name for name, no in cases.items()}
+    assert {names[no] for no in seen["2026-03-02 12:00"]} == {"late", "exact"}    # ended late: overdue at any now
+    assert {names[no] for no in seen["2026-03-04 16:44"]} == {"late", "exact"}
+    assert {names[no] for no in seen["2026-03-04 16:45"]} == {"late", "exact", "open"}        # at its deadline
+    assert {names[no] for no in seen["2026-03-10 09:00"]} == {"late", "exact", "open", "huli"}
+
+
+def test_pages_read_off_the_index_are_the_whole_list_walked(city):
+    some_cases(city)
+    now = city.now()
+    for username in USERS:
+        for filters, condition in ((search.Filters(), Case.id.is_not(None)),
+                                   (search.Filters(status="closed"), Case.status == "closed"),
+                                   (search.Filters(overdue=True), search.overdue_definition(now)),
+                                   (search.Filters(case_no="2026"), Case.case_no.contains("2026"))):
+            expected = defined(city, username, condition)
+            by_number = [no for page in range(1, len(expected) + 2)
+                         for no in listed(city, username, filters, now, per_page=2, page=page)[1]]
+            assert by_number == expected, (username, filters)
+
+            def by_cursor(session):
+                user = session.scalar(select(User).where(User.username == username))
+                walked, after = [], None
+                while True:
+                    found = search.search(session, city.directory, user=user, filters=filters, now=now,
+                                          per_page=3, after=after)
+                    walked += [c.case_no for c in found.items]
+                    if found.next is None:
+                        return walked
+                    after = search.Cursor.decode(found.next)
+            assert city.work(by_cursor) == expected, (username, filters)
+
+
+def test_each_way_of_meeting_the_visibility_lists_the_same(city):
+    """On SQLite the count of a user's filtered list is read from their unit's cases (a filter
+    matching many more, its page then read down the unit's own index), from the filters' matches
+    checked against the unit's set, or probed one by one (a few): each way is taken here, each
+    lists what the definition lists; PostgreSQL's planner meets the set of the unit's cases itself."""
+    some_cases(city)
+    now = city.now()
+    ways = set()
+    for username in USERS[1:]:
+        for filters, condition in ((search.Filters(status="closed"), Case.status == "closed"),
+                                   (search.Filters(status=search.OPEN), Case.status.in_(search.OPEN_STATUSES)),
+                                   (search.Filters(urgency="A"), Case.urgency == "A"),
+                                   (search.Filters(case_no="20260302"), Case.case_no.contains("20260302")),
+                                   (search.Filters(overdue=True), search.overdue_definition(now))):
+            expected = defined(city, username, condition)
+            assert listed(city, username, filters, now) == (len(expected), expected), (username, filters)
+
+            def way(session):
+                user = session.scalar(select(User).where(User.username == username))
+                where = search.conditions(city.directory, user=user, filters=filters, now=now)
+                return search._driver(session, user.unit_code, where[1:])[0]
+            ways.add(city.work(way))
+    if city.db.engine.dialect.name == "sqlite":
+        assert ways == {search.UNIT, search.SET, search.PROBE}
+    else:
+        assert ways == {search.SET}
+
+
+def test_the_migration_gives_the_cases_stored_before_their_rows(city):
+    """0018 down and up again: the suffixes of the numbers, overdue_from and the report instant on
+    case_units are rebuilt from what the cases hold, the same as the services wrote them."""
+    some_cases(city)
+
+    def stored(session):
+        return (sorted(session.execute(select(CaseNoSuffix.suffix, CaseNoSuffix.case_id)).all()),
+                sorted(session.execute(select(Case.id, Case.overdue_from)).all()),
+                sorted(session.execute(select(CaseUnit.case_id, CaseUnit.unit_code, CaseUnit.reported_at)).all()))
+    before = city.work(stored)
+    assert len(before[0]) == 11 * len(before[1]) and any(f for _, f in before[1]) and before[2]
+    url = city.db.url
+    city.db.dispose()
+    command.downgrade(schema.config(url), "0017")
+    schema.upgrade(url)
+    assert city.work(stored) == before
