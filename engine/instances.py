@@ -254,6 +254,26 @@ _INSTANCES = Instance.__table__
 _SAVE = update(_INSTANCES).where(_INSTANCES.c.id == bindparam("_id"), _INSTANCES.c.version == bindparam("_version"))
 
 
+def _plan(loaded: Loaded):
+    """What saving `loaded` writes, nothing written yet: (the instance row's new values, the event
+    rows chained onto its head, its waiting timers when they changed else None). The events it
+    collected are taken from it."""
+    instance, workflow = loaded.instance, loaded.workflow
+    waiting = timers.waiting_timers(workflow)
+    digest = hashlib.sha1(repr(waiting).encode()).hexdigest()
+    rows = [dict(at=loaded.context.at, actor=loaded.context.actor, instance_id=instance.id,
+                 deployment_id=instance.deployment_id, **spec)
+            for spec in [*loaded.new_events, *loaded.context.events]]
+    loaded.new_events.clear()
+    loaded.context.events.clear()
+    (seq, head), event_rows = events.chain((instance.event_seq, instance.event_hash),
+                                           stream=events.instance_stream(instance.id), rows=rows)
+    values = dict(state=spiff.state_to_json(workflow), completed=workflow.is_completed(),
+                  end_event=end_event(workflow), updated_at=loaded.context.at, timers_digest=digest,
+                  event_seq=seq, event_hash=head, version=instance.version + 1)
+    return values, event_rows, waiting if digest != instance.timers_digest else None
+
+
 def save(session, runtime, loaded: Loaded):
     """Persist state, timer rows, derived rows (listeners) and events in the caller's transaction,
     with one version-checked UPDATE of the instance; raise Conflict on a lost race.
@@ -261,33 +281,20 @@ def save(session, runtime, loaded: Loaded):
     The UPDATE is a plain statement, its values then set on the instance object as committed ones:
     the ORM's flush of one row cost more than all the rest of the writes."""
     instance, workflow = loaded.instance, loaded.workflow
-    now = loaded.context.at
     instance_id = instance.id   # the session is unusable after a failed flush
-    waiting = timers.waiting_timers(workflow)
-    digest = hashlib.sha1(repr(waiting).encode()).hexdigest()
-    timers_changed = digest != instance.timers_digest
-    rows = [dict(at=now, actor=loaded.context.actor, instance_id=instance_id,
-                 deployment_id=instance.deployment_id, **spec)
-            for spec in [*loaded.new_events, *loaded.context.events]]
-    loaded.new_events.clear()
-    loaded.context.events.clear()
-    head = (instance.event_seq, instance.event_hash)
-    new_head = events.chain(head, stream=events.instance_stream(instance_id), rows=rows)
+    values, event_rows, waiting = _plan(loaded)
     try:
         session.flush()   # what else this unit of work changed (a reported case) goes first
     except StaleDataError:
         raise Stale(f"instance {instance_id} was changed by someone else; reload and try again") from None
-    values = dict(state=spiff.state_to_json(workflow), completed=workflow.is_completed(),
-                  end_event=end_event(workflow), updated_at=now, timers_digest=digest,
-                  event_seq=new_head[0][0], event_hash=new_head[0][1], version=instance.version + 1)
     result = session.connection().execute(_SAVE, dict(values, _id=instance_id, _version=instance.version))
     if result.rowcount != 1:
         raise Stale(f"instance {instance_id} was changed by someone else; reload and try again")
     for name, value in values.items():
         set_committed_value(instance, name, value)
-    events.insert_rows(session, new_head[1])
-    loaded.saved_events = new_head[1]
-    if timers_changed:
+    events.insert_rows(session, event_rows)
+    loaded.saved_events = event_rows
+    if waiting is not None:
         timers.replace(session, runtime, instance_id, waiting, fresh=loaded.never_saved)
     loaded.never_saved = False
     with session.no_autoflush:
@@ -308,22 +315,7 @@ def save_many(session, runtime, batch, *, cache=True):
     Stale is raised before an instance object takes a new value; the caller rolls the batch back
     to a savepoint and saves its instances one at a time (`save`) to leave the loser alone.
     `cache=False`: the saved workflows are not kept for the next unit of work (runtime.workflows)."""
-    plans = []
-    for loaded in batch:
-        instance, workflow = loaded.instance, loaded.workflow
-        waiting = timers.waiting_timers(workflow)
-        digest = hashlib.sha1(repr(waiting).encode()).hexdigest()
-        rows = [dict(at=loaded.context.at, actor=loaded.context.actor, instance_id=instance.id,
-                     deployment_id=instance.deployment_id, **spec)
-                for spec in [*loaded.new_events, *loaded.context.events]]
-        loaded.new_events.clear()
-        loaded.context.events.clear()
-        (seq, head), event_rows = events.chain((instance.event_seq, instance.event_hash),
-                                               stream=events.instance_stream(instance.id), rows=rows)
-        values = dict(state=spiff.state_to_json(workflow), completed=workflow.is_completed(),
-                      end_event=end_event(workflow), updated_at=loaded.context.at, timers_digest=digest,
-                      event_seq=seq, event_hash=head, version=instance.version + 1)
-        plans.append((loaded, values, event_rows, waiting if digest != instance.timers_digest else None))
+    plans = [(loaded, *_plan(loaded)) for loaded in batch]
     if not plans:
         return
     try:

@@ -111,11 +111,7 @@ def conditions(directory, *, user, filters: Filters, now, probe=False) -> list:
         found.append(or_(Case.community.in_(units), Case.grid.in_(units)))
     if filters.overdue:
         found.append(overdue_clause(now))
-    instant = _instant(filters.dated if filters.dated in DATED else "reported")
-    if filters.date_from:
-        found.append(instant >= localtime.day_start(filters.date_from))
-    if filters.date_to:
-        found.append(instant < localtime.day_end(filters.date_to))
+    found += _window(_instant(filters.dated if filters.dated in DATED else "reported"), filters)
     if filters.channel:
         found.append(Case.channel == filters.channel)
     if filters.urgency == UNGRADED:
@@ -262,14 +258,20 @@ def _only_reported_window(filters) -> bool:
     return replace(filters, date_from=None, date_to=None, dated="reported") == Filters()
 
 
-def _unit_window(filters) -> list:
-    """The report window of `filters` on `case_units.reported_at` (the case's report instant)."""
+def _window(instant, filters) -> list:
+    """The conditions of the window `filters.date_from`..`date_to` (Beijing dates, both included)
+    on the column `instant`."""
     found = []
     if filters.date_from:
-        found.append(CaseUnit.reported_at >= localtime.day_start(filters.date_from))
+        found.append(instant >= localtime.day_start(filters.date_from))
     if filters.date_to:
-        found.append(CaseUnit.reported_at < localtime.day_end(filters.date_to))
+        found.append(instant < localtime.day_end(filters.date_to))
     return found
+
+
+def _unit_window(filters) -> list:
+    """The report window of `filters` on `case_units.reported_at` (the case's report instant)."""
+    return _window(CaseUnit.reported_at, filters)
 
 
 def _unit_page(session, unit, where, offset, per_page, after, join=False) -> list:

@@ -14,12 +14,13 @@ from ..process import contract
 from . import messages
 from .penalties import current_holder
 from .statuses import IN_HANDLING
+from .suspension import SUSPENDED
 from .visibility import can_see
 
 
 # The case page offers the form in these statuses; `start` asks the process too. Not a suspended
 # case (挂起): its clock stands still until it is resumed, and nobody is to act on it meanwhile.
-PRESSABLE = tuple(status for status in IN_HANDLING if status != "suspended")
+PRESSABLE = tuple(status for status in IN_HANDLING if status != SUSPENDED)
 
 
 class SupervisionError(StateConflict):
@@ -49,7 +50,7 @@ def start(session, runtime, directory, *, user, case, data):
     holder = current_holder(loaded.workflow)
     # The process says whether a 督办 is awaited; the status keeps it to 派遣处置 (after it, on the
     # way to 结案, the diagram's loop of 督办 still waits until the case closes).
-    if case.status == "suspended":
+    if case.status == SUSPENDED:
         raise SupervisionError("案件已挂起，恢复处置后方可督办")
     if case.status not in PRESSABLE or holder is None \
             or not instances.waits_for_message(loaded, contract.SUPERVISE_MESSAGE):
