@@ -3,14 +3,19 @@
 `app`/`runner`: an app on a temporary SQLite file (simulated clock, no scheduler).
 `city`: the whole product (migrated schema, shipped process deployed, Xiamen demo data) on
 SQLite AND on PostgreSQL (TEST_DATABASE_URL); in CI the PostgreSQL run is required, never skipped.
+Each test's city is a copy of one built once per test process (a file on SQLite, a database made
+from a template on PostgreSQL).
 """
+import itertools
 import os
+import sqlite3
 import tempfile
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 
 from app import create_app
 
@@ -97,13 +102,91 @@ def db_url(request, tmp_path):
     return _postgres_url(request)
 
 
+# A city's starting database (migrated, the shipped processes deployed, the demo org tree loaded)
+# is built once per test process and copied for each test that asks for a city: building it took
+# most of a second, a copy takes milliseconds (SQLite: the file; PostgreSQL: CREATE DATABASE from
+# it as a template). Where the server refuses to create databases, each city is built as before.
+_TEMPLATES = {}
+_copies = itertools.count(1)
+
+
+def _built(url):
+    """Build a city's starting database at `url`."""
+    from tests.helpers import City
+    app = make_app(url)
+    try:
+        City(app).setup()
+    finally:
+        app.extensions["citygrid.db"].dispose()
+
+
+def _sqlite_city(tmp_path_factory, tmp_path):
+    if "sqlite" not in _TEMPLATES:
+        template = tmp_path_factory.mktemp("template") / "city.db"
+        _built(f"sqlite:///{template}")
+        _TEMPLATES["sqlite"] = template
+    copy = tmp_path / "city.db"
+    with closing(sqlite3.connect(_TEMPLATES["sqlite"])) as source, closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+    return f"sqlite:///{copy}"
+
+
+def _postgres_city(request):
+    """A database of its own for one test's city, copied from this process's template database;
+    None where the server does not let the tests create databases."""
+    base = make_url(os.environ["TEST_DATABASE_URL"])
+    prefix = f"cg_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if "postgresql" not in _TEMPLATES:
+                template = f"{prefix}_template"
+                try:
+                    conn.execute(text(f"DROP DATABASE IF EXISTS {template} WITH (FORCE)"))
+                    conn.execute(text(f"CREATE DATABASE {template}"))
+                except DBAPIError:
+                    _TEMPLATES["postgresql"] = None
+                    return None
+                _built(base.set(database=template).render_as_string(hide_password=False))
+                _TEMPLATES["postgresql"] = template
+            if _TEMPLATES["postgresql"] is None:
+                return None
+            name = f"{prefix}_{next(_copies)}"
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATES['postgresql']}"))
+    finally:
+        admin.dispose()
+    request.addfinalizer(lambda: _drop_database(base, name))
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(base, name):
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_templates():
+    yield
+    if _TEMPLATES.get("postgresql"):
+        _drop_database(make_url(os.environ["TEST_DATABASE_URL"]), _TEMPLATES["postgresql"])
+
+
 @pytest.fixture
-def city(db_url):
+def city(db_url, request, tmp_path_factory, tmp_path):
     """The product on a fresh database: migrated, process deployed, demo loaded."""
     from tests.helpers import City
-    app = make_app(db_url)
+    if db_url.startswith("sqlite"):
+        url = _sqlite_city(tmp_path_factory, tmp_path)
+    else:
+        url = _postgres_city(request)
+    app = make_app(url or db_url)
     city = City(app)
-    city.setup()
+    if url is None:
+        city.setup()
     yield city
     app.extensions["citygrid.db"].dispose()
 
