@@ -20,6 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from werkzeug.routing import IntegerConverter
 
+from . import pipeline
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -235,7 +237,9 @@ def make_engine(url, pool=None, **kwargs):
         kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
     # pre-ping: a pooled connection the server dropped (a restart) is replaced when it is checked
     # out, so the app recovers by itself once the database is back
-    return create_engine(url, pool_pre_ping=True, **{**(pool or {}), **kwargs})
+    engine = create_engine(url, pool_pre_ping=True, **{**(pool or {}), **kwargs})
+    pipeline.install(engine)
+    return engine
 
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")

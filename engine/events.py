@@ -8,6 +8,7 @@ from sqlalchemy import event as sa_event, insert, select
 from sqlalchemy.orm import Session
 
 from .models import Event, EventHead
+from .pipeline import PIPELINED
 
 GENESIS = "0" * 64
 SYSTEM = "system"
@@ -67,7 +68,8 @@ def chain(head, *, stream, rows):
     return (seq, prev), values
 
 
-_INSERT = insert(Event.__table__)   # plain Core, built once: no ORM bulk path on every step
+# plain Core, built once (no ORM bulk path on every step); nothing read back: a step may pipeline it
+_INSERT = insert(Event.__table__).inline().execution_options(**PIPELINED)
 
 
 def insert_rows(session, values):

@@ -18,7 +18,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from . import events, spiff, timers
+from . import events, pipeline, spiff, timers
 from .models import Deployment, Instance
 from .scripting import RunContext
 
@@ -292,14 +292,16 @@ def save(session, runtime, loaded: Loaded):
         raise Stale(f"instance {instance_id} was changed by someone else; reload and try again")
     for name, value in values.items():
         set_committed_value(instance, name, value)
-    events.insert_rows(session, event_rows)
     loaded.saved_events = event_rows
-    if waiting is not None:
-        timers.replace(session, runtime, instance_id, waiting, fresh=loaded.never_saved)
-    loaded.never_saved = False
-    with session.no_autoflush:
-        for listener in runtime.listeners:
-            listener(session, loaded)
+    # The version check above is answered first; what follows depends on it (PostgreSQL: pipelined).
+    with pipeline.writes(session.connection()):
+        events.insert_rows(session, event_rows)
+        if waiting is not None:
+            timers.replace(session, runtime, instance_id, waiting, fresh=loaded.never_saved)
+        loaded.never_saved = False
+        with session.no_autoflush:
+            for listener in runtime.listeners:
+                listener(session, loaded)
     session.flush()
     loaded.ready_at_load = frozenset(str(t.id) for t in loaded.ready_user_tasks())   # as saved now
     session.info.setdefault("citygrid.cache", []).append((runtime.workflows, instance_id, instance.version, workflow))
@@ -328,18 +330,19 @@ def save_many(session, runtime, batch, *, cache=True):
     if result.rowcount != len(plans):
         raise Stale(f"{len(plans) - result.rowcount} instance(s) of the batch were changed by someone else; "
                     "save them one by one")
-    events.insert_rows(session, [row for _, _, event_rows, _ in plans for row in event_rows])
-    timers.replace_many(session, runtime, {loaded.instance.id: waiting for loaded, _, _, waiting in plans
-                                           if waiting is not None})
     for loaded, values, event_rows, _ in plans:
         for name, value in values.items():
             set_committed_value(loaded.instance, name, value)
         loaded.saved_events = event_rows
         loaded.never_saved = False
-    with session.no_autoflush:
-        for loaded, _, _, _ in plans:
-            for listener in runtime.listeners:
-                listener(session, loaded)
+    with pipeline.writes(connection):
+        events.insert_rows(session, [row for _, _, event_rows, _ in plans for row in event_rows])
+        timers.replace_many(session, runtime, {loaded.instance.id: waiting for loaded, _, _, waiting in plans
+                                               if waiting is not None})
+        with session.no_autoflush:
+            for loaded, _, _, _ in plans:
+                for listener in runtime.listeners:
+                    listener(session, loaded)
     session.flush()
     cached = session.info.setdefault("citygrid.cache", [])
     for loaded, _, _, _ in plans:

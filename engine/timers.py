@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, insert, select
 
 from .models import Timer
+from .pipeline import PIPELINED
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 
 from .spiff import OCCURRENCE, ClockCycle, TimerEventDefinition
@@ -53,9 +54,11 @@ def fired_marks(workflow):
 
 
 # Plain Core statements, built once: these rows are never ORM objects.
-_DELETE = delete(Timer.__table__).where(Timer.__table__.c.instance_id == bindparam("instance_id"))
-_INSERT = insert(Timer.__table__)
-_DELETE_MANY = delete(Timer.__table__).where(Timer.__table__.c.instance_id.in_(bindparam("ids", expanding=True)))
+_DELETE = (delete(Timer.__table__).where(Timer.__table__.c.instance_id == bindparam("instance_id"))
+           .execution_options(**PIPELINED))
+_INSERT = insert(Timer.__table__).inline().execution_options(**PIPELINED)
+_DELETE_MANY = (delete(Timer.__table__).where(Timer.__table__.c.instance_id.in_(bindparam("ids", expanding=True)))
+                .execution_options(**PIPELINED))
 
 
 def replace(session, runtime, instance_id, waiting, *, fresh=False):

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import instances
+from engine.pipeline import PIPELINED
 
 from ..process import contract
 from .deadlines import overdue_from
@@ -45,10 +46,10 @@ def derive(case, loaded, *, completed, end_event, at):
 
 
 # Built once (they run on every step); the UPDATE's SET clause is the parameters' columns.
-_UPDATE = update(Case.__table__).where(Case.__table__.c.id == bindparam("_id"))
+_UPDATE = update(Case.__table__).where(Case.__table__.c.id == bindparam("_id")).execution_options(**PIPELINED)
 # the units above a new one may see the case already (one of its units was below them)
-_REACHED = {"postgresql": postgresql_insert(CaseUnit.__table__).on_conflict_do_nothing(),
-            "sqlite": sqlite_insert(CaseUnit.__table__).on_conflict_do_nothing()}
+_REACHED = {name: dialect_insert(CaseUnit.__table__).inline().on_conflict_do_nothing().execution_options(**PIPELINED)
+            for name, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
 
 
 def make_refresh(directory):

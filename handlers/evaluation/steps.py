@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from engine import events, replay
 from engine.db import Base
 from engine.models import UTCDateTime
+from engine.pipeline import PIPELINED
 
 from .. import localtime
 from ..cases import summary
@@ -92,7 +93,7 @@ def step_of(event, *, due_at, handler, status, holder=None, unit=None, role=None
     return None
 
 
-_INSERT = insert(CaseStep.__table__)   # built once: runs on every step
+_INSERT = insert(CaseStep.__table__).inline().execution_options(**PIPELINED)   # built once: runs on every step
 
 
 def refresh(session, loaded):

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine import instances
+from engine.pipeline import PIPELINED
 
 from .. import paging
 from ..cases.service import case_of
@@ -57,7 +58,8 @@ _TASK_INSERTS = {}
 def _insert_for_task(dialect):
     """INSERT ... SELECT of one task notice's notifications, for every active user of the task's
     role in its units (`worklist.task_units`), skipping rows that exist: one statement where reading
-    the users first took two. Per dialect, built once."""
+    the users first took two, and nothing read back, so that a step pipelines it (`engine.pipeline`).
+    Per dialect, built once."""
     if dialect not in _TASK_INSERTS:
         table = Notification.__table__
         dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
@@ -65,7 +67,8 @@ def _insert_for_task(dialect):
         users = select(User.id, *values).where(User.role == bindparam("role"), User.active.is_(True),
                                               User.unit_code.in_(bindparam("units", expanding=True)))
         _TASK_INSERTS[dialect] = (dialect_insert(table).from_select(_TASK_COLUMNS, users)
-                                  .on_conflict_do_nothing(index_elements=["source", "user_id"]).returning(table.c.id))
+                                  .on_conflict_do_nothing(index_elements=["source", "user_id"])
+                                  .execution_options(**PIPELINED))
     return _TASK_INSERTS[dialect]
 
 
@@ -96,18 +99,19 @@ def audience(session, directory, case, notice):
 
 def create(session, directory, policy, *, case, found, now):
     """Write the notifications of these notices (each once per cause and recipient: those that
-    exist already are left alone) and queue the outbound ones; returns how many were written.
-    A task's notice that stays inside (not an outbound kind, the usual one) is written by one
-    INSERT ... SELECT; the others need their recipients' rows (who, for the outbox)."""
-    rows, users, inside = [], {}, 0
+    exist already are left alone) and queue the outbound ones. A task's notice that stays inside
+    (not an outbound kind, the usual one) is written by one INSERT ... SELECT whose answer is not
+    waited for; the others need their recipients' rows (who, for the outbox). Returns how many
+    rows the others wrote."""
+    rows, users = [], {}
     dialect, connection = session.bind.dialect.name, session.connection()
     for notice in found:
         if notice.task is not None and notice.kind not in policy.kinds:
             unit, role = notice.task
-            inside += len(connection.execute(_insert_for_task(dialect), dict(
+            connection.execute(_insert_for_task(dialect), dict(
                 role=role, units=worklist.task_units(directory, unit=unit, role=role), kind=notice.kind,
                 case_id=case.id, case_no=case.case_no, task_id=notice.task_id, text=notice.text,
-                source=notice.source, created_at=now)).all())
+                source=notice.source, created_at=now))
             continue
         for user in audience(session, directory, case, notice):
             users[user.id] = user
@@ -115,7 +119,7 @@ def create(session, directory, policy, *, case, found, now):
                              task_id=notice.task_id, text=notice.text, source=notice.source, created_at=now,
                              read_at=None))
     if not rows:
-        return inside
+        return 0
     # Once per cause and recipient, by the unique key: a row that exists already is skipped, never
     # an error that would refuse the step it came with.
     statement = _insert_once(dialect)
@@ -123,7 +127,7 @@ def create(session, directory, policy, *, case, found, now):
     rows = [r | {"id": written[(r["source"], r["user_id"])]} for r in rows if (r["source"], r["user_id"]) in written]
     outbox.queue(session, [r for r in rows if r["kind"] in policy.kinds], users=users, directory=directory,
                  link_of=lambda r: link_of(task_id=r["task_id"], case_no=r["case_no"]))
-    return len(rows) + inside
+    return len(rows)
 
 
 def make_refresh(*, directory, policy):

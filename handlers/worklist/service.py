@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, delete, insert, select
 
 from engine import instances
 from engine.models import Instance
+from engine.pipeline import PIPELINED
 
 from .. import localtime
 from ..cases.models import Case
@@ -26,8 +27,9 @@ def assignment(workflow, task):
     return props.get("form", task.task_spec.bpmn_id), role, unit
 
 
-_OPEN = insert(OpenTask.__table__)
-_CLOSE = delete(OpenTask.__table__).where(OpenTask.__table__.c.task_id == bindparam("task_id"))
+_OPEN = insert(OpenTask.__table__).inline().execution_options(**PIPELINED)
+_CLOSE = (delete(OpenTask.__table__).where(OpenTask.__table__.c.task_id == bindparam("task_id"))
+          .execution_options(**PIPELINED))
 OPENED = "worklist.opened"   # where `refresh` leaves the rows it added, in loaded.scratch
 
 

@@ -1,0 +1,78 @@
+"""engine.pipeline: marked writes go out without waiting for their answers (PostgreSQL), reads
+inside still see every write before them, a pipelined statement's error is raised where the
+pipeline ends as SQLAlchemy's own error and leaves nothing written, and the connection is
+usable again afterwards. On SQLite `writes` changes nothing. Real SQLite file and real PostgreSQL."""
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from engine import pipeline
+from engine.db import Database
+
+META = MetaData()
+ROWS = Table("pipeline_rows", META, Column("id", Integer, primary_key=True), Column("name", String(20)))
+PIPELINED_INSERT = insert(ROWS).inline().execution_options(**pipeline.PIPELINED)
+COUNT = select(func.count()).select_from(ROWS)
+
+
+@pytest.fixture
+def db(db_url):
+    database = Database(db_url)
+    META.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+def count(db):
+    with db.reading() as session:
+        return session.scalar(COUNT)
+
+
+def test_marked_writes_are_pipelined_and_a_read_inside_sees_them(db):
+    server = db.engine.dialect.name == "postgresql"
+    with db.unit_of_work() as session:
+        connection = session.connection()
+        info = connection.connection.info
+        connection.execute(PIPELINED_INSERT, {"id": 1, "name": "a"})     # outside `writes`: answered
+        assert pipeline._OPEN not in info
+        with pipeline.writes(connection):
+            connection.execute(PIPELINED_INSERT, {"id": 2, "name": "b"})
+            connection.execute(PIPELINED_INSERT, [{"id": 3, "name": "c"}, {"id": 4, "name": "d"}])
+            assert (pipeline._OPEN in info) == server                      # still unanswered
+            assert session.scalar(COUNT) == 4                              # the read ended the pipeline first
+            assert pipeline._OPEN not in info
+            connection.execute(PIPELINED_INSERT, {"id": 5, "name": "e"})   # the next write opens another
+            assert (pipeline._OPEN in info) == server
+        assert pipeline._OPEN not in info and pipeline._INSIDE not in info
+        assert session.scalar(COUNT) == 5
+    assert count(db) == 5
+
+
+def test_an_error_of_a_pipelined_write_is_raised_at_the_end_and_nothing_is_written(db):
+    with pytest.raises(IntegrityError):
+        with db.unit_of_work() as session:
+            connection = session.connection()
+            with pipeline.writes(connection):
+                connection.execute(PIPELINED_INSERT, {"id": 1, "name": "a"})
+                connection.execute(PIPELINED_INSERT, {"id": 1, "name": "twice"})
+                connection.execute(PIPELINED_INSERT, {"id": 2, "name": "b"})
+    assert count(db) == 0
+    with db.unit_of_work() as session:                   # the pooled connection works again
+        session.execute(PIPELINED_INSERT, {"id": 5, "name": "e"})
+    assert count(db) == 1
+
+
+def test_an_error_inside_the_block_ends_the_pipeline_and_propagates(db):
+    with pytest.raises(ZeroDivisionError):
+        with db.unit_of_work() as session:
+            connection = session.connection()
+            with pipeline.writes(connection):
+                connection.execute(PIPELINED_INSERT, {"id": 1, "name": "a"})
+                1 / 0
+    assert count(db) == 0
+    with db.unit_of_work() as session:
+        connection = session.connection()
+        assert pipeline._OPEN not in connection.connection.info
+        with pipeline.writes(connection):
+            connection.execute(PIPELINED_INSERT, {"id": 2, "name": "b"})
+    assert count(db) == 1
