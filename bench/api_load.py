@@ -17,10 +17,13 @@ filing and accepting, not a load generator), whose p99 against the single client
 latency a user sees under concurrent use. Before the saturating 16 clients start, `--timers` cases
 filed beforehand get their warning instant (warn_at, the 黄灯 timer) moved into the run, spread
 over it (the way `calendar recompute` moves timers: a recorded data change); afterwards each
-firing's lateness is its recorded instant minus its due instant. Prints throughput, p50/p95/p99 per operation, errors by kind, and
-the lateness of every timer (target: at most the sweep interval + 1 s).
+firing's lateness is its recorded instant minus its due instant. Prints throughput, p50/p95/p99 per operation, errors by kind,
+the app's own time of the same requests (each request carries an `X-Request-Id`, the server's JSON
+request log its `duration_ms`) beside the rest of the wait (for a worker, a core), and the lateness
+of every timer (target: at most the sweep interval + 1 s).
 """
 import argparse
+import json
 import os
 import random
 import signal
@@ -136,18 +139,21 @@ class Client(threading.Thread):
         super().__init__(daemon=True)
         self.base, self.tokens, self.name, self.deadline, self.results = base, tokens, name, deadline, results
         self.think, self.pace = think, random.Random(name)     # the same pauses on every run
+        self.calls = 0
 
     def call(self, kind, who, path, body):
+        self.calls += 1
+        request_id = f"{self.name}-{self.calls}"     # the server's log line of it has the same id
         started = time.perf_counter()
         try:
             response = self.http.post(self.base + path, json=body, timeout=60,
-                                      headers={"Authorization": f"Bearer {self.tokens[who]}"})
+                                      headers={"Authorization": f"Bearer {self.tokens[who]}", "X-Request-Id": request_id})
         except requests.RequestException as exc:
-            self.results.append((kind, time.perf_counter() - started, type(exc).__name__))
+            self.results.append((kind, time.perf_counter() - started, type(exc).__name__, request_id))
             return None
         elapsed = time.perf_counter() - started
         ok = response.status_code in (200, 201)
-        self.results.append((kind, elapsed, None if ok else f"{response.status_code} {_message(response)}"))
+        self.results.append((kind, elapsed, None if ok else f"{response.status_code} {_message(response)}", request_id))
         return response.json() if ok else None
 
     def run(self):
@@ -179,7 +185,23 @@ def phase(base, tokens, clients, seconds, label, think=0.0):
     return results, time.perf_counter() - started
 
 
-def report_phase(label, results, wall):
+def server_times(log_path):
+    """{request id: ms the app took} from the server's JSON request log (its `duration_ms`)."""
+    found = {}
+    with open(log_path, encoding="utf-8") as log:
+        for line in log:
+            if '"duration_ms"' not in line:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("request_id"):
+                found[entry["request_id"]] = entry["duration_ms"]
+    return found
+
+
+def report_phase(label, results, wall, served=None):
     ok = [r for r in results if r[2] is None]
     print(f"\n{label}: {len(results)} requests in {wall:.1f} s, {len(ok) / wall:.1f} ok/s")
     for kind in ("report", "complete", None):
@@ -187,6 +209,14 @@ def report_phase(label, results, wall):
         name = kind or "all"
         print(f"  {name:<9} n={len(times):<5} p50 {percentile(times, .5):7.1f} ms  p95 {percentile(times, .95):7.1f} ms"
               f"  p99 {percentile(times, .99):7.1f} ms")
+    if served:
+        # the app's own time against what the client waited: the rest is the wait for a worker and
+        # a core (and the client's own share of them), outside the app
+        inside = [served[r[3]] for r in ok if r[3] in served]
+        outside = [r[1] * 1000 - served[r[3]] for r in ok if r[3] in served]
+        print(f"  in the app n={len(inside):<5} p50 {percentile(inside, .5):7.1f} ms  p95 {percentile(inside, .95):7.1f} ms"
+              f"  p99 {percentile(inside, .99):7.1f} ms;  outside it p50 {percentile(outside, .5):.1f} ms,"
+              f" p99 {percentile(outside, .99):.1f} ms")
     errors = Counter(f"{r[0]}: {r[2]}" for r in results if r[2] is not None)
     print("  errors: " + (", ".join(f"{n} × {kind}" for kind, n in errors.most_common()) if errors else "none"))
     return [r[1] for r in ok]
@@ -247,15 +277,15 @@ def main():
                 print(f"gunicorn: {args.workers} workers × {os.environ.get('CITYGRID_THREADS', '2')} threads; "
                       f"sweeper every {interval:g} s; {args.seconds:g} s per phase")
                 single, wall = phase(base, tokens, 1, args.seconds, "one")
-                single_ok = report_phase("1 client", single, wall)
+                single_ok = report_phase("1 client", single, wall, server_times(f"{tmp}/server.log"))
                 first = datetime.now(timezone.utc) + timedelta(seconds=2)
                 due = move_warnings(city, filed, first, first + timedelta(seconds=max(1.0, args.seconds - 3)))
                 many, wall = phase(base, tokens, args.clients, args.seconds, "many")
-                many_ok = report_phase(f"{args.clients} clients, back to back", many, wall)
+                many_ok = report_phase(f"{args.clients} clients, back to back", many, wall, server_times(f"{tmp}/server.log"))
                 _wait_fired(city, due, interval)
                 paced, wall = phase(base, tokens, args.clients, args.seconds, "paced", think=args.think)
                 paced_ok = report_phase(f"{args.clients} clients at a working pace (think {args.think:g} s)",
-                                        paced, wall)
+                                        paced, wall, server_times(f"{tmp}/server.log"))
                 peaks = [peak_rss(pid) for pid in children(server.pid)]
                 print(f"peak RSS of each gunicorn worker: {', '.join(f'{p / 1024:.0f} MiB' for p in sorted(peaks))}; "
                       f"of the sweeper: {peak_rss(sweeping.pid) / 1024:.0f} MiB")
