@@ -274,7 +274,7 @@ def main():
             try:
                 _wait_up(base, server)
                 tokens = {"grid": _login(base, GRID_USER), "intake": _login(base, "intake")}
-                print(f"gunicorn: {args.workers} workers × {os.environ.get('CITYGRID_THREADS', '2')} threads; "
+                print(f"gunicorn: {args.workers} workers × {os.environ.get('CITYGRID_THREADS', '1')} threads; "
                       f"sweeper every {interval:g} s; {args.seconds:g} s per phase")
                 single, wall = phase(base, tokens, 1, args.seconds, "one")
                 single_ok = report_phase("1 client", single, wall, server_times(f"{tmp}/server.log"))

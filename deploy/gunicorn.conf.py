@@ -6,8 +6,13 @@
 Every worker builds its own app (`app:create_app()`, not preloaded: nothing opened before the fork
 is shared, and a restart loads the new code) from the environment documented in README.md.
 
-- Workers CITYGRID_WORKERS (default 2 × cores + 1), each with CITYGRID_THREADS threads (default 2:
-  gthread; 1: sync workers). Requests that wait on the database let the other thread work.
+- Workers CITYGRID_WORKERS (default 2 × cores + 1), each with CITYGRID_THREADS threads (default 1:
+  sync workers, behind nginx's buffering; more: gthread). A sync worker takes a connection only
+  when it is free, so requests queue once, in arrival order, for the first free worker; gthread
+  keeps each client's connection on the worker that accepted it, where requests wait behind that
+  worker's others (and its GIL) while other workers idle: under 16 clients that doubled the p99
+  (bench/api_load.py, README "Benchmarks"). The workers beyond the cores cover a request's waits
+  on the database.
 - Each worker's database pool: CITYGRID_DB_POOL_SIZE and CITYGRID_DB_MAX_OVERFLOW default to the
   threads (one connection a thread, as many again for the short units of work beside a request), so
   the server needs workers × 2 × threads connections, plus the sweeper's.
@@ -31,7 +36,7 @@ chdir = str(ROOT)
 pythonpath = str(ROOT)
 bind = [f"{os.environ.get('CITYGRID_HOST', '127.0.0.1')}:{os.environ.get('CITYGRID_PORT', '5000')}"]
 workers = int(os.environ.get("CITYGRID_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
-threads = int(os.environ.get("CITYGRID_THREADS") or 2)
+threads = int(os.environ.get("CITYGRID_THREADS") or 1)
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = int(os.environ.get("CITYGRID_WORKER_TIMEOUT") or 120)     # a year's evaluation export takes a while
 graceful_timeout = 30

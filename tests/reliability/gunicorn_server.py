@@ -28,7 +28,7 @@ class Server:
         metrics_dir.mkdir()
         environment = {**os.environ, "DATABASE_URL": url, "CITYGRID_CLOCK": "simulated", "CITYGRID_SCHEDULER": "off",
                        "SECRET_KEY": "reliability", "CITYGRID_UPLOAD_DIR": str(tmp_path / "uploads"),
-                       "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "CITYGRID_THREADS": "2", **env}
+                       "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), **env}   # the shipped workers: sync
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [str(FLASK), "--app", "app", "serve", "--workers", str(workers), "--port", str(self.port)],
