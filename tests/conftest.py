@@ -6,6 +6,7 @@ SQLite AND on PostgreSQL (TEST_DATABASE_URL); in CI the PostgreSQL run is requir
 Each test's city is a copy of one built once per test process (a file on SQLite, a database made
 from a template on PostgreSQL).
 """
+import copy
 import itertools
 import os
 import sqlite3
@@ -106,57 +107,103 @@ def db_url(request, tmp_path):
 # is built once per test process and copied for each test that asks for a city: building it took
 # most of a second, a copy takes milliseconds (SQLite: the file; PostgreSQL: CREATE DATABASE from
 # it as a template). Where the server refuses to create databases, each city is built as before.
-_TEMPLATES = {}
+# A played city (`plays`: a month of cases) is built once the same way, from the starting one.
+_TEMPLATES = {}     # (database kind, play or None) → (the template: a file or a database name, what play returned)
+PLAYS = {}          # (module, fixture name) → play
 _copies = itertools.count(1)
 
 
-def _built(url):
-    """Build a city's starting database at `url`."""
+def plays(play):
+    """Decorator of a test module's fixture (under @pytest.fixture): a test that asks for it gets a
+    `city` whose database is a copy of one on which `play(city)` ran, once per test process and
+    database; the fixture finds what `play` returned in `city.played` (a deep copy of it)."""
+    def register(fixture_function):
+        PLAYS[(fixture_function.__module__, fixture_function.__name__)] = play
+        return fixture_function
+    return register
+
+
+def _play_of(request):
+    for name in request.fixturenames:
+        fixture = getattr(request.module, name, None)
+        play = PLAYS.get((getattr(fixture, "__module__", None), name))
+        if play is not None:
+            return play
+    return None
+
+
+def _build(url, play):
+    """Build a city's starting database at `url` (`play` None), or play `play` on the one there."""
     from tests.helpers import City
     app = make_app(url)
     try:
-        City(app).setup()
+        city = City(app)
+        if play is None:
+            return city.setup()
+        return play(city)
     finally:
         app.extensions["citygrid.db"].dispose()
 
 
-def _sqlite_city(tmp_path_factory, tmp_path):
-    if "sqlite" not in _TEMPLATES:
+def _sqlite_copy(source, target):
+    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as duplicate:
+        original.backup(duplicate)
+
+
+def _sqlite_template(tmp_path_factory, play):
+    key = ("sqlite", play)
+    if key not in _TEMPLATES:
         template = tmp_path_factory.mktemp("template") / "city.db"
-        _built(f"sqlite:///{template}")
-        _TEMPLATES["sqlite"] = template
-    copy = tmp_path / "city.db"
-    with closing(sqlite3.connect(_TEMPLATES["sqlite"])) as source, closing(sqlite3.connect(copy)) as target:
-        source.backup(target)
-    return f"sqlite:///{copy}"
+        if play is not None:
+            _sqlite_copy(_sqlite_template(tmp_path_factory, None)[0], template)
+        _TEMPLATES[key] = (template, _build(f"sqlite:///{template}", play))
+    return _TEMPLATES[key]
 
 
-def _postgres_city(request):
-    """A database of its own for one test's city, copied from this process's template database;
+def _sqlite_city(tmp_path_factory, tmp_path, play):
+    template, played = _sqlite_template(tmp_path_factory, play)
+    _sqlite_copy(template, tmp_path / "city.db")
+    return f"sqlite:///{tmp_path / 'city.db'}", played
+
+
+def _postgres_template(conn, base, prefix, play):
+    """The template database for `play` (None: the starting one), built when first asked for;
     None where the server does not let the tests create databases."""
+    key = ("postgresql", play)
+    if key not in _TEMPLATES:
+        name = f"{prefix}_template_{next(_copies)}"
+        if play is None:
+            try:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                conn.execute(text(f"CREATE DATABASE {name}"))
+            except DBAPIError:
+                _TEMPLATES[key] = None
+                return None
+        else:
+            start = _postgres_template(conn, base, prefix, None)
+            if start is None:
+                return None
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {start[0]}"))
+        _TEMPLATES[key] = (name, _build(base.set(database=name).render_as_string(hide_password=False), play))
+    return _TEMPLATES[key]
+
+
+def _postgres_city(request, play):
+    """A database of its own for one test's city, copied from this process's template of it."""
     base = make_url(os.environ["TEST_DATABASE_URL"])
     prefix = f"cg_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            if "postgresql" not in _TEMPLATES:
-                template = f"{prefix}_template"
-                try:
-                    conn.execute(text(f"DROP DATABASE IF EXISTS {template} WITH (FORCE)"))
-                    conn.execute(text(f"CREATE DATABASE {template}"))
-                except DBAPIError:
-                    _TEMPLATES["postgresql"] = None
-                    return None
-                _built(base.set(database=template).render_as_string(hide_password=False))
-                _TEMPLATES["postgresql"] = template
-            if _TEMPLATES["postgresql"] is None:
-                return None
+            template = _postgres_template(conn, base, prefix, play)
+            if template is None:
+                return None, None
             name = f"{prefix}_{next(_copies)}"
-            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATES['postgresql']}"))
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template[0]}"))
     finally:
         admin.dispose()
     request.addfinalizer(lambda: _drop_database(base, name))
-    return base.set(database=name).render_as_string(hide_password=False)
+    return base.set(database=name).render_as_string(hide_password=False), template[1]
 
 
 def _drop_database(base, name):
@@ -171,22 +218,27 @@ def _drop_database(base, name):
 @pytest.fixture(scope="session", autouse=True)
 def _drop_templates():
     yield
-    if _TEMPLATES.get("postgresql"):
-        _drop_database(make_url(os.environ["TEST_DATABASE_URL"]), _TEMPLATES["postgresql"])
+    for (kind, _), template in _TEMPLATES.items():
+        if kind == "postgresql" and template is not None:
+            _drop_database(make_url(os.environ["TEST_DATABASE_URL"]), template[0])
 
 
 @pytest.fixture
 def city(db_url, request, tmp_path_factory, tmp_path):
-    """The product on a fresh database: migrated, process deployed, demo loaded."""
+    """The product on a fresh database: migrated, process deployed, demo loaded (and played, for a
+    test asking for a fixture registered with `plays`)."""
     from tests.helpers import City
+    play = _play_of(request)
     if db_url.startswith("sqlite"):
-        url = _sqlite_city(tmp_path_factory, tmp_path)
+        url, played = _sqlite_city(tmp_path_factory, tmp_path, play)
     else:
-        url = _postgres_city(request)
+        url, played = _postgres_city(request, play)
     app = make_app(url or db_url)
     city = City(app)
-    if url is None:
+    if url is None:      # no template: built here
         city.setup()
+        played = play(city) if play is not None else None
+    city.played = copy.deepcopy(played)
     yield city
     app.extensions["citygrid.db"].dispose()
 

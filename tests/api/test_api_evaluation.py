@@ -8,18 +8,14 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.api.httpapi import assert_error
-from tests.handlers.evaluation.test_month import (CENTER, HULI, JIALIAN, SIMING, YINGCUI, YUNDANG, month,
-                                                  sweep_all)
-from tests.helpers import at
+from tests.conftest import plays
+from tests.handlers.evaluation.test_month import CENTER, HULI, JIALIAN, SIMING, YINGCUI, YUNDANG, play_november
 
 
 @pytest.fixture
+@plays(play_november)
 def evaluated(api):
-    script = month()
-    script.play_until(api.city, at("2026-12-01 00:00"))
-    api.city.set_clock("2026-11-30 23:59")
-    sweep_all(api.city)
-    return script.numbers
+    return api.city.played
 
 
 def rows(response):

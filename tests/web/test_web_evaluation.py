@@ -11,18 +11,15 @@ from openpyxl import load_workbook
 
 from handlers.evaluation import export, report
 from handlers.workcalendar.worktime import get_calendar
-from tests.handlers.evaluation.test_month import HULI, JIALIAN, SIMING, YINGCUI, YUNDANG, month, sweep_all
-from tests.helpers import at
+from tests.conftest import plays
+from tests.handlers.evaluation.test_month import HULI, JIALIAN, SIMING, YINGCUI, YUNDANG, play_november
 from tests.web.conftest import text
 
 
 @pytest.fixture
+@plays(play_november)
 def november(city):
-    script = month()
-    script.play_until(city, at("2026-12-01 00:00"))
-    city.set_clock("2026-11-30 23:59")
-    sweep_all(city)
-    return script.numbers
+    return city.played
 
 
 def tables(page):

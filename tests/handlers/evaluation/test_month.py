@@ -15,6 +15,7 @@ import pytest
 
 from handlers.evaluation import periods, report
 from handlers.workcalendar.worktime import get_calendar
+from tests.conftest import plays
 from tests.helpers import at
 
 CENTER, SIMING, JIALIAN, YINGCUI, LIANXIU, HUALIN = ("350200", "350203", "350203011", "350203011003",
@@ -101,6 +102,13 @@ class Script:
 
     def play(self, city):
         self.play_until(city)
+
+    def resumed(self, numbers, until):
+        """The script as `play_until(until)` leaves it, on a city where that was played already
+        (`numbers`: the case numbers its reports were given)."""
+        self.numbers = dict(numbers)
+        self.actions = [a for a in self.actions if a[0] >= until]
+        return self
 
 
 def iso(instant):
@@ -231,14 +239,23 @@ def by_user(document):
     return {row["user"]: row["figures"] for row in document["rows"]}
 
 
-@pytest.fixture
-def november(city):
-    """The month played up to Mon 11-30 23:59 (swept), and the script to play the rest."""
+DECEMBER = at("2026-12-01 00:00")
+
+
+def play_november(city):
+    """The month played up to Mon 11-30 23:59 (swept); returns the case numbers."""
     script = month()
-    script.play_until(city, at("2026-12-01 00:00"))
+    script.play_until(city, DECEMBER)
     city.set_clock("2026-11-30 23:59")
     sweep_all(city)
-    return script
+    return script.numbers
+
+
+@pytest.fixture
+@plays(play_november)
+def november(city):
+    """The month played up to Mon 11-30 23:59 (swept), and the script to play the rest."""
+    return month().resumed(city.played, DECEMBER)
 
 
 def test_handling_units_of_simings_communities(city, november):

@@ -32,6 +32,7 @@ from handlers.supervision import dashboard as supervision, scope
 from handlers.workcalendar.worktime import get_calendar
 from tests.handlers.evaluation.test_month import (CENTER, FACILITIES, GRID, HUALIN, HUBIN, HULI, HULI_COMMUNITY,
                                                   JIALIAN, LIANXIU, SIMING, YINGCUI, YUNDANG, Script, sweep_all)
+from tests.conftest import plays
 from tests.helpers import at
 
 NOW = "2026-11-26 15:00"
@@ -76,13 +77,18 @@ def november():
     return s
 
 
-@pytest.fixture
-def played(city):
+def play_the_month(city):
     script = november()
     script.play(city)
     city.set_clock(NOW)
     sweep_all(city)
     return script.numbers
+
+
+@pytest.fixture
+@plays(play_the_month)
+def played(city):
+    return city.played
 
 
 def viewer(role, unit, username="someone"):
