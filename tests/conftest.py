@@ -87,13 +87,18 @@ def _postgres_url(request):
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
-def _drop_schema(base, schema):
+def _admin(base, statement):
+    """Run one statement on the test server outside any transaction (CREATE/DROP of schemas, databases)."""
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(statement))
     finally:
         admin.dispose()
+
+
+def _drop_schema(base, schema):
+    _admin(base, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -207,12 +212,7 @@ def _postgres_city(request, play):
 
 
 def _drop_database(base, name):
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    finally:
-        admin.dispose()
+    _admin(base, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session", autouse=True)

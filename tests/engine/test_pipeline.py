@@ -48,31 +48,23 @@ def test_marked_writes_are_pipelined_and_a_read_inside_sees_them(db):
     assert count(db) == 5
 
 
-def test_an_error_of_a_pipelined_write_is_raised_at_the_end_and_nothing_is_written(db):
-    with pytest.raises(IntegrityError):
+@pytest.mark.parametrize("ids, failure, raised", [
+    ([1, 1, 2], None, IntegrityError),                  # a pipelined statement's own error, raised at the end
+    ([1], ZeroDivisionError, ZeroDivisionError),        # the block's own error: the pipeline ends, it propagates
+])
+def test_a_failed_block_writes_nothing_and_leaves_the_connection_usable(db, ids, failure, raised):
+    with pytest.raises(raised):
         with db.unit_of_work() as session:
             connection = session.connection()
             with pipeline.writes(connection):
-                connection.execute(PIPELINED_INSERT, {"id": 1, "name": "a"})
-                connection.execute(PIPELINED_INSERT, {"id": 1, "name": "twice"})
-                connection.execute(PIPELINED_INSERT, {"id": 2, "name": "b"})
+                for n in ids:
+                    connection.execute(PIPELINED_INSERT, {"id": n, "name": f"row {n}"})
+                if failure:
+                    raise failure()
     assert count(db) == 0
-    with db.unit_of_work() as session:                   # the pooled connection works again
-        session.execute(PIPELINED_INSERT, {"id": 5, "name": "e"})
-    assert count(db) == 1
-
-
-def test_an_error_inside_the_block_ends_the_pipeline_and_propagates(db):
-    with pytest.raises(ZeroDivisionError):
-        with db.unit_of_work() as session:
-            connection = session.connection()
-            with pipeline.writes(connection):
-                connection.execute(PIPELINED_INSERT, {"id": 1, "name": "a"})
-                1 / 0
-    assert count(db) == 0
-    with db.unit_of_work() as session:
+    with db.unit_of_work() as session:                   # the pooled connection works again, pipelined too
         connection = session.connection()
         assert pipeline._OPEN not in connection.connection.info
         with pipeline.writes(connection):
-            connection.execute(PIPELINED_INSERT, {"id": 2, "name": "b"})
+            connection.execute(PIPELINED_INSERT, {"id": 5, "name": "e"})
     assert count(db) == 1
