@@ -1,7 +1,7 @@
 """Pipelined writes on PostgreSQL: the rows a step derives (its events, timers, case row, open
 tasks, notifications) are sent one statement after another without waiting for each answer
 (psycopg's pipeline mode) and the answers read together where the pipeline ends: one round trip
-for them where there was one a statement, about a dozen a step.
+for them where there was one a statement (about eight a step).
 
 Only statements marked with `PIPELINED` go out unanswered: plain INSERTs, UPDATEs and DELETEs
 whose result nobody reads (no RETURNING, no rowcount). Any other statement met inside — a read, a
@@ -18,13 +18,14 @@ from sqlalchemy.exc import DBAPIError
 
 # Execution options of a statement that may go out unanswered (`.execution_options(**PIPELINED)`).
 PIPELINED = {"citygrid_pipelined": True}
-# in the pooled connection's info: inside `writes` (the block's depth), and the pipeline open now
+# in the pooled connection's info: that a `writes` block is running on it, and the pipeline open now
 _INSIDE, _OPEN = "citygrid.pipelining", "citygrid.pipeline"
 
 
 @contextmanager
 def writes(connection):
-    """Inside, the marked statements on this SQLAlchemy `connection` (PostgreSQL) are pipelined."""
+    """Inside, the marked statements on this SQLAlchemy `connection` (PostgreSQL) are pipelined;
+    a block inside another is part of it; elsewhere nothing changes."""
     info = connection.connection.info
     if connection.dialect.name != "postgresql" or info.get(_INSIDE):
         yield
