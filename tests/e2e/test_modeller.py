@@ -124,3 +124,37 @@ def test_owner_moves_running_cases_and_an_auditor_replays_one(live, browser, db_
         assert desk.errors == []
     finally:
         desk.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_owner_makes_a_new_process_from_the_default_one_and_a_taken_id_is_refused(live, browser):
+    """The versions page's form: an id already taken is refused with its reason, the form keeping
+    what was typed, and nothing deployed; a free one deploys a copy of the default process and
+    opens it in the modeller, and the versions page then lists it. UI only: on SQLite."""
+    desk = Web(browser, live.url, "desktop", **DESKTOP)
+    try:
+        desk.login("owner")
+        page = desk.page
+        page.goto("/process/versions")
+        page.fill("#new-process-id", "case_handling")
+        page.fill("#new-process-name", "违法建设执法立案")
+        page.click("#new-process button[type=submit]")
+        assert page.locator(".flash-error").count() == 1
+        assert page.input_value("#new-process-id") == "case_handling"
+        assert page.input_value("#new-process-name") == "违法建设执法立案"
+        assert page.locator("tr[data-process='illegal_building']").count() == 0
+
+        page.fill("#new-process-id", "illegal_building")
+        page.click("#new-process button[type=submit]")
+        page.wait_for_selector("#modeller[data-ready='1']")
+        opened = page.locator("#opened-version")
+        assert opened.get_attribute("data-process") == "illegal_building"
+        assert "复制自默认流程" in page.locator(".flash-success").inner_text()
+        version = int(opened.get_attribute("data-version"))
+
+        page.goto("/process/versions")
+        assert page.locator("tr[data-process='illegal_building']").count() == 1
+    finally:
+        desk.close()
+    deployed = live.work(lambda s: deployments.current(s, "illegal_building"))
+    assert deployed.id == version and "illegal_building.bpmn" in deployed.files
