@@ -5,7 +5,6 @@ import threading
 import pytest
 from marshmallow import ValidationError
 from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session
 
 from engine import events, instances
 from engine.models import Timer
@@ -265,25 +264,26 @@ def test_wrong_user_and_bad_form_change_nothing(city):
 
 
 def test_racing_completions_exactly_one_wins(city):
-    """Two dispatchers complete one task at once. On PostgreSQL both have loaded the instance before
-    either writes (a barrier before their flushes), so the loser's version-checked UPDATE fails:
-    Stale (a Conflict). On SQLite a writing unit of work takes the write lock first, so the two run one after
+    """Two dispatchers complete one task at once. On PostgreSQL both have read the task and run the
+    instance before either writes it (a barrier before each one's UPDATE of the instance), so the
+    loser's version-checked UPDATE, waiting for the winner's row lock, then matches no row: Stale (a
+    Conflict). On SQLite a writing unit of work takes the write lock first, so the two run one after
     the other and the second finds the task gone: NotFound. Either way exactly one wins."""
     case_no = file_case(city)
     task_id = city.task(case_no, "dispatch")["id"]
     overlap = city.db.engine.dialect.name == "postgresql"
-    barrier, outcomes = threading.Barrier(2), []
+    barrier, outcomes, racers, waited = threading.Barrier(2), [], set(), set()
 
-    def wait_for_the_other(session, flush_context, instances_):
-        if session.info.get("racer") and not session.info.pop("waited", False):
-            session.info["waited"] = True
+    def wait_for_the_other(conn, cursor, statement, parameters, context, executemany):
+        me = threading.current_thread()
+        if overlap and me in racers and me not in waited and statement.startswith("UPDATE instances"):
+            waited.add(me)
             barrier.wait(timeout=30)
 
     def attempt(unit):
         barrier.wait(timeout=30)
         try:
             def do(session):
-                session.info["racer"] = overlap
                 case = worklist.complete(session, city.runtime, city.directory, user=city.user(session, "dispatcher"),
                                          task_id=task_id, data={"action": "assign", "unit": unit})
                 return case.status
@@ -292,14 +292,16 @@ def test_racing_completions_exactly_one_wins(city):
         except (instances.Conflict, instances.NotFound) as exc:
             outcomes.append(type(exc).__name__)
 
-    event.listen(Session, "before_flush", wait_for_the_other)
+    event.listen(city.db.engine, "before_cursor_execute", wait_for_the_other)
     try:
         threads = [threading.Thread(target=attempt, args=(u,)) for u in (SIMING, "350206")]
+        racers.update(threads)
         [t.start() for t in threads]
         [t.join(60) for t in threads]
     finally:
-        event.remove(Session, "before_flush", wait_for_the_other)
+        event.remove(city.db.engine, "before_cursor_execute", wait_for_the_other)
     assert not any(t.is_alive() for t in threads) and len(outcomes) == 2, outcomes
+    assert len(waited) == (2 if overlap else 0)          # on PostgreSQL both met at the barrier
     assert sorted(outcomes) == sorted(["won", "Stale" if overlap else "NotFound"]), outcomes
     assert len([t for t in city.open_tasks(case_no) if t["step"] == "dispatch"]) == 1
     verify_all(city)
