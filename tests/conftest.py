@@ -166,6 +166,7 @@ def _sqlite_template(tmp_path_factory, play):
 
 
 def _sqlite_city(tmp_path_factory, tmp_path, play):
+    # at db_url's own path: a test that opens a second app on db_url opens this city
     template, played = _sqlite_template(tmp_path_factory, play)
     _sqlite_copy(template, tmp_path / "city.db")
     return f"sqlite:///{tmp_path / 'city.db'}", played

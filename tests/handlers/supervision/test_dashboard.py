@@ -30,9 +30,9 @@ from handlers.categories.catalogue import get_catalogue
 from handlers.errors import Invalid
 from handlers.supervision import dashboard as supervision, scope
 from handlers.workcalendar.worktime import get_calendar
+from tests.conftest import plays
 from tests.handlers.evaluation.test_month import (CENTER, FACILITIES, GRID, HUALIN, HUBIN, HULI, HULI_COMMUNITY,
                                                   JIALIAN, LIANXIU, SIMING, YINGCUI, YUNDANG, Script, sweep_all)
-from tests.conftest import plays
 from tests.helpers import at
 
 NOW = "2026-11-26 15:00"
