@@ -7,8 +7,8 @@ deferred and so never waits behind, or holds up, a writer. The writers of one pr
 SQLite write lock in the order they asked for it (`WriterQueue`).
 
 A server database (PostgreSQL) gets a connection pool per process, sized by `pool_settings` (the
-app's CITYGRID_DB_POOL_* settings; under gunicorn, per worker) and checked before use (pre-ping),
-so a connection the server dropped is replaced instead of failing a request."""
+app's CITYGRID_DB_POOL_* settings; under gunicorn, per worker) and checked before use when it sat
+idle (`_ping_when_idle`), so a connection the server dropped is replaced instead of failing a request."""
 import threading
 import time
 from collections import deque
@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 from flask import g, current_app, request
 from sqlalchemy import create_engine, event, MetaData
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from werkzeug.routing import IntegerConverter
 
@@ -181,7 +181,7 @@ class WriterQueue:
 def make_engine(url, pool=None, **kwargs):
     """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and the writer queue (and
     SQLAlchemy's own pool: one file, no server to size it for); a server database the `pool`
-    settings, pre-ping."""
+    settings, a ping before a connection that sat idle is used again."""
     if url.startswith("sqlite"):
         timeout = kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         # A connection per thread that asks (a file handle each): writers wait in the queue with
@@ -235,11 +235,37 @@ def make_engine(url, pool=None, **kwargs):
     if url.startswith("postgresql"):
         # An unreachable server fails within seconds (answered 503) rather than after TCP's minutes.
         kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
-    # pre-ping: a pooled connection the server dropped (a restart) is replaced when it is checked
-    # out, so the app recovers by itself once the database is back
-    engine = create_engine(url, pool_pre_ping=True, **{**(pool or {}), **kwargs})
+    engine = create_engine(url, **{**(pool or {}), **kwargs})
+    _ping_when_idle(engine)
     pipeline.install(engine)
     return engine
+
+
+PING_IDLE_SECONDS = 1.0     # a pooled connection back for longer than this is pinged before it is used
+
+
+def _ping_when_idle(engine):
+    """Pre-ping, for the connections that sat in the pool: one that has been back for more than
+    PING_IDLE_SECONDS is pinged when checked out, and one the server dropped meanwhile (a restart)
+    is replaced by a new one (DisconnectionError: the pool's own retry), so the app recovers by
+    itself once the database is back. A connection checked in again within that second is used as
+    it is: SQLAlchemy's pre-ping on every checkout was a round trip in every unit of work. Should the
+    server have dropped it in that second, its first statement fails as a disconnect (answered 503,
+    as during the outage itself) and SQLAlchemy then replaces every connection of the pool."""
+    @event.listens_for(engine.pool, "checkin")
+    def _back(_dbapi_connection, record):
+        if record is not None:
+            record.info["citygrid.idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _check(dbapi_connection, record, _proxy):
+        since = record.info.pop("citygrid.idle_since", None)
+        if since is None or time.monotonic() - since <= PING_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"pooled connection dropped by the server: {exc}") from exc
 
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")

@@ -66,3 +66,57 @@ def test_a_refused_request_writes_nothing_and_a_successful_one_commits(sqlite_ci
     done = browser.post(f"/tasks/{task_id}", {"decision": "file", "urgency": "A"})
     assert done.status_code == 303 and events() == before + 1
     assert city.show(case_no)["status"] == "dispatching"
+
+
+def backend_pid(database):
+    with database.engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+
+def terminate(url, pid):
+    from sqlalchemy import create_engine
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            assert connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid}, 5000)").scalar()
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def server_database(request):
+    from engine.db import Database
+    from tests.conftest import _postgres_url
+    database = Database(_postgres_url(request), pool={"pool_size": 1, "max_overflow": 0})
+    yield database
+    database.dispose()
+
+
+def test_a_pooled_connection_that_sat_idle_is_pinged_and_replaced_when_the_server_dropped_it(
+        server_database, monkeypatch):
+    """PostgreSQL restarted while a connection sat in the pool: the next unit of work gets a new
+    connection, not an error (the ping before reuse; every connection back in the pool for longer
+    than PING_IDLE_SECONDS counts as idle, here all of them)."""
+    import engine.db
+    monkeypatch.setattr(engine.db, "PING_IDLE_SECONDS", 0.0)
+    dropped = backend_pid(server_database)
+    terminate(server_database.url, dropped)
+    with server_database.unit_of_work() as session:
+        assert session.execute(select(func.pg_backend_pid())).scalar() != dropped
+
+
+def test_a_connection_back_in_the_pool_within_the_idle_second_is_used_without_a_ping(server_database, monkeypatch):
+    """No round trip for the ping in a busy pool: a connection the server dropped in the second
+    after it came back fails its next statement as a disconnect (what a request meets during an
+    outage, answered 503), and the pool replaces it for the unit of work after."""
+    import engine.db
+    from sqlalchemy.exc import OperationalError
+    monkeypatch.setattr(engine.db, "PING_IDLE_SECONDS", 3600.0)
+    dropped = backend_pid(server_database)
+    terminate(server_database.url, dropped)
+    with pytest.raises(OperationalError) as failed:
+        with server_database.unit_of_work() as session:
+            session.execute(select(func.pg_backend_pid())).scalar()
+    assert failed.value.connection_invalidated
+    with server_database.unit_of_work() as session:
+        assert session.execute(select(func.pg_backend_pid())).scalar() != dropped

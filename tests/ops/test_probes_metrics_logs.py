@@ -164,6 +164,6 @@ def test_a_server_database_gets_a_pool_per_process_from_the_settings(request):
     try:
         engine = app.extensions["citygrid.db"].engine
         assert (engine.pool.size(), engine.pool._max_overflow, engine.pool._timeout) == (3, 1, 2.5)
-        assert engine.pool._pre_ping
+        assert not engine.pool._pre_ping   # engine.db._ping_when_idle instead
     finally:
         app.extensions["citygrid.db"].dispose()
