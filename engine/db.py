@@ -4,7 +4,8 @@ command or job: it commits once at its end, or rolls back on any error or refusa
 Reads take no write lock: on SQLite a writing unit of work begins IMMEDIATE (two writers queue
 instead of failing on a stale snapshot), while a reading one (a GET request, an audit) begins
 deferred and so never waits behind, or holds up, a writer. The writers of one process take the
-SQLite write lock in the order they asked for it (`WriterQueue`).
+SQLite write lock in the order they asked for it (`WriterQueue`); the commits leave the WAL's checkpoints to a
+thread of the process (engine.checkpoints).
 
 A server database (PostgreSQL) gets a connection pool per process, sized by `pool_settings` (the
 app's CITYGRID_DB_POOL_* settings; under gunicorn, per worker) and checked before use when it sat
@@ -20,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from werkzeug.routing import IntegerConverter
 
-from . import pipeline
+from . import checkpoints, pipeline
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -116,6 +117,9 @@ class Database:
             return conn.execute(statement).all()
 
     def dispose(self):
+        checkpointer = getattr(self.engine, "citygrid_checkpointer", None)
+        if checkpointer is not None:
+            checkpointer.stop()
         self.engine.dispose()
 
 
@@ -189,6 +193,7 @@ def make_engine(url, pool=None, **kwargs):
         kwargs.setdefault("max_overflow", -1)
         engine = create_engine(url, **kwargs)
         writers = engine.citygrid_writers = WriterQueue(min(timeout, WRITER_WAIT))
+        engine.citygrid_checkpointer, starting = None, threading.Lock()
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -202,7 +207,13 @@ def make_engine(url, pool=None, **kwargs):
             # than copied into each connection's 2 MiB cache: an index probed at random (a list's
             # rows checked one by one) re-read its pages with a system call each time.
             cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+            # Checkpoints are the checkpointer thread's (engine.checkpoints); a commit checkpoints
+            # only past this threshold, should that thread not run.
+            cur.execute(f"PRAGMA wal_autocheckpoint={checkpoints.FALLBACK_PAGES}")
             cur.close()
+            with starting:
+                if getattr(engine, "citygrid_checkpointer", None) is None:
+                    engine.citygrid_checkpointer = checkpoints.start(engine)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
