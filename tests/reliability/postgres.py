@@ -11,6 +11,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import free_port
 
 COMMAND_SECONDS = 120
@@ -68,3 +70,18 @@ class ScratchCluster:
         except (RuntimeError, subprocess.TimeoutExpired):
             pass        # not running
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster():
+    """A started ScratchCluster, removed afterwards (import this fixture into the test module);
+    skipped without PostgreSQL's binaries, and failed so under CI."""
+    if binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs PostgreSQL's binaries (/usr/lib/postgresql/*/bin) for a cluster of its own")
+        pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql")
+    cluster = ScratchCluster()
+    try:
+        yield cluster.init().start()
+    finally:
+        cluster.remove()

@@ -7,7 +7,6 @@ During the outage the API reports.answers 503 with Retry-After and its JSON erro
 never a 500, and the servers' log says the database is unreachable; once the database is back the
 same server processes answer again (no restart); every report acknowledged is stored, exactly once,
 and nothing is half-written (the numbers of the day have no gap, every case verifies)."""
-import os
 import re
 import threading
 import time
@@ -21,7 +20,7 @@ from handlers import errors
 from handlers.audit import verify as audit
 from handlers.cases.models import Case
 from tests.reliability.conftest import city_on, client_token
-from tests.reliability.postgres import ScratchCluster, binaries
+from tests.reliability.postgres import cluster  # noqa: F401  (the fixture)
 from tests.reliability.servers import HotlineReports, run_threads
 
 pytestmark = pytest.mark.reliability
@@ -33,19 +32,6 @@ LOAD_SECONDS = 240
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture
-def cluster():
-    if binaries() is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI needs PostgreSQL's binaries (/usr/lib/postgresql/*/bin) for the outage test")
-        pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql")
-    cluster = ScratchCluster()
-    try:
-        yield cluster.init().start()
-    finally:
-        cluster.remove()
-
-
 def web_login(url, username):
     browser = requests.Session()
     token = CSRF.search(browser.get(url + "/login", timeout=30).text)[1]
@@ -53,7 +39,6 @@ def web_login(url, username):
                             allow_redirects=False, timeout=30)
     assert response.status_code == 302, response.text[:500]
     return browser
-
 
 
 def test_a_database_restart_answers_503_then_recovers_without_restarting_the_app(cluster, serve):
