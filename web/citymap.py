@@ -11,14 +11,13 @@ from engine.db import get_session
 from handlers import errors as refusals, localtime
 from handlers.citymap import service
 from handlers.citymap.forms import MapQuerySchema
-from handlers.citymap.schemas import MapSchema
+from handlers.citymap.schemas import map_json
 from handlers.intake.violations import get_violations
 
 from . import common, labels
 
 bp = Blueprint("citymap", __name__)
 bp.before_request(common.sync_clock)
-MAP = MapSchema()
 
 
 def _query():
@@ -67,4 +66,4 @@ def data():
         return jsonify(error="筛选条件有误", errors=refusals.flatten(err.messages)), 422
     found = service.get(get_session(), common.directory(), common.catalogue(), get_violations(),
                         viewer=common.me(), filters=filters, now=common.runtime().clock.now())
-    return jsonify(MAP.dump(found))
+    return jsonify(map_json(found))

@@ -5,7 +5,7 @@ from flask import jsonify
 from handlers.categories.catalogue import get_catalogue
 from handlers.citymap import service
 from handlers.citymap.forms import MapQuerySchema
-from handlers.citymap.schemas import MapSchema
+from handlers.citymap.schemas import MapSchema, map_json
 from handlers.intake.violations import get_violations
 
 from .. import context, inputs
@@ -13,7 +13,6 @@ from ..auth import USER, caller, requires
 from ..blueprint import bp
 from ..docs import doc
 
-MAP = MapSchema()
 NOTE = ("Without a period: the open cases; with `period` (or `from`/`to`): every case reported in it, unless "
         "`status` says otherwise. A case without coordinates is placed at its grid's or community's centre "
         "(`placed: unit`). Points: the newest 5,000 (`summary.truncated`); the counts cover every case. Cameras: "
@@ -28,4 +27,4 @@ def city_map():
     filters = inputs.query(MapQuerySchema())
     found = service.get(context.session(), context.directory(), get_catalogue(), get_violations(),
                         viewer=caller().user, filters=filters, now=context.now())
-    return jsonify(MAP.dump(found))
+    return jsonify(map_json(found))

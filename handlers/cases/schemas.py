@@ -7,6 +7,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import bindparam, select
 
 from .. import localtime
+from ..jsondump import dumper
 from ..worklist.models import OpenTask
 from . import deadlines, penalties, suspension
 from .statuses import STATUSES
@@ -80,6 +81,7 @@ class CaseSchema(Schema):
 
 
 CASE = CaseSchema()
+_DUMP_CASE = dumper(CASE)     # CASE.dump, faster (tests/handlers/test_jsondump.py)
 
 
 @dataclass
@@ -115,7 +117,7 @@ def cases_json(session, runtime, directory, cases):
     for task in session.scalars(_OPEN_TASKS, {"ids": ids}):
         open_tasks.setdefault(task.case_id, []).append(task)
     fined, now = penalties.for_cases(session, ids), runtime.clock.now()
-    return [CASE.dump(CaseView(case, holder_name=directory.name(case.holder_unit) if case.holder_unit else None,
+    return [_DUMP_CASE(CaseView(case, holder_name=directory.name(case.holder_unit) if case.holder_unit else None,
                                overdue=deadlines.is_overdue(case.due_at, case.closed_at or now),
                                penalties=fined.get(case.id, []), open_tasks=open_tasks.get(case.id, []),
                                suspension=suspension.current(session, case)))
