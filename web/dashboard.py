@@ -11,13 +11,12 @@ from engine import instances
 from engine.db import get_session
 from handlers import errors as refusals
 from handlers.supervision import dashboard as supervision, scope
-from handlers.supervision.schemas import DashboardSchema
+from handlers.supervision.schemas import dashboard_json
 
 from . import common, labels
 
 bp = Blueprint("dashboard", __name__)
 bp.before_request(common.sync_clock)
-DASHBOARD = DashboardSchema()
 REFRESH_SECONDS = 120
 
 
@@ -67,4 +66,4 @@ def data():
         if found is None:
             raise
         return jsonify(error=found.message, errors=found.errors), found.status
-    return jsonify(DASHBOARD.dump(document))
+    return jsonify(dashboard_json(document))

@@ -5,7 +5,7 @@ from flask import jsonify
 
 from handlers.categories.catalogue import get_catalogue
 from handlers.supervision import dashboard as supervision
-from handlers.supervision.schemas import DashboardSchema
+from handlers.supervision.schemas import DashboardSchema, dashboard_json
 from handlers.workcalendar.worktime import get_calendar
 
 from .. import context, inputs
@@ -14,7 +14,6 @@ from ..blueprint import bp
 from ..docs import doc
 from ..schemas import DashboardQuerySchema
 
-DASHBOARD = DashboardSchema()
 NOTE = ("Every count comes with `query`: the case-list filters under which `GET /api/v1/cases` (and the web list "
         "`/cases`) lists exactly that many cases. 上报, 立案, 结案, 超期未结案 and 按期处置率 are the evaluation's "
         "(README: evaluation); `current` is now, `today` today, `month` the chosen month.")
@@ -28,4 +27,4 @@ def dashboard():
     query = inputs.query(DashboardQuerySchema())
     document = supervision.dashboard(context.session(), context.runtime(), context.directory(), get_calendar(),
                                      get_catalogue(), viewer=caller().user, period=query["period"], unit=query["unit"])
-    return jsonify(DASHBOARD.dump(document))
+    return jsonify(dashboard_json(document))

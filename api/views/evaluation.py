@@ -7,6 +7,7 @@ from flask import Response, jsonify
 
 from handlers.evaluation import export, report
 from handlers.evaluation.schemas import EvaluationSchema, UnitDetailSchema
+from handlers.jsondump import dumper
 from handlers.workcalendar.worktime import get_calendar
 
 from .. import context, inputs
@@ -15,7 +16,8 @@ from ..blueprint import bp
 from ..docs import Files, doc
 from ..schemas import EvaluationExportQuerySchema, EvaluationQuerySchema, PeriodQuerySchema
 
-EVALUATION, DETAIL = EvaluationSchema(), UnitDetailSchema()
+# the schemas' dump, faster (handlers.jsondump)
+_DUMP_EVALUATION, _DUMP_DETAIL = dumper(EvaluationSchema()), dumper(UnitDetailSchema())
 NOTE = ("Counted from the recorded events, penalty and case rows (README: evaluation, with the definitions and "
         "the attribution rules). Units outside the caller's subtree appear with their rank and totals only "
         "(`detail` false); the command center, owners, auditors and admins read everything.")
@@ -32,7 +34,7 @@ def _document(query):
      query=EvaluationQuerySchema, responses={200: EvaluationSchema}, errors=(403,))
 @requires(USER)
 def evaluation():
-    return jsonify(EVALUATION.dump(_document(inputs.query(EvaluationQuerySchema()))))
+    return jsonify(_DUMP_EVALUATION(_document(inputs.query(EvaluationQuerySchema()))))
 
 
 @bp.get("/evaluation/export")
@@ -56,4 +58,4 @@ def unit_evaluation(unit):
     found = report.evaluate_unit(context.session(), context.runtime(), context.directory(), get_calendar(),
                                  viewer=caller().user, unit=unit, period=query["period"],
                                  date_from=query["date_from"], date_to=query["date_to"])
-    return jsonify(DETAIL.dump(found))
+    return jsonify(_DUMP_DETAIL(found))

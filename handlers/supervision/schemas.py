@@ -4,6 +4,7 @@ from marshmallow import Schema, fields
 
 from ..cases import search
 from ..evaluation.schemas import PeriodSchema, RowSchema
+from ..jsondump import dumper
 
 QUERY = fields.Dict(keys=fields.String(), values=fields.String(),
                     metadata={"description": "the case-list filters of the figure's cases: the same query string "
@@ -126,3 +127,6 @@ class DashboardSchema(Schema):
     ranking = fields.Nested(RankingSchema)
     standing = fields.Nested(RowSchema, allow_none=True,
                              metadata={"description": "the unit's own evaluation row among its peers (null: the city)"})
+
+
+dashboard_json = dumper(DashboardSchema())     # DashboardSchema().dump, faster (handlers.jsondump)

@@ -103,3 +103,30 @@ def test_bad_input_is_422_with_the_field(api, params, field):
     answer = api.as_user("auditor").get("/api/v1/evaluation", params=params)
     assert_error(answer, 422)
     assert field in answer.json()["errors"], answer.json()
+
+
+def test_the_evaluation_and_dashboard_json_are_their_schemas_dump(api, evaluated, monkeypatch):
+    """The documents dumped by handlers.jsondump, over HTTP, are what the schemas' own dump gives."""
+    from api.views import dashboard, evaluation
+    from handlers.evaluation.schemas import EvaluationSchema, UnitDetailSchema
+    from handlers.supervision.schemas import DashboardSchema
+    auditor = api.as_user("auditor")
+    asked = [("/api/v1/evaluation", {"period": "2026-11"}),
+             ("/api/v1/evaluation", {"period": "2026-11", "level": "street", "unit": SIMING}),
+             (f"/api/v1/evaluation/units/{YINGCUI}", {"period": "2026-11"}),
+             ("/api/v1/dashboard", {"period": "2026-11"}),
+             ("/api/v1/dashboard", {"period": "2026-11", "unit": SIMING})]
+
+    def answers():
+        found = []
+        for path, params in asked:
+            answer = auditor.get(path, params=params)
+            assert answer.status_code == 200, answer.text
+            found.append(answer.json())
+        return found
+    fast = answers()
+    monkeypatch.setattr(evaluation, "_DUMP_EVALUATION", EvaluationSchema().dump)
+    monkeypatch.setattr(evaluation, "_DUMP_DETAIL", UnitDetailSchema().dump)
+    monkeypatch.setattr(dashboard, "dashboard_json", DashboardSchema().dump)
+    assert fast == answers()
+    assert fast[0]["rows"] and fast[2]["unit"] == YINGCUI and fast[3]["month"] and fast[4]["unit"]["code"] == SIMING
