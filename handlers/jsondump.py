@@ -41,7 +41,11 @@ def _formatter(field):
     if _plain(field):
         return field._serialize
     if isinstance(field, fields.Nested) and not isinstance(field, fields.Pluck):
-        inner, many = dumper(field.schema), field.schema.many or field.many
+        schema = field.schema
+        many = schema.many or field.many
+        if not _compiled(schema):        # hooks, or a schema inside itself: as Nested._serialize does
+            return lambda value, attr, obj: None if value is None else schema.dump(value, many=many)
+        inner = _one(schema)
         if many:
             return lambda value, attr, obj: None if value is None else [inner(each) for each in value]
         return lambda value, attr, obj: None if value is None else inner(value)
@@ -53,21 +57,36 @@ def _formatter(field):
     return None
 
 
-_BUILDING = set()     # the schemas whose dumper is being built (one nesting itself keeps marshmallow's)
+_BUILDING = set()     # the schema classes whose dumper is being built (one nested in itself keeps marshmallow's)
 
 
 def dumper(schema):
-    """A function giving exactly `schema.dump(obj)` for one object (see the module's docstring)."""
-    if schema._hooks["pre_dump"] or schema._hooks["post_dump"] or id(schema) in _BUILDING:
-        return lambda obj: schema.dump(obj)
-    _BUILDING.add(id(schema))
+    """A function giving exactly what `schema.dump(obj)` gives (a list of objects for a schema made
+    with many=True; see the module's docstring)."""
+    if not _compiled(schema):
+        return schema.dump
+    one = _one(schema)
+    if schema.many:
+        return lambda objs: schema.dump(objs) if objs is None else [one(obj) for obj in objs]
+    return one
+
+
+def _compiled(schema):
+    """Whether the dumper formats `schema`'s objects itself: not with pre- or post-dump hooks (they
+    see and change what marshmallow gives), nor a schema nested in itself while its own is built."""
+    return not (schema._hooks["pre_dump"] or schema._hooks["post_dump"] or type(schema) in _BUILDING)
+
+
+def _one(schema):
+    _BUILDING.add(type(schema))
     try:
         return _build(schema)
     finally:
-        _BUILDING.discard(id(schema))
+        _BUILDING.discard(type(schema))
 
 
 def _build(schema):
+    """The dump of one object of `schema`."""
     plan = []
     for name, field in schema.dump_fields.items():
         key = field.data_key if field.data_key is not None else name

@@ -87,6 +87,23 @@ def test_a_schema_with_hooks_is_dumped_by_marshmallow_itself():
     assert dumper(Shouting())({"word": "quiet"}) == {"word": "QUIET"}
 
 
+class Tree(Schema):
+    name = fields.String()
+    children = fields.List(fields.Nested(lambda: Tree()))
+    loud = fields.Nested(Shouting(many=True))                 # hooks, and many on the schema itself
+
+
+def test_many_schemas_nested_hooks_and_a_schema_inside_itself():
+    tree = {"name": "a", "children": [{"name": "b", "children": [], "loud": None}],
+            "loud": [{"word": "x"}, {"word": "y"}]}
+    assert dumper(Tree())(tree) == Tree().dump(tree)
+    assert dumper(Tree())(tree)["loud"] == [{"word": "X"}, {"word": "Y"}]
+    many = Tag(many=True)
+    tags = [{"name": "p", "weight": 1}, SimpleNamespace(name="q", weight=None)]
+    assert dumper(many)(tags) == many.dump(tags) == [{"name": "p", "weight": 1.0}, {"name": "q", "weight": None}]
+    assert dumper(many)(None) == many.dump(None)
+
+
 @pytest.fixture
 @plays(play_the_month)
 def played(city):
