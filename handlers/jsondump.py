@@ -8,7 +8,8 @@ calls, not to the formatting.
 `dumper(schema)` reads the schema's dump fields once and returns a function that gives exactly
 what `schema.dump(obj)` gives: for the fields whose formatting is their `_serialize` alone
 (strings, numbers, booleans, instants and dates, and lists and nested schemas of them) it reads
-the value as marshmallow's accessor does and calls `_serialize` itself; any other field (a method,
+the value as marshmallow's accessor does and calls `_serialize` itself (a string, float, integer or
+boolean already of its field's type is written as it is, as `_serialize` would); any other field (a method,
 a function, a dotted attribute, one missing on the object) goes through the field's own
 `serialize`, and a schema with pre- or post-dump hooks through its own `dump`. The schemas stay
 the one definition of each JSON (and of the OpenAPI document); tests compare the two dumps.
@@ -36,10 +37,25 @@ def _plain(field):
     return isinstance(field, _PLAIN) and not isinstance(field, _PLAIN_EXCEPT)
 
 
+# A value already of the type the field writes comes out unchanged (String: str(value), Float:
+# float(value), Integer: int(value), Boolean: True or False): returned as it is, without the call.
+_AS_IS = ((fields.String, str), (fields.Float, float), (fields.Integer, int), (fields.Boolean, bool))
+
+
+def _plain_formatter(field):
+    formats = field._serialize
+    for kind, python_type in _AS_IS:
+        if (isinstance(field, kind) and type(field)._serialize is kind._serialize
+                and getattr(type(field), "_format_num", None) is getattr(kind, "_format_num", None)
+                and not getattr(field, "as_string", False)):
+            return lambda value, attr, obj: value if type(value) is python_type else formats(value, attr, obj)
+    return formats
+
+
 def _formatter(field):
     """value -> its JSON, for a field the dumper formats itself; None for one it leaves to marshmallow."""
     if _plain(field):
-        return field._serialize
+        return _plain_formatter(field)
     if isinstance(field, fields.Nested) and not isinstance(field, fields.Pluck):
         schema = field.schema
         many = schema.many or field.many

@@ -71,7 +71,8 @@ def everything(**changes):
 
 @pytest.mark.parametrize("as_object", [False, True])
 @pytest.mark.parametrize("changes", [{}, {"tag": None, "tags": None, "at": None, "names": []},
-                                     {"nested_many": None, "defaulted": "given", "absent": "here"}])
+                                     {"nested_many": None, "defaulted": "given", "absent": "here"},
+                                     {"title": 5, "n": 3.7, "ratio": 1, "flag": 1}])      # converted, not as they are
 def test_the_dumper_gives_what_the_schema_gives(as_object, changes):
     schema, obj = Everything(), everything(**changes)
     if as_object:
@@ -80,6 +81,7 @@ def test_the_dumper_gives_what_the_schema_gives(as_object, changes):
     got = dumper(schema)(obj)
     assert got == expected and list(got) == list(expected)           # the same keys, in the same order
     assert got["shout"] == {"word": "HI"} and got["defaulted"] == changes.get("defaulted", "d")
+    assert type(got["title"]) is str and type(got["count"]) is int and type(got["share"]) is float
     assert ("absent" in got) == ("absent" in changes)
 
 
