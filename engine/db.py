@@ -120,6 +120,7 @@ class Database:
         checkpointer = getattr(self.engine, "citygrid_checkpointer", None)
         if checkpointer is not None:
             checkpointer.stop()
+            self.engine.citygrid_checkpointer = None     # used again: its next connection starts another
         self.engine.dispose()
 
 
@@ -212,7 +213,7 @@ def make_engine(url, pool=None, **kwargs):
             cur.execute(f"PRAGMA wal_autocheckpoint={checkpoints.FALLBACK_PAGES}")
             cur.close()
             with starting:
-                if getattr(engine, "citygrid_checkpointer", None) is None:
+                if engine.citygrid_checkpointer is None:
                     engine.citygrid_checkpointer = checkpoints.start(engine)
 
         @event.listens_for(engine, "begin")

@@ -16,10 +16,8 @@ the one definition of each JSON (and of the OpenAPI document); tests compare the
 """
 from marshmallow import fields, missing
 
-# fields whose dump is `_serialize(value)` on the value read (marshmallow 4.4)
+# fields (and their subclasses) whose dump is `_serialize(value)` on the value read (marshmallow 4.4)
 _PLAIN = (fields.String, fields.Number, fields.Boolean, fields.DateTime, fields.Date, fields.Raw)
-_PLAIN_EXCEPT = (fields.Method, fields.Function, fields.Nested, fields.List, fields.Dict, fields.Tuple,
-                 fields.Pluck, fields.Constant, fields.Enum)
 
 
 def _read(obj, indexable, key):
@@ -31,10 +29,6 @@ def _read(obj, indexable, key):
         return obj[key]
     except (KeyError, IndexError, TypeError, AttributeError):
         return getattr(obj, key, missing)
-
-
-def _plain(field):
-    return isinstance(field, _PLAIN) and not isinstance(field, _PLAIN_EXCEPT)
 
 
 # A value already of the type the field writes comes out unchanged (String: str(value), Float:
@@ -54,7 +48,7 @@ def _plain_formatter(field):
 
 def _formatter(field):
     """value -> its JSON, for a field the dumper formats itself; None for one it leaves to marshmallow."""
-    if _plain(field):
+    if isinstance(field, _PLAIN):
         return _plain_formatter(field)
     if isinstance(field, fields.Nested) and not isinstance(field, fields.Pluck):
         schema = field.schema

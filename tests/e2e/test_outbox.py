@@ -4,8 +4,9 @@ and is told it is queued; once the next delivery has sent it, the page on a phon
 and no dead letter."""
 import pytest
 
-from tests.conftest import make_app, serving
+from tests.conftest import serving
 from tests.e2e.conftest import DESKTOP, PHONE, Web
+from tests.handlers.notifications.dead_letter import one_dead_letter, webhook_app
 from tests.handlers.notifications.receiver import Receiver
 from tests.helpers import City
 
@@ -14,21 +15,12 @@ pytestmark = pytest.mark.e2e
 
 def test_an_admin_sees_a_dead_letter_and_sends_it_again(browser, db_url, tmp_path):
     with Receiver("hook-secret", failures=10**6) as gateway:
-        app = make_app(db_url, CITYGRID_NOTIFY_GATEWAY="webhook", CITYGRID_NOTIFY_WEBHOOK_URL=gateway.url,
-                       CITYGRID_NOTIFY_WEBHOOK_SECRET="hook-secret", CITYGRID_NOTIFY_MAX_ATTEMPTS=2,
-                       CITYGRID_NOTIFY_OUTBOUND="supervision", CITYGRID_UPLOAD_DIR=str(tmp_path / "uploads"))
+        app = webhook_app(db_url, gateway, CITYGRID_UPLOAD_DIR=str(tmp_path / "uploads"))
         city = City(app)
         try:
             city.setup()
-            city.set_clock("2026-03-02 16:05")
-            case_no = city.report()
-            city.complete(case_no, "accept_report", "intake", decision="file", urgency="A")
-            city.set_clock("2026-03-03 16:10")
-            city.sweep()                                         # overdue: the shift lead's 督办 goes out
+            case_no = one_dead_letter(city)
             cli = app.test_cli_runner()
-            cli.invoke(args=["notifications", "deliver"])
-            city.set_clock("2026-03-03 16:11")
-            assert cli.invoke(args=["notifications", "deliver"]).output.strip() == "0 sent, 0 failed, 1 dead, 0 lost"
 
             with serving(city):
                 desk = Web(browser, city.url, "desktop", **DESKTOP)

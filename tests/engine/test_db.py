@@ -74,13 +74,8 @@ def backend_pid(database):
 
 
 def terminate(url, pid):
-    from sqlalchemy import create_engine
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            assert connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid}, 5000)").scalar()
-    finally:
-        admin.dispose()
+    from tests.conftest import _admin
+    _admin(url, f"SELECT pg_terminate_backend({pid}, 5000)")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from handlers.notifications.models import Notification, OutboxMessage
 from handlers.org.models import User
-from tests.conftest import make_app
+from tests.handlers.notifications.dead_letter import one_dead_letter, webhook_app
 from tests.handlers.notifications.receiver import Receiver
 from tests.helpers import City
 from tests.web.conftest import Browser, text
@@ -91,22 +91,12 @@ def test_the_list_is_newest_first_twenty_a_page_and_marks_read(city, browse):
 
 def test_admins_see_the_dead_letters_with_their_last_error_and_retry_them(db_url):
     with Receiver("hook-secret", failures=10**6) as gateway:
-        app = make_app(db_url, CITYGRID_NOTIFY_GATEWAY="webhook", CITYGRID_NOTIFY_WEBHOOK_URL=gateway.url,
-                       CITYGRID_NOTIFY_WEBHOOK_SECRET="hook-secret", CITYGRID_NOTIFY_MAX_ATTEMPTS=2,
-                       CITYGRID_NOTIFY_OUTBOUND="supervision")
+        app = webhook_app(db_url, gateway)
         try:
             city = City(app)
             city.setup()
-            city.set_clock("2026-03-02 16:05")
-            case_no = city.report()
-            city.set_clock("2026-03-02 16:10")
-            city.complete(case_no, "accept_report", "intake", decision="file", urgency="A")
-            city.set_clock("2026-03-03 16:10")
-            city.sweep()                                         # overdue: the shift lead's 督办 goes out
+            case_no = one_dead_letter(city)
             cli = app.test_cli_runner()
-            assert cli.invoke(args=["notifications", "deliver"]).output.strip() == "0 sent, 1 failed, 0 dead, 0 lost"
-            city.set_clock("2026-03-03 16:11")
-            assert cli.invoke(args=["notifications", "deliver"]).output.strip() == "0 sent, 0 failed, 1 dead, 0 lost"
 
             assert Browser(app).login(f"officer-{SIMING}").get("/notifications/outbox").status_code == 403
             admin = Browser(app).login("admin")
