@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine import events
 
 from .. import localtime
-from ..cases.models import CaseUnit
+from ..cases.models import UNIT_COPIES, CaseUnit
 from ..cases.penalties import for_case as penalties_of
 from ..cases.visibility import seeing, units_of
 from ..evaluation import steps as steps_module
@@ -49,10 +49,16 @@ def differences(session, runtime, case) -> list[str]:
     expected_units = units_of(row)
     if set(case.reached or []) != expected_units:
         found.append(f"case units are {sorted(case.reached or [])}, its history says {sorted(expected_units)}")
-    indexed = set(session.scalars(select(CaseUnit.unit_code).where(CaseUnit.case_id == case.id)))
+    unit_rows = session.scalars(select(CaseUnit).where(CaseUnit.case_id == case.id)).all()
+    indexed = {unit_row.unit_code for unit_row in unit_rows}
     expected_index = seeing(session, expected_units)
     if indexed != expected_index:
         found.append(f"the case_units index holds {sorted(indexed)}, its history says {sorted(expected_index)}")
+    for name in UNIT_COPIES:    # the case's columns its units' rows hold (the list's filters)
+        copies = {getattr(unit_row, name) for unit_row in unit_rows} - {getattr(row, name)}
+        if copies:
+            found.append(f"the case_units rows hold {name} {', '.join(sorted(str(_show(c)) for c in copies))}, "
+                         f"its history says {_show(getattr(row, name))!s}")
     found.extend(_penalty_differences(penalties_of(session, case.id), recorded))
     found.extend(_step_differences(steps_module.stored(session, case.id), rebuilt_steps))
     return found

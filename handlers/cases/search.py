@@ -12,7 +12,8 @@ condition an index answers (models.py declares them: the equality filters' and t
 the list's order, reported_at then id, so a page is read off the index in order, or sorted from the
 index alone); the number (`q`) is a range of its suffixes' index (`number_search`), "overdue" a
 range of the stored `overdue_from`; the visibility rule is one equality on `case_units`, whose
-index ends on the list's order too, so a unit's list is read off it alone; the count is one exact
+index ends on the list's order too, so a unit's list is read off it alone, and whose rows hold the
+case's filter columns (`models.UNIT_COPIES`), so a unit's filtered list is too; the count is one exact
 `count(*)` over the same conditions, off an index; and a page is read in two steps: the ids of its
 rows from the index (the rows before it skipped there, never loaded), then those rows. A cursor
 (`paging.Cursor`, the API's `after`) reads the page after another by where it ended instead of by
@@ -20,9 +21,9 @@ its number: as fast at the last page as at the first."""
 from dataclasses import dataclass, fields, replace
 from datetime import date
 
-from sqlalchemy import and_, func, literal, or_, select, tuple_
+from sqlalchemy import Column, and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import operators
+from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.elements import BinaryExpression, ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
@@ -33,7 +34,7 @@ from ..org import capabilities
 from ..paging import Cursor, Page
 from . import number_search
 from .deadlines import LIGHTS, light_clause, overdue_clause as overdue_clause_at
-from .models import Case, CaseUnit
+from .models import UNIT_COPIES, Case, CaseUnit
 from .statuses import OPEN_STATUSES
 from .visibility import count_visible, subtree, visible_clause
 
@@ -184,10 +185,11 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     next). The page's `next` is the cursor of the page after it, while there is one.
 
     The count and the page's ids read whichever index reads fewer rows. For a user who sees only
-    their unit's cases, their unit's `case_units` rows (in the list's order: they hold the report
-    instant) answer the list alone when no filter but the report's window is set; else the count is
-    read from those rows, each case looked up and checked, or from the filters' matches, each checked
-    against the unit's set or probed in `case_units` (`_driver`). A page's ids are read down an index in the list's order (the
+    their unit's cases, their unit's `case_units` rows answer the list alone when every filter set
+    is one of the case's columns those rows hold (`_unit_search`); else (a deadline's day, a
+    filing window, a yellow or green light) the count is read from those rows, each case looked up
+    and checked, or from the filters' matches, each checked against the unit's set or probed in
+    `case_units` (`_driver`). A page's ids are read down an index in the list's order (the
     unit's, or the filter's own), checking each row, while that reads fewer rows (`_read_in_order`);
     else the matches are gathered from their filters' indexes and sorted."""
     where = conditions(directory, user=user, filters=filters, now=now)
@@ -198,12 +200,10 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
         page = max(1, page)
         offset = (page - 1) * per_page
     depth = offset + per_page
-    if not sees_all and user.unit_code and _only_reported_window(filters):
-        window = _unit_window(filters)
-        total = session.scalar(select(func.count()).select_from(CaseUnit)
-                               .where(CaseUnit.unit_code == user.unit_code, *window))
-        ids = _unit_page(session, user.unit_code, window, offset, per_page, after) if offset < total else []
-        return _page(session, ids, total, page, per_page)
+    if not sees_all and user.unit_code:
+        own = on_unit_rows(where[1:])
+        if own is not None:         # every filter is a column the unit's own rows hold
+            return _unit_search(session, user.unit_code, own, filters, page, offset, per_page, after)
     if filters.status == OPEN or filters.status in OPEN_STATUSES:
         # the open cases are a few in a hundred of all the years': their status drives, rather than
         # a category, channel or urgency index (each a share of every case), which SQLite would pick
@@ -225,7 +225,7 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     if drive == UNIT and _read_in_order(filters, depth, total, seen):
         # down the unit's own index, each case looked up and checked
         checked = [_Checked(c) for c in where[1:]]
-        return _page(session, _unit_page(session, unit, checked, offset, per_page, after, join=True),
+        return _page(session, _unit_page(session, unit, checked, offset, per_page, after),
                      total, page, per_page)
     cases = session.scalar(select(func.max(Case.id))) or 0        # about how many there are (the id index)
     order = ORDER
@@ -250,14 +250,6 @@ def _page(session, ids, total, page, per_page) -> Page:
     return found
 
 
-def _only_reported_window(filters) -> bool:
-    """No filter but (maybe) a window of the report instant: what `case_units` holds itself."""
-    if (filters.date_from or filters.date_to) and _instant(filters.dated if filters.dated in DATED else "reported") \
-            is not Case.reported_at:
-        return False
-    return replace(filters, date_from=None, date_to=None, dated="reported") == Filters()
-
-
 def _window(instant, filters) -> list:
     """The conditions of the window `filters.date_from`..`date_to` (Beijing dates, both included)
     on the column `instant`."""
@@ -269,23 +261,99 @@ def _window(instant, filters) -> list:
     return found
 
 
-def _unit_window(filters) -> list:
-    """The report window of `filters` on `case_units.reported_at` (the case's report instant)."""
-    return _window(CaseUnit.reported_at, filters)
-
-
-def _unit_page(session, unit, where, offset, per_page, after, join=False) -> list:
-    """The ids of a page of the cases `unit` sees that meet `where`, read down its `case_units`
-    index in the list's order (the case's report instant is copied there): the rows before it
-    skipped in the index alone, or with `join` each case looked up (`where` on `cases`)."""
-    found = select(CaseUnit.case_id).where(CaseUnit.unit_code == unit, *where)
-    if join:
-        found = found.join(Case, Case.id == CaseUnit.case_id)
+def _unit_page(session, unit, where, offset, per_page, after) -> list:
+    """The ids of a page of the cases `unit` sees that meet `where` (on `cases`), read down its
+    `case_units` index in the list's order (the case's report instant is copied there), each case
+    looked up."""
+    found = select(CaseUnit.case_id).where(CaseUnit.unit_code == unit, *where).join(Case, Case.id == CaseUnit.case_id)
     if after is not None:
         found = found.where(tuple_(CaseUnit.reported_at, CaseUnit.case_id)
                             < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
     order = (CaseUnit.reported_at.desc(), CaseUnit.case_id.desc())
     return list(session.scalars(found.order_by(*order).limit(per_page).offset(offset)))
+
+
+# A unit's list off its own `case_units` rows, which hold the case's filter columns (UNIT_COPIES):
+# a condition on `cases` is the same condition on those rows with their columns in its place.
+_CASES, _UNITS = Case.__table__, CaseUnit.__table__
+_ON_UNIT_ROWS = {"id": "case_id", "reported_at": "reported_at", **{name: name for name in UNIT_COPIES}}
+# the columns an index of the unit's rows leads with after the unit: a filter on one can drive
+_DRIVING = ("case_id", "reported_at", "status", "category", "channel", "urgency", "closed_at", "overdue_from")
+
+
+def on_unit_rows(where) -> list | None:
+    """`where` (conditions on `cases`) as conditions on `case_units` rows, or None when one of them
+    asks a column those rows do not hold."""
+    missing = []
+
+    def swap(element):
+        if isinstance(element, Column) and element.table is _CASES:
+            name = _ON_UNIT_ROWS.get(element.name)
+            if name is None:
+                missing.append(element.name)
+                return element
+            return _UNITS.c[name]
+        return None
+    found = [visitors.replacement_traverse(condition, {}, swap) for condition in where]
+    return None if missing else found
+
+
+def _driving_column(condition) -> str | None:
+    """The first column of `_DRIVING` a condition on `case_units` rows asks (None: none)."""
+    asked = {element.name for element in visitors.iterate(condition)
+             if isinstance(element, Column) and element.table is _UNITS}
+    return next((name for name in _DRIVING if name in asked), None)
+
+
+def _read_along(condition) -> bool:
+    """Whether a condition keeps its index's rows in the list's order (an equality, or IS NULL):
+    its matches are read off that index in order, never sorted."""
+    return isinstance(condition, BinaryExpression) and condition.operator in (operators.eq, operators.is_)
+
+
+def _unit_search(session, unit, where, filters, page, offset, per_page, after) -> Page:
+    """The page of `unit`'s list whose filters are `where` on its `case_units` rows: counted and read
+    off the indexes of those rows alone, no case looked up but the page's own.
+
+    On SQLite (no statistics) the conditions are grouped by the index that could answer them
+    (`_DRIVING`); with more than one group, each group's rows are counted off its index (a fraction
+    of a millisecond) and the smallest drives, the other conditions checked on its rows
+    (`_Checked`). A page is read down the driving index in the list's order when it is an equality
+    or the report window; a range (open statuses, a class of categories, overdue, a closing window)
+    is gathered and sorted, unless its matches are dense and the page near the top, which reading the
+    unit's rows in order and checking each finds sooner (`_read_in_order`). PostgreSQL plans the same
+    statements from its statistics."""
+    mine = CaseUnit.unit_code == unit
+    asked = [(condition, _driving_column(condition)) for condition in where]
+    drive, sizes = None, {}
+    if session.bind.dialect.name == "sqlite":
+        candidates = list(dict.fromkeys(column for _, column in asked if column is not None))
+        if len(candidates) > 1:
+            sizes = {column: session.scalar(select(func.count()).select_from(CaseUnit).where(
+                mine, *[c for c, asks in asked if asks == column])) for column in candidates}
+        drive = min(candidates, key=lambda column: (sizes.get(column, 0), _DRIVING.index(column)), default=None)
+        where = [c if column == drive else _Checked(c) for c, column in asked]
+    total = session.scalar(select(func.count()).select_from(CaseUnit).where(mine, *where))
+    if offset >= total:
+        return _page(session, [], total, page, per_page)
+    in_order = drive in (None, "reported_at") or all(_read_along(c) for c, column in asked if column == drive)
+    # the unit's rows are at least as many as any group's: when that many already tell against
+    # reading them in order, they need not be counted
+    if not in_order and drive != "case_id" and \
+            _read_in_order(filters, offset + per_page, total, max(sizes.values(), default=total)) and \
+            _read_in_order(filters, offset + per_page, total,
+                           session.scalar(select(func.count()).select_from(CaseUnit).where(mine))):
+        # down the unit's rows in order (the window, if any, bounds them there), each checked
+        where = [c if column == "reported_at" else _Checked(c) for c, column in asked]
+        in_order = True
+    order = (CaseUnit.reported_at.desc(), CaseUnit.case_id.desc()) if in_order else \
+        (_Checked(CaseUnit.reported_at).desc(), _Checked(CaseUnit.case_id).desc())     # gathered, then sorted
+    found = select(CaseUnit.case_id).where(mine, *where)
+    if after is not None:
+        found = found.where(tuple_(CaseUnit.reported_at, CaseUnit.case_id)
+                            < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
+    ids = list(session.scalars(found.order_by(*order).limit(per_page).offset(offset)))
+    return _page(session, ids, total, page, per_page)
 
 
 UNIT, SET, PROBE = "unit", "set", "probe"     # how a user's visibility meets the filters (`_driver`)

@@ -13,7 +13,7 @@ from engine.pipeline import PIPELINED
 
 from ..process import contract
 from .deadlines import overdue_from
-from .models import Case, CaseUnit
+from .models import UNIT_COPIES, Case, CaseUnit
 from .service import case_of
 from .statuses import END_STATUS
 from .visibility import seeing, units_of
@@ -50,6 +50,16 @@ _UPDATE = update(Case.__table__).where(Case.__table__.c.id == bindparam("_id")).
 # the units above a new one may see the case already (one of its units was below them)
 _REACHED = {name: dialect_insert(CaseUnit.__table__).inline().on_conflict_do_nothing().execution_options(**PIPELINED)
             for name, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
+# the case's columns its units' rows hold (models.UNIT_COPIES), when one of them changed
+_COPY = (update(CaseUnit.__table__).where(CaseUnit.__table__.c.case_id == bindparam("_id"))
+         .execution_options(**PIPELINED))
+
+
+def unit_row(case, unit):
+    """The `case_units` row of `case` for one unit that sees it: the report instant and the
+    case's columns the unit's list is filtered by, as the case row holds them now."""
+    return dict(case_id=case.id, unit_code=unit, reported_at=case.reported_at,
+                **{name: getattr(case, name) for name in UNIT_COPIES})
 
 
 def make_refresh(directory):
@@ -76,10 +86,12 @@ def make_refresh(directory):
                 session.connection().execute(_UPDATE, dict(changed, _id=case.id))
                 for name, value in changed.items():
                     set_committed_value(case, name, value)
+                copied = {name: changed[name] for name in UNIT_COPIES if name in changed}
+                if copied:      # before the new units' rows below, which are written with them
+                    session.connection().execute(_COPY, dict(copied, _id=case.id))
         added = set(case.reached) - before
         if added:
-            rows = [dict(case_id=case.id, unit_code=u, reported_at=case.reported_at)
-                    for u in sorted(seeing(session, added, directory))]
+            rows = [unit_row(case, u) for u in sorted(seeing(session, added, directory))]
             session.connection().execute(_REACHED[session.bind.dialect.name], rows)
     return refresh
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, exists, false, func, insert, select, true
 
 from ..org import capabilities
 from ..org.models import Unit
-from .models import Case, CaseUnit
+from .models import UNIT_COPIES, Case, CaseUnit
 
 
 def units_of(case, state=None) -> set:
@@ -83,7 +83,8 @@ def reindex_below(session, code) -> int:
     below = select(table.c.code).where(table.c.code == code).cte("below", recursive=True)
     below = below.union(select(table.c.code).join(below, table.c.parent_code == below.c.code))
     affected = select(CaseUnit.case_id).where(CaseUnit.unit_code.in_(select(below.c.code)))
-    found = session.execute(select(Case.id, Case.community, Case.grid, Case.reached, Case.reported_at)
+    copies = [getattr(Case, name) for name in UNIT_COPIES]
+    found = session.execute(select(Case.id, Case.community, Case.grid, Case.reached, Case.reported_at, *copies)
                             .where(Case.id.in_(affected))).all()
     if not found:
         return 0
@@ -95,8 +96,8 @@ def reindex_below(session, code) -> int:
             chain.append(unit)
             unit = parents.get(unit)
         return chain
-    rows = [dict(case_id=case_id, unit_code=unit, reported_at=reported_at)
-            for case_id, community, grid, reached, reported_at in found
+    rows = [dict(case_id=case_id, unit_code=unit, reported_at=reported_at, **dict(zip(UNIT_COPIES, copied)))
+            for case_id, community, grid, reached, reported_at, *copied in found
             for unit in sorted({a for own in units_of(SimpleNamespace(community=community, grid=grid, reached=reached))
                                 for a in up_from(own)})]
     session.execute(delete(CaseUnit).where(CaseUnit.case_id.in_(affected)))

@@ -63,3 +63,14 @@ def test_a_dropped_step_a_changed_holder_and_a_lost_unit(city):
     assert "case holder_unit is 350206, its history says 350203" in problem
     assert "the case_units index holds" in problem
     assert "(dispatch)" in problem and ("is missing" in problem or "is stored as" in problem)
+
+
+def test_a_units_row_holding_another_status_is_named(city):
+    """The case's columns copied onto its units' rows (the list's filters) are checked against the
+    history too: a street's list filtered by a status it no longer has would show the case."""
+    case_no = overdue_case(city)
+    assert check(city, case_no).ok
+    tamper(city, case_no, f"UPDATE case_units SET status = 'closed' WHERE case_id = :case AND unit_code = '{SIMING}'")
+    problem = check(city, case_no).problem
+    assert "the case_units rows hold status closed, its history says handling" in problem
+    assert "case status" not in problem          # the case row itself is as its history says

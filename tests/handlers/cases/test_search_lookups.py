@@ -4,14 +4,19 @@ as `case_no LIKE '%q%'`, for every part of every number (one, two, three and mor
 misses; `overdue` off the stored `overdue_from` as the two-column rule, and light=red likewise, for
 cases open and ended (late, in time, exactly at the deadline, never filed), at instants before, at
 and after their deadlines and closings; a unit's pages, read off its `case_units` index, equal to
-the whole list walked page by page and by cursor; the user's visibility met by each of its ways
-(`search._driver`); and the migration giving the cases stored before it the same rows."""
+the whole list walked page by page and by cursor; a unit's list with any of the filters its
+`case_units` rows hold (the case's columns copied there) listing what the same filters list on the
+cases, whichever of them drives; the user's visibility met by each of its ways (`search._driver`,
+for the filters those rows do not hold); the copies kept equal to the case rows through every
+step; and the migrations giving the cases stored before them the same rows."""
+from datetime import date
+
 from alembic import command
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, or_, select
 
 from engine import schema
 from handlers.cases import search
-from handlers.cases.models import Case, CaseUnit
+from handlers.cases.models import UNIT_COPIES, Case, CaseUnit
 from handlers.cases.number_search import CaseNoSuffix
 from handlers.cases.visibility import visible_clause
 from handlers.org.models import User
@@ -144,6 +149,61 @@ def test_pages_read_off_the_index_are_the_whole_list_walked(city):
             assert city.work(by_cursor) == expected, (username, filters)
 
 
+# filters a unit's own rows hold, alone and together (several of them: the smallest drives on SQLite)
+ON_UNIT_ROWS = [
+    search.Filters(status="closed"), search.Filters(status=search.OPEN), search.Filters(status="handling"),
+    search.Filters(category="200509"), search.Filters(category="2005"), search.Filters(category="2001"),
+    search.Filters(channel="grid"), search.Filters(urgency="A"), search.Filters(urgency=search.UNGRADED),
+    search.Filters(unit=SIMING), search.Filters(unit=YINGCUI), search.Filters(area=YINGCUI),
+    search.Filters(overdue=True), search.Filters(light="red"),
+    search.Filters(dated="closed", date_from=date(2026, 3, 3), date_to=date(2026, 3, 4)),
+    search.Filters(date_from=date(2026, 3, 2), date_to=date(2026, 3, 3)),
+    search.Filters(case_no="202603"), search.Filters(case_no="2026030200001"),
+    search.Filters(status=search.OPEN, category="2005", urgency="A"),
+    search.Filters(status="closed", overdue=True), search.Filters(unit=SIMING, status="closed", urgency="A"),
+    search.Filters(area=YINGCUI, overdue=True, date_from=date(2026, 3, 2)),
+    search.Filters(category="2001", channel="grid", case_no="2026"),
+]
+
+
+def test_a_units_list_off_its_own_rows_lists_what_the_cases_list(city):
+    """A unit's list with filters its `case_units` rows hold is counted and paged off those rows
+    (`search.on_unit_rows`: no case looked up but the page's); the same filters on the cases
+    (`conditions`, tested against their definitions above) list the same cases in the same order,
+    in one page and two at a time, at instants before and after the deadlines."""
+    some_cases(city)
+    for when in ("2026-03-03 17:00", "2026-03-10 09:00"):
+        now = at(when)
+        for filters in ON_UNIT_ROWS:
+            for username in USERS:
+                def on_cases(session):
+                    user = session.scalar(select(User).where(User.username == username))
+                    where = search.conditions(city.directory, user=user, filters=filters, now=now)
+                    assert search.on_unit_rows(where[1:]) is not None, filters     # the unit's rows hold them
+                    return and_(*where[1:])
+                expected = defined(city, username, city.work(on_cases))
+                assert listed(city, username, filters, now) == (len(expected), expected), (username, filters, when)
+                by_two = [no for page in range(1, len(expected) // 2 + 2)
+                          for no in listed(city, username, filters, now, per_page=2, page=page)[1]]
+                assert by_two == expected, (username, filters, when)
+    assert listed(city, f"officer-{JIALIAN}", search.Filters(status="closed"), now)[0] == 3
+
+
+def test_the_units_rows_hold_what_their_case_holds(city):
+    """After reports, filings, dispatches, handling, closings and a void, every `case_units` row
+    holds its case's columns (UNIT_COPIES) as the case row does."""
+    some_cases(city)
+
+    def differing(session):
+        joined = select(CaseUnit.case_id, CaseUnit.unit_code).join(Case, Case.id == CaseUnit.case_id)
+        differs = or_(*[getattr(CaseUnit, name).is_distinct_from(getattr(Case, name)) for name in UNIT_COPIES])
+        return (session.execute(joined.where(differs)).all(), session.scalar(
+            select(func.count()).select_from(CaseUnit).where(CaseUnit.closed_at.is_not(None),
+                                                             CaseUnit.holder_unit.is_(None))))
+    wrong, closed_rows = city.work(differing)
+    assert wrong == [] and closed_rows > 0
+
+
 def test_each_way_of_meeting_the_visibility_lists_the_same(city):
     """On SQLite the count of a user's filtered list is read from their unit's cases (a filter
     matching many more, its page then read down the unit's own index), from the filters' matches
@@ -173,14 +233,17 @@ def test_each_way_of_meeting_the_visibility_lists_the_same(city):
 
 
 def test_the_migration_gives_the_cases_stored_before_their_rows(city):
-    """0018 down and up again: the suffixes of the numbers, overdue_from and the report instant on
-    case_units are rebuilt from what the cases hold, the same as the services wrote them."""
+    """0018 down and up again (and 0020 with it): the suffixes of the numbers, overdue_from, the
+    report instant and the case's filter columns on case_units are rebuilt from what the cases
+    hold, the same as the services wrote them."""
     some_cases(city)
+    copies = [getattr(CaseUnit, name) for name in UNIT_COPIES]
 
     def stored(session):
         return (sorted(session.execute(select(CaseNoSuffix.suffix, CaseNoSuffix.case_id)).all()),
                 sorted(session.execute(select(Case.id, Case.overdue_from)).all()),
-                sorted(session.execute(select(CaseUnit.case_id, CaseUnit.unit_code, CaseUnit.reported_at)).all()))
+                sorted(session.execute(select(CaseUnit.case_id, CaseUnit.unit_code, CaseUnit.reported_at,
+                                              *copies)).all(), key=repr))
     before = city.work(stored)
     assert len(before[0]) == 11 * len(before[1]) and any(f for _, f in before[1]) and before[2]
     url = city.db.url
