@@ -33,7 +33,7 @@ import scratch  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from engine.db import get_db  # noqa: E402
-from handlers.cases.models import Case  # noqa: E402
+from handlers.cases.models import UNIT_COPIES, Case  # noqa: E402
 from handlers.categories.catalogue import get_catalogue  # noqa: E402
 from handlers.demo import history  # noqa: E402
 from handlers.evaluation import periods, report  # noqa: E402
@@ -71,7 +71,8 @@ def shown(seconds):
 
 def index_bulk_units(db):
     """The case_units rows of the bulk cases (their place, every unit their steps name, and the
-    units above those), as `cases.summary` keeps them for cases that went through the engine."""
+    units above those, with the case's columns they hold), as `cases.summary` keeps them for cases
+    that went through the engine."""
     with db.unit_of_work() as session:
         session.execute(text(
             "INSERT INTO case_units (case_id, unit_code, reported_at) "
@@ -88,6 +89,9 @@ def index_bulk_units(db):
                 "WHERE u.parent_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM case_units up "
                 "WHERE up.case_id = cu.case_id AND up.unit_code = u.parent_code)")).rowcount:
             pass
+        copies = ", ".join(UNIT_COPIES)     # the case's columns its units' rows hold
+        session.execute(text(f"UPDATE case_units SET ({copies}) = (SELECT {copies} FROM cases "
+                             "WHERE cases.id = case_units.case_id)"))
 
 
 def measure(app, label, args, repeat):
