@@ -195,7 +195,7 @@ def main():
 
 
 def run(app, args):
-    db, runtime, directory = get_db(app), app.extensions["citygrid.runtime"], app.extensions["citygrid.directory"]
+    db, directory = get_db(app), app.extensions["citygrid.directory"]
     t0 = time.perf_counter()
     generate(db, directory, args.cases)
     set_up = time.perf_counter() - t0

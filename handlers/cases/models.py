@@ -96,9 +96,9 @@ class CaseUnit(Base):
 
     The list's filter columns are copied here too (`UNIT_COPIES`), each with an index of the unit's
     rows ending on the list's order (the places: after the order, on its index): a unit's list with
-    those filters is counted and paged off its own rows alone. Looking each of a street's 20,000 cases up to check a filter cost 20-60 ms at
-    100,000 cases; the copies cost one more UPDATE, of a case's five or so rows, when one of them
-    changes."""
+    those filters is counted and paged off its own rows alone. Looking each of a street's 20,000
+    cases up to check a filter cost 20-60 ms at 100,000 cases; the copies cost one more UPDATE, of a
+    case's five or so rows, when one of them changes."""
 
     __tablename__ = "case_units"
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)

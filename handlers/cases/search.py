@@ -18,7 +18,7 @@ case's filter columns (`models.UNIT_COPIES`), so a unit's filtered list is too; 
 rows from the index (the rows before it skipped there, never loaded), then those rows. A cursor
 (`paging.Cursor`, the API's `after`) reads the page after another by where it ended instead of by
 its number: as fast at the last page as at the first."""
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import date
 
 from sqlalchemy import Column, and_, func, literal, or_, select, tuple_

@@ -83,8 +83,8 @@ def reindex_below(session, code) -> int:
     below = select(table.c.code).where(table.c.code == code).cte("below", recursive=True)
     below = below.union(select(table.c.code).join(below, table.c.parent_code == below.c.code))
     affected = select(CaseUnit.case_id).where(CaseUnit.unit_code.in_(select(below.c.code)))
-    copies = [getattr(Case, name) for name in UNIT_COPIES]
-    found = session.execute(select(Case.id, Case.community, Case.grid, Case.reached, Case.reported_at, *copies)
+    copies = [getattr(Case, name) for name in UNIT_COPIES]      # the place among them
+    found = session.execute(select(Case.id, Case.reached, Case.reported_at, *copies)
                             .where(Case.id.in_(affected))).all()
     if not found:
         return 0
@@ -96,10 +96,11 @@ def reindex_below(session, code) -> int:
             chain.append(unit)
             unit = parents.get(unit)
         return chain
-    rows = [dict(case_id=case_id, unit_code=unit, reported_at=reported_at, **dict(zip(UNIT_COPIES, copied)))
-            for case_id, community, grid, reached, reported_at, *copied in found
-            for unit in sorted({a for own in units_of(SimpleNamespace(community=community, grid=grid, reached=reached))
-                                for a in up_from(own)})]
+    rows = []
+    for case_id, reached, reported_at, *values in found:
+        copied = dict(zip(UNIT_COPIES, values))
+        units = {a for own in units_of(SimpleNamespace(**copied, reached=reached)) for a in up_from(own)}
+        rows += [dict(case_id=case_id, unit_code=unit, reported_at=reported_at, **copied) for unit in sorted(units)]
     session.execute(delete(CaseUnit).where(CaseUnit.case_id.in_(affected)))
     session.execute(insert(CaseUnit), rows)
     return len(found)
