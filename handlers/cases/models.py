@@ -81,8 +81,8 @@ class Case(Base):
 
 # The case's columns copied onto each of its `case_units` rows (the case row's listener, `summary`,
 # writes them with the case's): the filters a unit's list is read by off its own rows' indexes.
-UNIT_COPIES = ("status", "category", "channel", "urgency", "filed_at", "closed_at", "overdue_from",
-               "community", "grid", "holder_unit", "handler_unit")
+UNIT_COPIES = ("status", "category", "channel", "urgency", "filed_at", "due_at", "warn_at", "closed_at",
+               "overdue_from", "community", "grid", "holder_unit", "handler_unit")
 # the place columns among them, checked off the unit's ordered index (`unit` and `area` filters)
 UNIT_PLACES = ("community", "grid", "holder_unit", "handler_unit")
 
@@ -110,6 +110,8 @@ class CaseUnit(Base):
     channel: Mapped[str | None] = mapped_column(String(20))
     urgency: Mapped[str | None] = mapped_column(String(1))
     filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     community: Mapped[str | None] = mapped_column(String(20))
@@ -128,5 +130,5 @@ class CaseUnit(Base):
         Index("ix_case_units_unit_code_status", "unit_code", "status", "reported_at", "case_id",
               "category", "urgency", "channel"),
         *(Index(f"ix_case_units_unit_code_{column}", "unit_code", column, "reported_at", "case_id")
-          for column in ("category", "channel", "urgency", "closed_at", "overdue_from")),
+          for column in ("category", "channel", "urgency", "filed_at", "due_at", "closed_at", "overdue_from")),
     )

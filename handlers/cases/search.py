@@ -24,7 +24,7 @@ from datetime import date
 from sqlalchemy import Column, and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators, visitors
-from sqlalchemy.sql.elements import BinaryExpression, ColumnElement
+from sqlalchemy.sql.elements import BinaryExpression, BooleanClauseList, ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from engine.models import UTCDateTime
@@ -185,13 +185,12 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     next). The page's `next` is the cursor of the page after it, while there is one.
 
     The count and the page's ids read whichever index reads fewer rows. For a user who sees only
-    their unit's cases, their unit's `case_units` rows answer the list alone when every filter set
-    is one of the case's columns those rows hold (`_unit_search`); else (a deadline's day, a
-    filing window, a yellow or green light) the count is read from those rows, each case looked up
-    and checked, or from the filters' matches, each checked against the unit's set or probed in
-    `case_units` (`_driver`). A page's ids are read down an index in the list's order (the
-    unit's, or the filter's own), checking each row, while that reads fewer rows (`_read_in_order`);
-    else the matches are gathered from their filters' indexes and sorted."""
+    their unit's cases, their unit's `case_units` rows answer the list alone: they hold the case's
+    columns every filter asks (`_unit_search`). For those who see every case, a page's ids are read
+    down the list order's index, checking each row, while that reads fewer rows (`_read_in_order`);
+    else the matches are gathered from their filters' indexes and sorted. (A filter on a column the
+    unit's rows did not hold would be read that way too, with the visibility as the set of the
+    unit's cases: right, and slower.)"""
     where = conditions(directory, user=user, filters=filters, now=now)
     sees_all = capabilities.can(user, "see_all_cases")
     if after is not None:
@@ -208,25 +207,11 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
         # the open cases are a few in a hundred of all the years': their status drives, rather than
         # a category, channel or urgency index (each a share of every case), which SQLite would pick
         where = [_Checked(c) if _on_ordered_index(c) and not _is_status(c) else c for c in where]
-    unit = None if sees_all else user.unit_code
-    if unit is None:
-        total = count_visible(session, directory, user) if filters == Filters() else \
-            session.scalar(select(func.count()).select_from(Case).where(*where))
-        drive = None
-    else:
-        drive, seen = _driver(session, unit, where[1:])
-        if drive == UNIT:
-            total = _count_from_unit(session, unit, where[1:])
-        else:       # a check on what the filters' indexes give
-            where[0] = _Checked(visible_clause(directory, user, probe=drive == PROBE))
-            total = session.scalar(select(func.count()).select_from(Case).where(*where))
+    # everyone who sees every case (or, not having a unit, none); the unit users' lists are read above
+    total = count_visible(session, directory, user) if filters == Filters() else \
+        session.scalar(select(func.count()).select_from(Case).where(*where))
     if offset >= total:
         return _page(session, [], total, page, per_page)
-    if drive == UNIT and _read_in_order(filters, depth, total, seen):
-        # down the unit's own index, each case looked up and checked
-        checked = [_Checked(c) for c in where[1:]]
-        return _page(session, _unit_page(session, unit, checked, offset, per_page, after),
-                     total, page, per_page)
     cases = session.scalar(select(func.max(Case.id))) or 0        # about how many there are (the id index)
     order = ORDER
     if _read_in_order(filters, depth, total, cases):                # down the order's index
@@ -261,24 +246,13 @@ def _window(instant, filters) -> list:
     return found
 
 
-def _unit_page(session, unit, where, offset, per_page, after) -> list:
-    """The ids of a page of the cases `unit` sees that meet `where` (on `cases`), read down its
-    `case_units` index in the list's order (the case's report instant is copied there), each case
-    looked up."""
-    found = select(CaseUnit.case_id).where(CaseUnit.unit_code == unit, *where).join(Case, Case.id == CaseUnit.case_id)
-    if after is not None:
-        found = found.where(tuple_(CaseUnit.reported_at, CaseUnit.case_id)
-                            < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
-    order = (CaseUnit.reported_at.desc(), CaseUnit.case_id.desc())
-    return list(session.scalars(found.order_by(*order).limit(per_page).offset(offset)))
-
-
 # A unit's list off its own `case_units` rows, which hold the case's filter columns (UNIT_COPIES):
 # a condition on `cases` is the same condition on those rows with their columns in its place.
 _CASES, _UNITS = Case.__table__, CaseUnit.__table__
 _ON_UNIT_ROWS = {"id": "case_id", "reported_at": "reported_at", **{name: name for name in UNIT_COPIES}}
 # the columns an index of the unit's rows leads with after the unit: a filter on one can drive
-_DRIVING = ("case_id", "reported_at", "status", "category", "channel", "urgency", "closed_at", "overdue_from")
+_DRIVING = ("case_id", "reported_at", "status", "category", "channel", "urgency", "filed_at", "due_at",
+            "closed_at", "overdue_from")
 
 
 def on_unit_rows(where) -> list | None:
@@ -305,6 +279,16 @@ def _driving_column(condition) -> str | None:
     return next((name for name in _DRIVING if name in asked), None)
 
 
+def _conjuncts(conditions):
+    """The conditions with every AND among them taken apart (a light is three or four conditions on
+    as many columns: each may drive)."""
+    for condition in conditions:
+        if isinstance(condition, BooleanClauseList) and condition.operator is operators.and_:
+            yield from _conjuncts(condition.clauses)
+        else:
+            yield condition
+
+
 def _read_along(condition) -> bool:
     """Whether a condition keeps its index's rows in the list's order (an equality, or IS NULL):
     its matches are read off that index in order, never sorted."""
@@ -324,7 +308,7 @@ def _unit_search(session, unit, where, filters, page, offset, per_page, after) -
     unit's rows in order and checking each finds sooner (`_read_in_order`). PostgreSQL plans the same
     statements from its statistics."""
     mine = CaseUnit.unit_code == unit
-    asked = [(condition, _driving_column(condition)) for condition in where]
+    asked = [(condition, _driving_column(condition)) for condition in _conjuncts(where)]
     drive, sizes = None, {}
     if session.bind.dialect.name == "sqlite":
         candidates = list(dict.fromkeys(column for _, column in asked if column is not None))
@@ -354,35 +338,6 @@ def _unit_search(session, unit, where, filters, page, offset, per_page, after) -
                             < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
     ids = list(session.scalars(found.order_by(*order).limit(per_page).offset(offset)))
     return _page(session, ids, total, page, per_page)
-
-
-UNIT, SET, PROBE = "unit", "set", "probe"     # how a user's visibility meets the filters (`_driver`)
-
-
-def _driver(session, unit, filters) -> tuple[str, int]:
-    """How the count of the cases `unit` sees that match `filters` is read, on SQLite (which has
-    no statistics to choose, nor a hash join): from the unit's `case_units` rows, each case looked
-    up and checked (UNIT: the filters match more than twice as many cases as the unit sees); from
-    the filters' matches each checked against the set of the unit's cases, read once (SET); or
-    from the matches each probed in `case_units` (PROBE: under a third as many as the unit's cases,
-    whose set costs more to read than the probes). Decided by the two sizes, the filters' counted
-    up to twice the unit's only: never more than the cheaper count reads. PostgreSQL plans it from
-    its statistics (SET: a semi-join). With how many the unit sees (SQLite)."""
-    if session.bind.dialect.name != "sqlite":
-        return SET, 0
-    seen = session.scalar(select(func.count()).select_from(CaseUnit).where(CaseUnit.unit_code == unit))
-    matched = select(literal(1)).select_from(Case).where(*filters).limit(2 * seen + 1).subquery()
-    matched = session.scalar(select(func.count()).select_from(matched))
-    if matched > 2 * seen:
-        return UNIT, seen
-    return (PROBE if 3 * matched < seen else SET), seen
-
-
-def _count_from_unit(session, unit, filters) -> int:
-    """The count of the cases `unit` sees that match `filters`, read from its `case_units` rows,
-    each case looked up by its id and checked (`_Checked`: no filter's index may drive)."""
-    return session.scalar(select(func.count()).select_from(CaseUnit).join(Case, Case.id == CaseUnit.case_id)
-                          .where(CaseUnit.unit_code == unit, *[_Checked(c) for c in filters]))
 
 
 def count(session, directory, *, user, filters: Filters, now) -> int:

@@ -5,9 +5,9 @@ Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-02 14:00:00
 
-A street officer's list with a filter (status, category, channel, urgency, overdue, a closing
-window, a unit or an area) looked each of the unit's cases up to check it: 20-60 ms at 100,000
-cases. The rows stored
+A street officer's list with a filter (status, category, channel, urgency, overdue, a light, a
+deadline's day, a filing or closing window, a unit or an area) looked each of the unit's cases up to
+check it: 20-60 ms at 100,000 cases. The rows stored
 before get the values of their case here; the case row's listener keeps them from now on.
 """
 from alembic import op
@@ -26,6 +26,8 @@ COLUMNS = [
     ('channel', sa.String(length=20)),
     ('urgency', sa.String(length=1)),
     ('filed_at', engine.models.UTCDateTime()),
+    ('due_at', engine.models.UTCDateTime()),
+    ('warn_at', engine.models.UTCDateTime()),
     ('closed_at', engine.models.UTCDateTime()),
     ('overdue_from', engine.models.UTCDateTime()),
     ('community', sa.String(length=20)),
@@ -37,7 +39,7 @@ PLACES = ('community', 'grid', 'holder_unit', 'handler_unit')     # after the or
 ORDERED = 'ix_case_units_unit_code_reported_at_case_id'
 STATUS_ALSO = ('category', 'urgency', 'channel')     # after the order on the status index
 
-INDEXED = ('status', 'category', 'channel', 'urgency', 'closed_at', 'overdue_from')
+INDEXED = ('status', 'category', 'channel', 'urgency', 'filed_at', 'due_at', 'closed_at', 'overdue_from')
 
 
 def upgrade():
