@@ -40,8 +40,8 @@ from tqdm import tqdm  # noqa: E402
 
 from engine.db import get_db  # noqa: E402
 from engine.models import Deployment, Instance  # noqa: E402
-from handlers.cases import deadlines, number_search, numbers as case_numbers, search  # noqa: E402
-from handlers.cases.models import UNIT_COPIES, Case, CaseUnit  # noqa: E402
+from handlers.cases import deadlines, number_search, numbers as case_numbers, search, visibility  # noqa: E402
+from handlers.cases.models import Case, CaseUnit  # noqa: E402
 from handlers.cases.number_search import CaseNoSuffix  # noqa: E402
 from handlers.cases.numbers import CaseNumber  # noqa: E402
 from handlers.categories.catalogue import get_catalogue  # noqa: E402
@@ -116,8 +116,7 @@ def write_cases(db, directory, count, seed=1):
                 due_provisional=False, holder_unit=holder, handler_unit=None, reached=reached, merged_into=None,
                 closed_at=None if is_open else reported + timedelta(hours=rng.uniform(2, 120)), rework_count=0))
             cases[-1]["overdue_from"] = deadlines.overdue_from(cases[-1]["due_at"], cases[-1]["closed_at"])
-            units.extend(dict(case_id=case_id, unit_code=u, reported_at=reported,
-                              **{name: cases[-1][name] for name in UNIT_COPIES}) for u in seeing(directory, reached))
+            units.extend(visibility.unit_row(SimpleNamespace(**cases[-1]), u) for u in seeing(directory, reached))
             suffixes.extend(number_search.rows(case_id, cases[-1]["case_no"]))
             if is_open:
                 open_ids.append((case_id, grid))

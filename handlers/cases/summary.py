@@ -16,7 +16,7 @@ from .deadlines import overdue_from
 from .models import UNIT_COPIES, Case, CaseUnit
 from .service import case_of
 from .statuses import END_STATUS
-from .visibility import seeing, units_of
+from .visibility import seeing, unit_row, units_of
 
 # scratch key: the case's (status, filed_at) before this unit of work, for the listeners after this
 # one that act on a transition (filed, ended: `callbacks.messages`)
@@ -53,13 +53,6 @@ _REACHED = {name: dialect_insert(CaseUnit.__table__).inline().on_conflict_do_not
 # the case's columns its units' rows hold (models.UNIT_COPIES), when one of them changed
 _COPY = (update(CaseUnit.__table__).where(CaseUnit.__table__.c.case_id == bindparam("_id"))
          .execution_options(**PIPELINED))
-
-
-def unit_row(case, unit):
-    """The `case_units` row of `case` for one unit that sees it: the report instant and the
-    case's columns the unit's list is filtered by, as the case row holds them now."""
-    return dict(case_id=case.id, unit_code=unit, reported_at=case.reported_at,
-                **{name: getattr(case, name) for name in UNIT_COPIES})
 
 
 def make_refresh(directory):

@@ -73,6 +73,13 @@ def seeing(session, units, directory=None) -> set:
     return set(units) | set(session.scalars(select(up.c.code)))
 
 
+def unit_row(case, unit) -> dict:
+    """The `case_units` row of `case` for one unit that sees it: the report instant and the
+    case's columns the unit's list is filtered by (`UNIT_COPIES`), as the case row holds them now."""
+    return dict(case_id=case.id, unit_code=unit, reported_at=case.reported_at,
+                **{name: getattr(case, name) for name in UNIT_COPIES})
+
+
 def reindex_below(session, code) -> int:
     """After the unit `code` moved (with its subtree) below another parent: the `case_units` rows of
     every case that one of its units lies in that subtree rebuilt from the units table as it is now
@@ -98,9 +105,8 @@ def reindex_below(session, code) -> int:
         return chain
     rows = []
     for case_id, reached, reported_at, *values in found:
-        copied = dict(zip(UNIT_COPIES, values))
-        units = {a for own in units_of(SimpleNamespace(**copied, reached=reached)) for a in up_from(own)}
-        rows += [dict(case_id=case_id, unit_code=unit, reported_at=reported_at, **copied) for unit in sorted(units)]
+        case = SimpleNamespace(id=case_id, reached=reached, reported_at=reported_at, **dict(zip(UNIT_COPIES, values)))
+        rows += [unit_row(case, unit) for unit in sorted({a for own in units_of(case) for a in up_from(own)})]
     session.execute(delete(CaseUnit).where(CaseUnit.case_id.in_(affected)))
     session.execute(insert(CaseUnit), rows)
     return len(found)

@@ -7,8 +7,8 @@ Create Date: 2026-12-02 14:00:00
 
 A street officer's list with a filter (status, category, channel, urgency, overdue, a light, a
 deadline's day, a filing or closing window, a unit or an area) looked each of the unit's cases up to
-check it: 20-60 ms at 100,000 cases. The rows stored
-before get the values of their case here; the case row's listener keeps them from now on.
+check it: 20-60 ms at 100,000 cases. The rows stored before get the values of their case here; the
+case row's listener keeps them from now on.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -38,7 +38,6 @@ COLUMNS = [
 PLACES = ('community', 'grid', 'holder_unit', 'handler_unit')     # after the order on its index
 ORDERED = 'ix_case_units_unit_code_reported_at_case_id'
 STATUS_ALSO = ('category', 'urgency', 'channel')     # after the order on the status index
-
 INDEXED = ('status', 'category', 'channel', 'urgency', 'filed_at', 'due_at', 'closed_at', 'overdue_from')
 
 
