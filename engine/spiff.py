@@ -2,7 +2,8 @@
 a parser that builds them, a serializer that knows them and keeps specs out of instance state.
 
 SpiffWorkflow 3.2 compares timers with `datetime.now()`; the subclasses here ask the workflow's
-script engine instead (`script_engine.now()` and `script_engine.add_duration()`).
+script engine instead (`script_engine.now()` and `script_engine.add_duration()`). Three of its inner
+loops run on cheaper equivalents from the moment this module is imported (engine.spiff_speedups).
 """
 import copy
 from datetime import datetime, timezone
@@ -35,6 +36,10 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+
+from . import spiff_speedups
+
+spiff_speedups.install()
 
 OCCURRENCE = "timer_occurrence"
 
