@@ -1,6 +1,6 @@
 """Benchmark: a timer sweep over N waiting timers (default 100,000) of which 1% are due: the sweep as
-it was before issue 11 and as it was before issue 13's batch writes, against the sweep as it is, in
-one run, on SQLite and on PostgreSQL.
+it was before issue 11, before issue 13's batch writes and before the engine's speedups, against the
+sweep as it is, in one run, on SQLite and on PostgreSQL.
 
     .venv/bin/python bench/timer_sweep.py [--timers 100000] [--due 0.01] [--db sqlite|postgresql|both]
                                           [--processes N]
@@ -8,10 +8,12 @@ one run, on SQLite and on PostgreSQL.
 Each waiting instance is a task with a non-interrupting deadline timer that calls a service when it
 fires (the shape of a case's escalation; the service records a `penalty` event, as a case's does).
 One instance is run through the engine; its stored state is then copied with different due times
-(bulk INSERT), so setting up 100,000 stays quick. Three equal backlogs are set up, due one minute
+(bulk INSERT), so setting up 100,000 stays quick. Four equal backlogs are set up, due one minute
 apart: the sweep before issue 11 fires the first, the one before issue 13's batch writes (one save
-per instance) the second, the current one the third (on PostgreSQL with `--processes`, default 2),
-each in a fresh process's state (nothing cached). Beside each sweep a writer (another process's, on
+per instance) the second, the current one on stock SpiffWorkflow (engine.spiff_speedups
+uninstalled) in claims of 100 instances on both databases (as it was before them) the third, and
+the current one the fourth (on PostgreSQL with `--processes`, default 2), each in a fresh
+process's state (nothing cached). The two older sweeps run on stock SpiffWorkflow too. Beside each sweep a writer (another process's, on
 SQLite; a request saving a due instance, on PostgreSQL) writes every 20 ms: how long it waited
 behind the sweep is the figure the sweep's short batches are for. The service's calls are counted
 from the `penalty` events in the database (a helper process's calls happen in that process).
@@ -35,15 +37,14 @@ import scratch  # noqa: E402
 from sqlalchemy import func, insert, select, update  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from engine import deployments, instances, sweep, timers  # noqa: E402
+from engine import deployments, instances, spiff_speedups, sweep, timers  # noqa: E402
 from engine.clock import SimulatedClock  # noqa: E402
 from engine.db import Base, Database  # noqa: E402
 from engine.models import Event, Instance, Timer  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
-# the three backlogs' due instants
-FIRST, SECOND, THIRD = NOW - timedelta(minutes=3), NOW - timedelta(minutes=2), NOW - timedelta(minutes=1)
+BACKLOGS = [NOW - timedelta(minutes=k) for k in (4, 3, 2, 1)]     # the backlogs' due instants
 
 
 def penalise(call, points):
@@ -53,7 +54,7 @@ def penalise(call, points):
 
 
 def setup(db, runtime, count, due_share):
-    """`count` waiting timers; `due_share` of them due at FIRST, as many at SECOND and at THIRD."""
+    """`count` waiting timers; `due_share` of them due at each of BACKLOGS' instants."""
     runtime.services["penalise"] = penalise
     with db.unit_of_work() as session:
         runtime.clock.set(session, NOW)
@@ -73,12 +74,9 @@ def setup(db, runtime, count, due_share):
         with db.unit_of_work() as session:
             first_id = session.scalar(select(func.max(Instance.id))) + 1
             for i in range(start, min(start + batch, count - 1)):
-                if i % due_every == 0:
-                    due = FIRST
-                elif i % due_every == due_every // 3:
-                    due = SECOND
-                elif i % due_every == 2 * due_every // 3:
-                    due = THIRD
+                slot, rest = divmod(i % due_every, max(1, due_every // len(BACKLOGS)))
+                if rest == 0 and slot < len(BACKLOGS):
+                    due = BACKLOGS[slot]
                 else:
                     due = NOW + timedelta(days=1 + i % 30)
                 instance_id = first_id + i - start
@@ -228,6 +226,15 @@ def timed(db, url, runtime, due_at, run):
     return elapsed, result, writer.waits
 
 
+def stock(sweeper, *args, **kwargs):
+    """`sweeper` run on stock SpiffWorkflow (engine.spiff_speedups uninstalled meanwhile)."""
+    spiff_speedups.uninstall()
+    try:
+        return sweeper(*args, **kwargs)
+    finally:
+        spiff_speedups.install()
+
+
 def reset_peak_rss():
     """Start this process's peak resident memory (VmHWM) afresh from what it holds now (Linux)."""
     try:
@@ -277,18 +284,20 @@ def bench(kind, count, due_share, processes):
         rows = []
         processes = processes if kind == "postgresql" else 1
         current = f"current ({processes} processes)" if processes > 1 else "current"
-        for name, at, run in (("before issue 11", FIRST, lambda: previous_sweep(db, runtime)),
-                              ("before batch writes", SECOND, lambda: issue11_sweep(db, runtime)),
-                              (current, THIRD, lambda: sweep.sweep(db, runtime, processes=processes))):
+        ways = [("before issue 11", lambda: stock(previous_sweep, db, runtime)),
+                ("before batch writes", lambda: stock(issue11_sweep, db, runtime)),
+                ("before the speedups", lambda: stock(sweep.sweep, db, runtime, batch=sweep.BATCH, processes=processes)),
+                (current, lambda: sweep.sweep(db, runtime, processes=processes))]
+        for (name, run), at in zip(ways, BACKLOGS):
             with db.unit_of_work() as session:          # only this backlog is due
                 runtime.clock.set(session, at)
             calls = penalties(db)
             elapsed, result, waits = timed(db, url, runtime, at, run)
             rows.append((name, elapsed, result, penalties(db) - calls, waits))
         with db.unit_of_work() as session:
-            left = session.scalar(select(func.count()).select_from(Timer).where(Timer.due_at <= THIRD))
+            left = session.scalar(select(func.count()).select_from(Timer).where(Timer.due_at <= BACKLOGS[-1]))
         db.dispose()
-    print(f"{kind}: {waiting} waiting timers, {due} due (three backlogs of {due // 3}; set up in {set_up:.1f} s); "
+    print(f"{kind}: {waiting} waiting timers, {due} due ({len(BACKLOGS)} backlogs of {due // len(BACKLOGS)}; set up in {set_up:.1f} s); "
           f"due-index query {query * 1000:.1f} ms")
     for name, elapsed, result, calls, waits in rows:
         q = statistics.quantiles(waits, n=100, method="inclusive") if len(waits) > 1 else [max(waits, default=0)] * 99

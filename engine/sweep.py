@@ -59,7 +59,8 @@ from .clock import wall_time
 from .models import Instance, SweepHeartbeat, Timer
 from .timers import due_instances
 
-BATCH = 100         # instances claimed at a time
+BATCH = 100         # PostgreSQL: instances claimed at a time (their rows stay locked until the batch commits)
+SQLITE_BATCH = 300  # SQLite: about what a batch's budget fires (its write lock is the whole database anyway)
 BUDGET = 0.25       # seconds a batch may run before it commits
 PAUSE = 0.05        # SQLite: seconds the sweep steps aside between batches for waiting writers
 QUIET_EVERY = 3     # SQLite: while nobody writes in the pauses, step aside after every third batch only
@@ -166,7 +167,7 @@ class Courtesy:
             self.conn.close()
 
 
-def sweep(db, runtime, *, actor="timer", batch=BATCH, budget=BUDGET, pause=None, on_progress=None,
+def sweep(db, runtime, *, actor="timer", batch=None, budget=BUDGET, pause=None, on_progress=None,
           on_batch=None, by=None, processes=1) -> SweepResult:
     """Fire every timer due at the clock's now, earliest first, a short batch per transaction.
 
@@ -177,15 +178,18 @@ def sweep(db, runtime, *, actor="timer", batch=BATCH, budget=BUDGET, pause=None,
     result = SweepResult()
     began = time.monotonic()
     by = by or sweeper_name()
+    sqlite = db.engine.dialect.name == "sqlite"
+    if batch is None:
+        batch = SQLITE_BATCH if sqlite else BATCH
     if pause is None:
-        pause = PAUSE if db.engine.dialect.name == "sqlite" else 0
+        pause = PAUSE if sqlite else 0
     with db.reading() as session:                          # takes no write lock
         runtime.clock.sync(session)
         now = runtime.clock.now()
         queue = deque(due_instances(session, now))
     due = len(queue)
     helpers = []
-    if processes > 1 and db.engine.dialect.name != "sqlite" and due > batch:
+    if processes > 1 and not sqlite and due > batch:
         queue, shares = _share(queue, batch, processes)
         helpers = [fanout.Helper(_help, db, runtime, share, now, dict(actor=actor, batch=batch, budget=budget))
                    for share in shares]
