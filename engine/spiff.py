@@ -2,7 +2,7 @@
 a parser that builds them, a serializer that knows them and keeps specs out of instance state.
 
 SpiffWorkflow 3.2 compares timers with `datetime.now()`; the subclasses here ask the workflow's
-script engine instead (`script_engine.now()` and `script_engine.add_duration()`). Three of its inner
+script engine instead (`script_engine.now()` and `script_engine.add_duration()`). Four of its inner
 loops run on cheaper equivalents from the moment this module is imported (engine.spiff_speedups).
 """
 import copy

@@ -1,17 +1,20 @@
 """engine.spiff_speedups against stock SpiffWorkflow 3.2, on the real case process.
 
-- The walk finds what the stock iterators find, in their order, for every query it answers, in
-  every state a case passes through: timers waiting and fired, a 督办 branch beside the handling,
-  a rework, the handling subprocess open and finished.
+- The walk and the scan find what the stock iterators find, in their order, for every query they
+  answer, in every state a case passes through: timers waiting and fired, a 督办 branch beside the handling,
+  a rework, the handling subprocess open and finished. A task inherits its parent's data as
+  DeepMerge gives it.
 - A case run on the stock methods and on these goes through the same states and records the same
   events, and SpiffWorkflow logs state changes as it always did when its logger is on.
 """
 import logging
 import time
+from types import GeneratorType
 
 import pytest
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.util.task import TaskIterator, TaskState
+from SpiffWorkflow.workflow import Workflow
 
 from engine import spiff, spiff_speedups
 from engine.models import Event, Instance
@@ -74,6 +77,14 @@ def play(tmp_path, name):
     return states, events, city
 
 
+@pytest.fixture(scope="module")
+def played(tmp_path_factory):
+    """One play, shared by the tests that only read its states (each rebuilds its workflows)."""
+    states, events, city = play(tmp_path_factory.mktemp("played"), "city.db")
+    yield states, events, city
+    city.db.dispose()
+
+
 def workflows_of(city, states):
     deployment = city.work(lambda s: city.runtime.deployment(s, states[0][1]))
     specs = city.runtime.specs(deployment)
@@ -93,39 +104,75 @@ def queries(workflow):
     yield dict(skip_subprocesses=True)
 
 
-def test_the_walk_finds_what_the_stock_iterators_find(tmp_path):
-    states, _, city = play(tmp_path, "city.db")
+def test_the_walk_and_the_scan_find_what_the_stock_iterators_find(played):
+    states, _, city = played
     assert spiff_speedups.installed()
-    checked = 0
+    checked = scans = 0
     for top in workflows_of(city, states):
         for workflow in (top, *top.subprocesses.values()):
             starts = [None, *list(workflow.tasks.values())[1::7]]      # the root and some tasks inside
             for first in starts:
                 begin = first or workflow.task_tree
                 for query in queries(workflow):
-                    found = list(workflow.get_tasks_iterator(first, **query))
-                    assert found == list(BpmnTaskIterator(begin, **query)), (first, query)
+                    iterator = workflow.get_tasks_iterator(first, **query)
+                    scans += not isinstance(iterator, GeneratorType)      # answered by the scan
+                    assert list(iterator) == list(BpmnTaskIterator(begin, **query)), (first, query)
                     checked += 1
                     if "skip_subprocesses" not in query:          # the plain iterator (Workflow's own)
-                        plain = list(spiff_speedups.walk(begin, **query))
+                        plain = list(Workflow.get_tasks_iterator(workflow, first, **query))
                         assert plain == list(TaskIterator(begin, **query)), (first, query)
             waiting = list(spiff_speedups.walk(workflow.task_tree, state=TaskState.WAITING))
             assert waiting == list(TaskIterator(workflow.task_tree, state=TaskState.WAITING))
-    assert checked > 10_000
+    assert checked > 10_000 and scans > 300
     # the moments did reach what they were for: the subprocess open, timers waiting, a finished case
     tops = workflows_of(city, states)
     assert any(top.subprocesses for top in tops) and tops[-1].is_completed()
     assert any(list(spiff_speedups.walk(t.task_tree, state=TaskState.WAITING)) for t in tops)
-    city.db.dispose()
 
 
-def test_queries_it_does_not_answer_go_to_the_stock_iterator(tmp_path):
-    states, _, city = play(tmp_path, "city.db")
+def test_the_scan_leaves_out_what_the_walk_does_not_reach(played):
+    """SpiffWorkflow never puts a definite task below a predicted one; were one there, the stock
+    iterators would not descend to it, and neither does the scan."""
+    states, _, city = played
+    top = workflows_of(city, states)[2]
+    below = next(child for t in spiff_speedups.walk(top.task_tree, top.subprocesses, state=TaskState.PREDICTED_MASK)
+                 for child in t.children)
+    below._state = TaskState.READY                          # out of SpiffWorkflow's order, by hand
+    assert below in top.tasks.values() or any(below in sub.tasks.values() for sub in top.subprocesses.values())
+    stock = list(BpmnTaskIterator(top.task_tree, state=TaskState.READY))
+    assert below not in stock
+    assert list(top.get_tasks_iterator(state=TaskState.READY)) == stock
+
+
+def test_queries_it_does_not_answer_go_to_the_stock_iterator(played):
+    states, _, city = played
     top = workflows_of(city, states)[3]
     iterator = top.get_tasks_iterator(state=TaskState.READY, depth_first=False)
     assert isinstance(iterator, BpmnTaskIterator)
     assert list(iterator) == list(BpmnTaskIterator(top.task_tree, state=TaskState.READY, depth_first=False))
-    city.db.dispose()
+
+
+@pytest.mark.parametrize("held", [{}, {"a": {"y": 2}, "b": [3], "c": 3}], ids=["holding nothing", "holding data"])
+def test_a_task_inherits_its_parents_data_as_stock_spiffworkflow_gives_it(played, held):
+    states, _, city = played
+
+    def inherit():
+        task = next(t for t in workflows_of(city, states[:1])[0].tasks.values() if t.parent is not None)
+        parent = task.parent
+        parent.data = {"a": {"x": [1]}, "b": [1, 2], "s": {1}, "n": 1, "t": "文本"}
+        task.data = before = {key: value.copy() if hasattr(value, "copy") else value for key, value in held.items()}
+        task._inherit_data()
+        # the data, the dict it is in, and which of its values are the parent's own objects
+        return task.data, task.data is before, {key: value is parent.data.get(key) for key, value in task.data.items()}
+
+    fast = inherit()
+    spiff_speedups.uninstall()
+    try:
+        slow = inherit()
+    finally:
+        spiff_speedups.install()
+    assert fast == slow
+    assert fast[1] is True and not any(v for k, v in fast[2].items() if k in ("a", "b", "s"))
 
 
 def canonical(workflow):
@@ -150,8 +197,8 @@ def test_a_case_goes_as_it_goes_on_stock_spiffworkflow(tmp_path, stock):
     stock_city.db.dispose()
 
 
-def test_state_changes_are_logged_as_stock_logs_them(tmp_path, caplog):
-    states, _, city = play(tmp_path, "city.db")
+def test_state_changes_are_logged_as_stock_logs_them(played, caplog):
+    states, _, city = played
     deployment = city.work(lambda s: city.runtime.deployment(s, states[0][1]))
     specs = city.runtime.specs(deployment)
 
@@ -176,4 +223,3 @@ def test_state_changes_are_logged_as_stock_logs_them(tmp_path, caplog):
     assert [m for _, m, _, _ in fast[logging.DEBUG]] == ["State set to READY", "State changed to STARTED"]
     assert fast[logging.INFO] == [("INFO", "State changed to STARTED", "accept_report", "STARTED")]
     assert fast[logging.WARNING] == []
-    city.db.dispose()
