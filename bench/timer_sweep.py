@@ -3,17 +3,18 @@ it was before issue 11, before issue 13's batch writes and before the engine's s
 sweep as it is, in one run, on SQLite and on PostgreSQL.
 
     .venv/bin/python bench/timer_sweep.py [--timers 100000] [--due 0.01] [--db sqlite|postgresql|both]
-                                          [--processes N]
+                                          [--processes N] [--rounds 3]
 
 Each waiting instance is a task with a non-interrupting deadline timer that calls a service when it
 fires (the shape of a case's escalation; the service records a `penalty` event, as a case's does).
 One instance is run through the engine; its stored state is then copied with different due times
-(bulk INSERT), so setting up 100,000 stays quick. Four equal backlogs are set up, due one minute
-apart: the sweep before issue 11 fires the first, the one before issue 13's batch writes (one save
-per instance) the second, the current one on stock SpiffWorkflow (engine.spiff_speedups
-uninstalled) in claims of 100 instances on both databases (as it was before them) the third, and
-the current one the fourth (on PostgreSQL with `--processes`, default 2), each in a fresh
-process's state (nothing cached). The two older sweeps run on stock SpiffWorkflow too. Beside each sweep a writer (another process's, on
+(bulk INSERT), so setting up 100,000 stays quick. Equal backlogs (`--due` of the timers each) are
+set up, due one minute apart: the sweep before issue 11 fires the first, the one before issue 13's
+batch writes (one save per instance) the second; then, `--rounds` times, the current one on stock
+SpiffWorkflow (engine.spiff_speedups uninstalled) in claims of 100 instances on both databases (as
+it was before them) one, and the current one the next (on PostgreSQL both with `--processes`,
+default 2). Each runs in a fresh process's state (nothing cached); the two older sweeps run on
+stock SpiffWorkflow too. The last two are summed up by min / median / max. Beside each sweep a writer (another process's, on
 SQLite; a request saving a due instance, on PostgreSQL) writes every 20 ms: how long it waited
 behind the sweep is the figure the sweep's short batches are for. The service's calls are counted
 from the `penalty` events in the database (a helper process's calls happen in that process).
@@ -44,7 +45,12 @@ from engine.models import Event, Instance, Timer  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
-BACKLOGS = [NOW - timedelta(minutes=k) for k in (4, 3, 2, 1)]     # the backlogs' due instants
+
+
+def backlogs(rounds):
+    """The backlogs' due instants, a minute apart: the two oldest sweeps', then a pair per round."""
+    count = 2 + 2 * rounds
+    return [NOW - timedelta(minutes=k) for k in range(count, 0, -1)]
 
 
 def penalise(call, points):
@@ -53,8 +59,8 @@ def penalise(call, points):
     return {"points": points}
 
 
-def setup(db, runtime, count, due_share):
-    """`count` waiting timers; `due_share` of them due at each of BACKLOGS' instants."""
+def setup(db, runtime, count, due_share, instants):
+    """`count` waiting timers; `due_share` of them due at each of `instants`."""
     runtime.services["penalise"] = penalise
     with db.unit_of_work() as session:
         runtime.clock.set(session, NOW)
@@ -74,9 +80,9 @@ def setup(db, runtime, count, due_share):
         with db.unit_of_work() as session:
             first_id = session.scalar(select(func.max(Instance.id))) + 1
             for i in range(start, min(start + batch, count - 1)):
-                slot, rest = divmod(i % due_every, max(1, due_every // len(BACKLOGS)))
-                if rest == 0 and slot < len(BACKLOGS):
-                    due = BACKLOGS[slot]
+                slot, rest = divmod(i % due_every, max(1, due_every // len(instants)))
+                if rest == 0 and slot < len(instants):
+                    due = instants[slot]
                 else:
                     due = NOW + timedelta(days=1 + i % 30)
                 instance_id = first_id + i - start
@@ -268,13 +274,14 @@ def helpers_peak_rss():
     return found
 
 
-def bench(kind, count, due_share, processes):
+def bench(kind, count, due_share, processes, rounds):
+    instants = backlogs(rounds)
     with tempfile.TemporaryDirectory() as tmp, scratch.database_url(kind, tmp, "sweep") as url:
         db = Database(url)
         Base.metadata.create_all(db.engine)
         runtime = Runtime(clock=SimulatedClock(NOW))
         t0 = time.perf_counter()
-        setup(db, runtime, count, due_share)
+        setup(db, runtime, count, due_share, instants)
         set_up = time.perf_counter() - t0
         with db.unit_of_work() as session:
             waiting = session.scalar(select(func.count()).select_from(Timer))
@@ -284,21 +291,23 @@ def bench(kind, count, due_share, processes):
         rows = []
         processes = processes if kind == "postgresql" else 1
         current = f"current ({processes} processes)" if processes > 1 else "current"
+        previous = "before the speedups" + (f" ({processes} processes)" if processes > 1 else "")
         ways = [("before issue 11", lambda: stock(previous_sweep, db, runtime)),
-                ("before batch writes", lambda: stock(issue11_sweep, db, runtime)),
-                ("before the speedups", lambda: stock(sweep.sweep, db, runtime, batch=sweep.BATCH, processes=processes)),
-                (current, lambda: sweep.sweep(db, runtime, processes=processes))]
-        for (name, run), at in zip(ways, BACKLOGS):
+                ("before batch writes", lambda: stock(issue11_sweep, db, runtime))]
+        for _ in range(rounds):      # the last two alternated, so that a drift of the machine moves both alike
+            ways += [(previous, lambda: stock(sweep.sweep, db, runtime, batch=sweep.BATCH, processes=processes)),
+                     (current, lambda: sweep.sweep(db, runtime, processes=processes))]
+        for (name, run), at in zip(ways, instants):
             with db.unit_of_work() as session:          # only this backlog is due
                 runtime.clock.set(session, at)
             calls = penalties(db)
             elapsed, result, waits = timed(db, url, runtime, at, run)
             rows.append((name, elapsed, result, penalties(db) - calls, waits))
         with db.unit_of_work() as session:
-            left = session.scalar(select(func.count()).select_from(Timer).where(Timer.due_at <= BACKLOGS[-1]))
+            left = session.scalar(select(func.count()).select_from(Timer).where(Timer.due_at <= instants[-1]))
         db.dispose()
-    print(f"{kind}: {waiting} waiting timers, {due} due ({len(BACKLOGS)} backlogs of {due // len(BACKLOGS)}; set up in {set_up:.1f} s); "
-          f"due-index query {query * 1000:.1f} ms")
+    print(f"{kind}: {waiting} waiting timers, {due} due ({len(instants)} backlogs of {due // len(instants)}; "
+          f"set up in {set_up:.1f} s); due-index query {query * 1000:.1f} ms")
     for name, elapsed, result, calls, waits in rows:
         q = statistics.quantiles(waits, n=100, method="inclusive") if len(waits) > 1 else [max(waits, default=0)] * 99
         print(f"  {name:19} sweep: {result.fired} fired on {result.instances} instances in {elapsed:.2f} s "
@@ -307,6 +316,10 @@ def bench(kind, count, due_share, processes):
               f"p99 {q[98] * 1000:.0f} ms, longest {max(waits, default=0) * 1000:.0f} ms ({len(waits)} writes); "
               f"peak RSS {result.peak_rss:.0f} MiB" + (f" (its helper {result.helpers_rss:.0f} MiB)"
                                                         if result.helpers_rss else ""))
+    for name in (previous, current):
+        times = sorted(elapsed for way, elapsed, *_ in rows if way == name)
+        print(f"  {name}: min {times[0]:.2f} s, median {statistics.median(times):.2f} s, max {times[-1]:.2f} s "
+              f"over {len(times)} backlogs   (target < 1 s)")
     print(f"  still due afterwards: {left}")
 
 
@@ -316,9 +329,10 @@ def main():
     parser.add_argument("--due", type=float, default=0.01)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--processes", type=int, default=2, help="the current sweep's processes on PostgreSQL")
+    parser.add_argument("--rounds", type=int, default=3, help="backlogs of the last two sweeps, alternated")
     args = parser.parse_args()
     for kind in (("sqlite", "postgresql") if args.db == "both" else (args.db,)):
-        bench(kind, args.timers, args.due, args.processes)
+        bench(kind, args.timers, args.due, args.processes, args.rounds)
 
 
 if __name__ == "__main__":
