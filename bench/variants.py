@@ -1,7 +1,8 @@
 """Benchmark: a setting against the way before it, alternated in one process, so that a machine
 whose speed drifts between runs (PostgreSQL's here did, by 2x within minutes) moves both alike.
 
-    .venv/bin/python bench/variants.py compression|ping|checkpoints|json [--rounds 8] [--block 15]
+    .venv/bin/python bench/variants.py compression|ping|checkpoints|json|speedups [--rounds 8] [--block 15]
+                                       [--db sqlite|postgresql]
 
 - `compression` (PostgreSQL): the instance state stored with pglz, the server's default, or lz4
   (migration 0019), switched with ALTER TABLE between blocks of persisted lifecycles; then one
@@ -11,6 +12,8 @@ whose speed drifts between runs (PostgreSQL's here did, by 2x within minutes) mo
 - `checkpoints` (SQLite): the WAL checkpointed by the commit that crosses 1,000 pages (SQLite's
   default) or by the checkpointer thread (`engine/checkpoints.py`); the pool is emptied between
   blocks, so each block's connections are made the block's way.
+- `speedups` (`--db`, SQLite by default): the persisted lifecycle on stock SpiffWorkflow or with
+  engine.spiff_speedups installed (uninstalled and installed again between blocks).
 - `json`: `GET /api/v1/cases` (page 1 of 1,000 cases, the intake operator) with the case JSON
   dumped by marshmallow's `CaseSchema().dump` or by `handlers/jsondump.py` (the same JSON, asserted).
 
@@ -36,12 +39,13 @@ from sqlalchemy import event, text  # noqa: E402
 
 import engine.db  # noqa: E402
 from app import create_app  # noqa: E402
-from engine import checkpoints, cli as engine_cli  # noqa: E402
+from engine import checkpoints, cli as engine_cli, spiff_speedups  # noqa: E402
 from engine.db import get_db  # noqa: E402
 from handlers.demo import tree  # noqa: E402
 
 WAYS = {"compression": ("pglz", "lz4"), "ping": ("every checkout", "after 1 s idle"),
-        "checkpoints": ("in the commits", "checkpointer thread"), "json": ("marshmallow", "jsondump")}
+        "checkpoints": ("in the commits", "checkpointer thread"), "json": ("marshmallow", "jsondump"),
+        "speedups": ("stock SpiffWorkflow", "the speedups")}
 START_CHECKPOINTER = checkpoints.start
 
 
@@ -69,10 +73,12 @@ def switch(variant, app, way):
         db.dispose()                               # the next connections are made the block's way
         app.config["_commits_checkpoint"] = way == 0
         checkpoints.start = (lambda _engine: None) if way == 0 else START_CHECKPOINTER   # no thread, or one
+    elif variant == "speedups":
+        (spiff_speedups.install if way else spiff_speedups.uninstall)()
 
 
-def run_lifecycles(variant, rounds, block):
-    kind = "sqlite" if variant == "checkpoints" else "postgresql"
+def run_lifecycles(variant, rounds, block, db=None):
+    kind = "sqlite" if variant == "checkpoints" else db or "sqlite" if variant == "speedups" else "postgresql"
     with tempfile.TemporaryDirectory() as tmp, scratch.database_url(kind, tmp, "variants") as url:
         app = lifecycle_app(kind, tmp, url)
         if variant == "checkpoints":
@@ -174,11 +180,12 @@ def main():
     parser.add_argument("variant", choices=sorted(WAYS))
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--block", type=int, default=15)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), help="speedups: the database (SQLite)")
     args = parser.parse_args()
     if args.variant == "json":
         run_json(args.rounds, args.block)
     else:
-        run_lifecycles(args.variant, args.rounds, args.block)
+        run_lifecycles(args.variant, args.rounds, args.block, args.db)
 
 
 if __name__ == "__main__":
