@@ -1,4 +1,5 @@
-"""Four of SpiffWorkflow 3.2's inner loops, replaced by equivalent cheaper ones.
+"""Four of SpiffWorkflow 3.2's inner loops, replaced by equivalent cheaper ones: the tree walk, the
+list of the tasks in a state, a task's inheritance of its parent's data, a state change's logging.
 
 Every step walks the task tree many times. `do_engine_steps` asks each (sub)workflow for its
 READY tasks until none is left, and each task that completes makes its workflow look at every
