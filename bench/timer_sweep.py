@@ -11,8 +11,8 @@ One instance is run through the engine; its stored state is then copied with dif
 (bulk INSERT), so setting up 100,000 stays quick. Equal backlogs (`--due` of the timers each) are
 set up, due one minute apart: the sweep before issue 11 fires the first, the one before issue 13's
 batch writes (one save per instance) the second; then, `--rounds` times, the current one on stock
-SpiffWorkflow (engine.spiff_speedups uninstalled) in claims of 100 instances on both databases (as
-it was before them) one, and the current one the next (on PostgreSQL both with `--processes`,
+SpiffWorkflow (engine.spiff_speedups uninstalled) in claims of 100 instances on both databases, its
+batches' workflows left to the garbage collector (as it was before them) one, and the current one the next (on PostgreSQL both with `--processes`,
 default 2). Each runs in a fresh process's state (nothing cached); the two older sweeps run on
 stock SpiffWorkflow too. The last two are summed up by min / median / max. Beside each sweep a writer (another process's, on
 SQLite; a request saving a due instance, on PostgreSQL) writes every 20 ms: how long it waited
@@ -233,11 +233,14 @@ def timed(db, url, runtime, due_at, run):
 
 
 def stock(sweeper, *args, **kwargs):
-    """`sweeper` run on stock SpiffWorkflow (engine.spiff_speedups uninstalled meanwhile)."""
+    """`sweeper` run as the sweep ran before the speedups: on stock SpiffWorkflow (engine.spiff_speedups
+    uninstalled meanwhile), its batches' workflows left to the garbage collector (no `instances.discard`)."""
     spiff_speedups.uninstall()
+    discard, instances.discard = instances.discard, lambda _loaded: None
     try:
         return sweeper(*args, **kwargs)
     finally:
+        instances.discard = discard
         spiff_speedups.install()
 
 

@@ -351,6 +351,21 @@ def save_many(session, runtime, batch, *, cache=True):
             cached.append((runtime.workflows, loaded.instance.id, loaded.instance.version, loaded.workflow))
 
 
+def discard(loaded: Loaded):
+    """Take apart an instance nothing will use again (saved and committed, kept in no cache): a
+    workflow's tasks, its subprocesses and its run context refer to each other, so reference
+    counting alone never frees them and the garbage collector must find them (a sweep's batch of
+    300: about 40,000 objects, a tenth of its time). Emptied, they are freed at once. Whatever
+    still holds a piece of it afterwards finds nothing there (AttributeError), not a stale state."""
+    workflow = loaded.workflow
+    for wf in (workflow, *workflow.subprocesses.values()):
+        for task in wf.tasks.values():
+            task.__dict__.clear()
+        wf.__dict__.clear()
+    loaded.context.__dict__.clear()
+    loaded.__dict__.clear()
+
+
 def update_data(loaded: Loaded, updates: dict, *, reason: str, external=False, context=None):
     """Change data on the live frontier (open, running and waiting tasks) and re-arm the waiting
     timers so their due times are computed again from the new data. Recorded with before/after;

@@ -289,6 +289,7 @@ def _batches(db, runtime, queue, now, result, *, actor, batch, budget, on_progre
 def _batch(db, runtime, chunk, now, result, started, budget, actor, on_progress):
     """One batch in a transaction of its own: claim, fire, write, commit. Returns (timers fired per
     instance, the ids left for the next batch, when the writes began or None)."""
+    loaded = []
     with db.unit_of_work() as session:
         claimed = claim(session, chunk, now)
         result.skipped += len(chunk) - len(claimed)
@@ -298,21 +299,27 @@ def _batch(db, runtime, chunk, now, result, started, budget, actor, on_progress)
         # the batch and it is run again one instance per savepoint, skipping the losers.
         try:
             with instances.savepoint(session):
-                return _fire_batch(session, runtime, mine, started, budget, actor, on_progress)
+                fired, left, writing = _fire_batch(session, runtime, mine, started, budget, actor, on_progress, loaded)
         except instances.Conflict:
+            loaded.clear()                             # (the collector's, as in any failed unit of work)
             claimed = claim(session, mine, now)        # the rows as the savepoint left them (we hold them)
             mine = [i for i in mine if i in claimed]
             return (*_fire_each(session, runtime, mine, time.monotonic(), budget, result, actor, on_progress), None)
+    for each in loaded:       # committed and kept in no cache: freed now, not left to the collector
+        instances.discard(each)
+    return fired, left, writing
 
 
 @contextmanager
 def _garbage_of_its_own():
     """A batch's objects (its rows, its workflows: full of reference cycles) live until it ends and
-    die with it. With the collector off meanwhile they all stay in the youngest generation, and one
-    collection of it afterwards frees them; left on, the collector would promote them while they
-    are held and then traverse every object of the process to find them dead (a full collection
-    every few batches: a third of a sweep's time, and a batch's budget blown). Every tenth time the
-    next generation too, as the collector itself would (what other threads left there meanwhile)."""
+    die with it. Its workflows are taken apart once it has committed (`instances.discard`), so that
+    reference counting frees them at once; with the collector off meanwhile, what is left (rows,
+    whatever a failed batch leaves) stays in the youngest generation, and one collection of it
+    afterwards frees it. Left on, the collector would promote the batch's objects while they are held
+    and then traverse every object of the process to find them dead (a full collection every few
+    batches: a third of a sweep's time, and a batch's budget blown). Every tenth time the next
+    generation too, as the collector itself would (what other threads left there meanwhile)."""
     if not gc.isenabled():
         yield
         return
@@ -327,16 +334,17 @@ def _garbage_of_its_own():
 _BATCHES = itertools.count()
 
 
-def _fire_batch(session, runtime, ids, started, budget, actor, on_progress):
+def _fire_batch(session, runtime, ids, started, budget, actor, on_progress, loaded_all):
     """Fire `ids` in turn in memory until the budget is spent (at least one), then save those that
     fired together; returns (timers fired per instance, the ids left for the next batch, when the
-    writes began)."""
+    writes began). Every instance loaded is appended to `loaded_all`."""
     fired, batch, left = [], [], []
     for n, instance_id in enumerate(ids):
         if n and time.monotonic() - started >= budget:
             left = ids[n:]
             break
         loaded = instances.load(session, runtime, instance_id, actor=actor)
+        loaded_all.append(loaded)
         fired.append(len(instances.fire_due_timers(loaded)))
         if fired[-1]:
             batch.append(loaded)

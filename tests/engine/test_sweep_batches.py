@@ -8,11 +8,13 @@ The bare engine of tests/engine/test_timers.py (tests/engine/data/timer_task.bpm
 service `tick`, `daily` is a cycle), with a `tick` that records a `ticked` event on the instance's
 chain, as a case's penalty does: the database, not a list in this process, says how often it ran.
 """
+import gc
 import os
 import time
 from datetime import timedelta
 
 import pytest
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import func, select, update
 
 from engine import events, instances, replay, sweep
@@ -279,3 +281,27 @@ def test_a_helper_that_hangs_is_ended_and_its_batch_is_left_for_the_next_sweep(p
     again = sweep.sweep(bare.db, bare.runtime, batch=5)
     assert result.instances + again.instances == len(ids)
     assert ticked(bare) == {i: 1 for i in ids}
+
+
+def test_a_batch_frees_its_workflows_itself(bare):
+    """Once a batch has committed, its workflows are taken apart (`instances.discard`) and freed by
+    reference counting: none is left for the garbage collector to find, and the next sweep, which
+    loads them afresh, fires what fell due since."""
+    ids = _start_many(bare, 6)
+    bare.set_clock(DUE)
+    bare.runtime.workflows.clear()  # as in a sweeper process: each workflow is read from the database
+    gc.collect()
+    gc.disable()                    # (the sweep then leaves the collector as it found it)
+    try:
+        before = sum(isinstance(o, BpmnWorkflow) for o in gc.get_objects())
+        result = sweep.sweep(bare.db, bare.runtime, batch=10, pause=0)
+        left = sum(isinstance(o, BpmnWorkflow) for o in gc.get_objects()) - before
+    finally:
+        gc.enable()
+    assert (result.instances, result.conflicts) == (6, 0)
+    assert left == 0
+    assert ticked(bare) == {i: 1 for i in ids}
+    bare.set_clock(DUE + timedelta(days=1))           # the daily cycle's next occurrence
+    again = sweep.sweep(bare.db, bare.runtime, batch=10, pause=0)
+    assert again.instances == 6 and again.conflicts == 0
+    assert verified(bare, ids)
