@@ -16,8 +16,9 @@ UPDATE of its instances (executemany, checked by its rowcount), one INSERT of th
 DELETE and one INSERT of their timer rows, then each instance's listeners. Should an instance have
 changed meanwhile after all, the batch's savepoint undoes it and it runs again one instance per
 savepoint (`instances.save` each), so that exactly the loser is left for the next sweep. A batch's
-workflows die with it (they are not kept in the process's workflow cache), and the garbage collector
-waits while it runs (`_garbage_of_its_own`).
+workflows die with it: they are not kept in the process's workflow cache, and once it has committed
+they are taken apart (`instances.discard`) so that reference counting frees them; the garbage
+collector waits while it runs (`_garbage_of_its_own`).
 
 Batches are short in time, not only in count: a batch stops firing once `budget` seconds, less the
 time the last batch's writes took, are spent, and commits. SQLite has one writer: this process's
