@@ -78,7 +78,8 @@ def switch(variant, app, way):
 
 
 def run_lifecycles(variant, rounds, block, db=None):
-    kind = "sqlite" if variant == "checkpoints" else db or "sqlite" if variant == "speedups" else "postgresql"
+    kinds = {"checkpoints": "sqlite", "speedups": db or "sqlite"}
+    kind = kinds.get(variant, "postgresql")
     with tempfile.TemporaryDirectory() as tmp, scratch.database_url(kind, tmp, "variants") as url:
         app = lifecycle_app(kind, tmp, url)
         if variant == "checkpoints":
