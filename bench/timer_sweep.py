@@ -1,4 +1,4 @@
-"""Benchmark: a timer sweep over N waiting timers (default 100,000) of which 1% are due: the sweep as
+"""Benchmark: a timer sweep over N waiting timers (default 100,000), backlogs of 1% due: the sweep as
 it was before issue 11, before issue 13's batch writes and before the engine's speedups, against the
 sweep as it is, in one run, on SQLite and on PostgreSQL.
 
@@ -10,11 +10,12 @@ fires (the shape of a case's escalation; the service records a `penalty` event, 
 One instance is run through the engine; its stored state is then copied with different due times
 (bulk INSERT), so setting up 100,000 stays quick. Equal backlogs (`--due` of the timers each) are
 set up, due one minute apart: the sweep before issue 11 fires the first, the one before issue 13's
-batch writes (one save per instance) the second; then, `--rounds` times, the current one on stock
-SpiffWorkflow (engine.spiff_speedups uninstalled) in claims of 100 instances on both databases, its
-batches' workflows left to the garbage collector (as it was before them) one, and the current one the next (on PostgreSQL both with `--processes`,
-default 2). Each runs in a fresh process's state (nothing cached); the two older sweeps run on
-stock SpiffWorkflow too. The last two are summed up by min / median / max. Beside each sweep a writer (another process's, on
+batch writes (one save per instance) the second. Then, `--rounds` times, the sweep as it was before
+the engine's speedups fires one (stock SpiffWorkflow: engine.spiff_speedups uninstalled; claims of
+100 instances on both databases; its batches' workflows left to the garbage collector) and the
+current one the next (on PostgreSQL both with `--processes`, default 2); these two are summed up by
+min / median / max. The two older sweeps run on stock SpiffWorkflow too. Each sweep runs in a fresh
+process's state (nothing cached). Beside each sweep a writer (another process's, on
 SQLite; a request saving a due instance, on PostgreSQL) writes every 20 ms: how long it waited
 behind the sweep is the figure the sweep's short batches are for. The service's calls are counted
 from the `penalty` events in the database (a helper process's calls happen in that process).
