@@ -1,9 +1,9 @@
 """engine.spiff_speedups against stock SpiffWorkflow 3.2, on the real case process.
 
 - The walk and the scan find what the stock iterators find, in their order, for every query they
-  answer, in every state a case passes through: timers waiting and fired, a 督办 branch beside the handling,
-  a rework, the handling subprocess open and finished. A task inherits its parent's data as
-  DeepMerge gives it.
+  answer, in every state a case passes through: timers waiting and fired, a 督办 branch beside the
+  handling, a rework, the handling subprocess open and finished. A task inherits its parent's data
+  as DeepMerge gives it.
 - A case run on the stock methods and on these goes through the same states and records the same
   events, and SpiffWorkflow logs state changes as it always did when its logger is on.
 """
