@@ -290,7 +290,6 @@ def _batches(db, runtime, queue, now, result, *, actor, batch, budget, on_progre
 def _batch(db, runtime, chunk, now, result, started, budget, actor, on_progress):
     """One batch in a transaction of its own: claim, fire, write, commit. Returns (timers fired per
     instance, the ids left for the next batch, when the writes began or None)."""
-    loaded = []
     with db.unit_of_work() as session:
         claimed = claim(session, chunk, now)
         result.skipped += len(chunk) - len(claimed)
@@ -300,9 +299,8 @@ def _batch(db, runtime, chunk, now, result, started, budget, actor, on_progress)
         # the batch and it is run again one instance per savepoint, skipping the losers.
         try:
             with instances.savepoint(session):
-                fired, left, writing = _fire_batch(session, runtime, mine, started, budget, actor, on_progress, loaded)
-        except instances.Conflict:
-            loaded.clear()                             # (the collector's, as in any failed unit of work)
+                fired, left, writing, loaded = _fire_batch(session, runtime, mine, started, budget, actor, on_progress)
+        except instances.Conflict:                     # (what the batch loaded is the collector's)
             claimed = claim(session, mine, now)        # the rows as the savepoint left them (we hold them)
             mine = [i for i in mine if i in claimed]
             return (*_fire_each(session, runtime, mine, time.monotonic(), budget, result, actor, on_progress), None)
@@ -335,11 +333,11 @@ def _garbage_of_its_own():
 _BATCHES = itertools.count()
 
 
-def _fire_batch(session, runtime, ids, started, budget, actor, on_progress, loaded_all):
+def _fire_batch(session, runtime, ids, started, budget, actor, on_progress):
     """Fire `ids` in turn in memory until the budget is spent (at least one), then save those that
     fired together; returns (timers fired per instance, the ids left for the next batch, when the
-    writes began). Every instance loaded is appended to `loaded_all`."""
-    fired, batch, left = [], [], []
+    writes began, every instance loaded)."""
+    fired, batch, left, loaded_all = [], [], [], []
     for n, instance_id in enumerate(ids):
         if n and time.monotonic() - started >= budget:
             left = ids[n:]
@@ -355,7 +353,7 @@ def _fire_batch(session, runtime, ids, started, budget, actor, on_progress, load
     # Not kept in the process's workflow cache: in a sweeper process no request would take them,
     # and a thousand workflows kept alive cost the collector more than the reads they could save.
     instances.save_many(session, runtime, batch, cache=False)
-    return fired, left, writing
+    return fired, left, writing, loaded_all
 
 
 def _fire_each(session, runtime, ids, started, budget, result, actor, on_progress):
