@@ -219,6 +219,9 @@ def serve(host, port, workers):
         _gunicorn(app, host, port, workers)
     from werkzeug.serving import run_simple
     from engine import scheduler
+    from engine.settle import settle
+
+    settle(app)
 
     running = None
     if app.config["CITYGRID_SCHEDULER"] == "on":

@@ -8,7 +8,8 @@ Runs interleaved blocks (bare, persisted, bare, ...) in one process and prints c
 both, the ratio persisted / bare of each pair of blocks (min, median, max), per-step latency
 percentiles and peak memory. The bare engine is stock SpiffWorkflow 3.2: its blocks run with
 engine.spiff_speedups uninstalled. The same bare lifecycle with them installed is timed beside,
-and printed too: what the speedups take off the engine itself.
+and printed too: what the speedups take off the engine itself. After the warm-up the process
+settles (engine.settle), as a served process does once its app is built.
 """
 import argparse
 import json
@@ -33,6 +34,7 @@ from tqdm import tqdm  # noqa: E402
 from app import create_app  # noqa: E402
 from engine import cli as engine_cli, spiff_speedups  # noqa: E402
 from engine.db import get_db  # noqa: E402
+from engine.settle import settle  # noqa: E402
 from handlers.cases import service as cases  # noqa: E402
 from handlers.cases.forms import ReportSchema  # noqa: E402
 from handlers.demo import tree  # noqa: E402
@@ -146,6 +148,7 @@ def run(kind, blocks, block):
             app.extensions["citygrid.directory"].invalidate()
             bare_engine(5, app)                       # warm-up: imports, caches
             persisted(5, app)
+            settle(app)                               # as a served process does once built
             bare, fast, kept, latencies = [], [], [], []
             for _ in tqdm(range(blocks), desc=f"blocks ({kind})", unit="pair", leave=False):
                 bare.append(bare_engine(block, app))

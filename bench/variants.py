@@ -1,7 +1,7 @@
 """Benchmark: a setting against the way before it, alternated in one process, so that a machine
 whose speed drifts between runs (PostgreSQL's here did, by 2x within minutes) moves both alike.
 
-    .venv/bin/python bench/variants.py compression|ping|checkpoints|json|speedups [--rounds 8] [--block 15]
+    .venv/bin/python bench/variants.py compression|ping|checkpoints|json|speedups|settle [--rounds 8] [--block 15]
                                        [--db sqlite|postgresql]
 
 - `compression` (PostgreSQL): the instance state stored with pglz, the server's default, or lz4
@@ -14,6 +14,10 @@ whose speed drifts between runs (PostgreSQL's here did, by 2x within minutes) mo
   blocks, so each block's connections are made the block's way.
 - `speedups` (`--db`, SQLite by default): the persisted lifecycle on stock SpiffWorkflow or with
   engine.spiff_speedups installed (uninstalled and installed again between blocks).
+- `settle` (`--db`, SQLite by default): the persisted lifecycle with the process's objects in the
+  garbage collector's sight (`gc.unfreeze`) or frozen out of it (engine.settle's `gc.freeze`), and
+  what a full collection then costs (one is timed after each block: the pause that one of the
+  collector's own would put into a step).
 - `json`: `GET /api/v1/cases` (page 1 of 1,000 cases, the intake operator) with the case JSON
   dumped by marshmallow's `CaseSchema().dump` or by `handlers/jsondump.py` (the same JSON, asserted).
 
@@ -22,6 +26,7 @@ bare engine between rounds for the ratio. Prints, per way: ms per case (or per r
 ratio to the bare engine, and the steps' p50 / p95 / p99 / longest.
 """
 import argparse
+import gc
 import logging
 import os
 import statistics
@@ -41,11 +46,12 @@ import engine.db  # noqa: E402
 from app import create_app  # noqa: E402
 from engine import checkpoints, cli as engine_cli, spiff_speedups  # noqa: E402
 from engine.db import get_db  # noqa: E402
+from engine.settle import settle  # noqa: E402
 from handlers.demo import tree  # noqa: E402
 
 WAYS = {"compression": ("pglz", "lz4"), "ping": ("every checkout", "after 1 s idle"),
         "checkpoints": ("in the commits", "checkpointer thread"), "json": ("marshmallow", "jsondump"),
-        "speedups": ("stock SpiffWorkflow", "the speedups")}
+        "speedups": ("stock SpiffWorkflow", "the speedups"), "settle": ("nothing frozen", "settled")}
 START_CHECKPOINTER = checkpoints.start
 
 
@@ -57,6 +63,7 @@ def lifecycle_app(kind, tmp, url):
     app.extensions["citygrid.directory"].invalidate()
     lifecycle.bare_engine(5, app)
     lifecycle.persisted(5, app)
+    settle(app)
     return app
 
 
@@ -75,10 +82,16 @@ def switch(variant, app, way):
         checkpoints.start = (lambda _engine: None) if way == 0 else START_CHECKPOINTER   # no thread, or one
     elif variant == "speedups":
         (spiff_speedups.install if way else spiff_speedups.uninstall)()
+    elif variant == "settle":
+        if way:
+            gc.collect()
+            gc.freeze()
+        else:
+            gc.unfreeze()
 
 
 def run_lifecycles(variant, rounds, block, db=None):
-    kinds = {"checkpoints": "sqlite", "speedups": db or "sqlite"}
+    kinds = {"checkpoints": "sqlite", "speedups": db or "sqlite", "settle": db or "sqlite"}
     kind = kinds.get(variant, "postgresql")
     with tempfile.TemporaryDirectory() as tmp, scratch.database_url(kind, tmp, "variants") as url:
         app = lifecycle_app(kind, tmp, url)
@@ -87,17 +100,25 @@ def run_lifecycles(variant, rounds, block, db=None):
             def _default_threshold(dbapi_connection, _record):
                 if app.config.get("_commits_checkpoint"):
                     dbapi_connection.execute("PRAGMA wal_autocheckpoint=1000")
+        collections = Collections()
         try:
-            cases, steps, bare = ([], []), ([], []), []
+            cases, steps, bare, full, pauses = ([], []), ([], []), [], ([], []), ([], [])
             for n in range(rounds):
                 for way in ((0, 1) if n % 2 == 0 else (1, 0)):
                     switch(variant, app, way)
+                    collections.full.clear()
                     seconds, latencies = lifecycle.persisted(block, app)
                     cases[way].append(seconds / block)
                     steps[way].extend(latencies)
+                    full[way].extend(collections.full)
+                    if variant == "settle":        # what a full collection costs, the block's garbage freed
+                        began = time.perf_counter()
+                        gc.collect()
+                        pauses[way].append(time.perf_counter() - began)
                 bare.append(lifecycle.bare_engine(block, app) / block)
             updates = state_updates(get_db(app)) if variant == "compression" else None
         finally:
+            collections.stop()
             switch(variant, app, 1)
             get_db(app).dispose()
     print(f"{variant} ({kind}), {rounds} rounds of {block} lifecycles, the ways alternated:")
@@ -106,11 +127,33 @@ def run_lifecycles(variant, rounds, block, db=None):
         ratio = statistics.median(p / b for p, b in zip(cases[way], bare))
         print(f"  {name:20}: {statistics.median(cases[way]) * 1000:7.1f} ms/case, ratio to the bare engine "
               f"{ratio:.2f}x; step p50 {q[49]:.2f}, p95 {q[94]:.2f}, p99 {q[98]:.2f}, "
-              f"longest {max(steps[way]) * 1000:.1f} ms")
+              f"longest {max(steps[way]) * 1000:.1f} ms; mean {statistics.mean(cases[way]) * 1000:.1f} ms/case, "
+              f"{len(full[way])} full collections ({sum(full[way]) * 1000:.0f} ms)"
+              + (f"; a full collection after a block {statistics.median(pauses[way]) * 1000:.1f} ms (median)"
+                 if pauses[way] else ""))
     print(f"  bare engine         : {statistics.median(bare) * 1000:7.1f} ms/case")
     if updates:
         print("  one case's state written again (UPDATE and COMMIT, 6 rounds of 200 alternated): "
               + ", ".join(f"{name} {ms:.2f} ms ({size} bytes stored)" for name, (ms, size) in updates.items()))
+
+
+class Collections:
+    """The seconds each full collection of the garbage collector took (gc.callbacks) while it listens."""
+
+    def __init__(self):
+        self.full, self._began = [], None
+        gc.callbacks.append(self._observe)
+
+    def _observe(self, phase, info):
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        elif self._began is not None:
+            self.full.append(time.perf_counter() - self._began)
+
+    def stop(self):
+        gc.callbacks.remove(self._observe)
 
 
 def state_updates(db, rounds=6, each=200):
@@ -181,7 +224,7 @@ def main():
     parser.add_argument("variant", choices=sorted(WAYS))
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--block", type=int, default=15)
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), help="speedups: the database (SQLite)")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), help="speedups, settle: the database (SQLite)")
     args = parser.parse_args()
     if args.variant == "json":
         run_json(args.rounds, args.block)

@@ -21,6 +21,8 @@ is shared, and a restart loads the new code) from the environment documented in 
   CITYGRID_MAX_REQUESTS requests (default 1000, with jitter), so a slow leak never grows for long.
 - Logs: one JSON line a request from the app (gunicorn's own access log is off); gunicorn's and the
   app's other lines in JSON too, on stderr (journald under systemd).
+- Each worker settles once its app is built (`post_worker_init`, engine/settle.py): the specs
+  loaded and its long-lived objects frozen out of the garbage collector's full collections.
 - Metrics: prometheus-client's multiprocess mode, in PROMETHEUS_MULTIPROC_DIR (default: a fresh
   temporary folder; systemd: /run/citygrid/metrics), emptied when gunicorn starts.
 """
@@ -80,6 +82,13 @@ def on_starting(server):
     METRICS_DIR.mkdir(parents=True, exist_ok=True)
     for stale in METRICS_DIR.glob("*.db"):
         stale.unlink()
+
+
+def post_worker_init(worker):
+    """The worker's app is built: settle it (engine.settle: its specs loaded, its objects frozen for
+    the garbage collector) before its first request."""
+    from engine.settle import settle
+    settle(worker.wsgi)
 
 
 def child_exit(server, worker):

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from . import deployments, scheduler, schema, sweep
+from .settle import settle
 from .clock import ClockError, move
 from .db import get_db
 
@@ -144,6 +145,7 @@ def timers_run():
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    settle(app)
     running = scheduler.start(app)
     click.echo(f"scheduler {running.leadership.holder}: timer sweep every {app.config['CITYGRID_SWEEP_SECONDS']:g} s, "
                f"delivery every {app.config['CITYGRID_DELIVERY_SECONDS']:g} s, lease "

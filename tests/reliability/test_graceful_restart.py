@@ -14,7 +14,8 @@ pytestmark = pytest.mark.reliability
 
 
 def test_a_graceful_restart_answers_every_request_and_replaces_the_workers(request, tmp_path):
-    """SIGHUP to gunicorn (`systemctl reload`): new workers, and no request refused meanwhile."""
+    """SIGHUP to gunicorn (`systemctl reload`): new workers, and no request refused meanwhile; every
+    worker settled before it answered."""
     url = _postgres_url(request)
     app = make_app(url)
     City(app).setup()
@@ -28,10 +29,15 @@ def test_a_graceful_restart_answers_every_request_and_replaces_the_workers(reque
         def booted():
             return {int(line["message"].rsplit(" ", 1)[1]) for line in server.log_lines()
                     if line.get("message", "").startswith("Booting worker with pid")}
+
+        def settled():      # engine.settle, from gunicorn's post_worker_init: before a worker's first request
+            return {line["pid"] for line in server.log_lines()
+                    if line.get("logger") == "engine.settle" and line["message"].startswith("settled:")}
         for _ in range(10):
             assert http.get(server.base + "/readyz", timeout=30).status_code == 200
         old = booted()
         assert len(old) == 2 and answered_by() <= old
+        assert old <= settled()
         server.process.send_signal(signal.SIGHUP)
         answers, deadline = [], time.monotonic() + 60
         while time.monotonic() < deadline and len(answers) < 2000:    # bounded in count and time
@@ -40,6 +46,7 @@ def test_a_graceful_restart_answers_every_request_and_replaces_the_workers(reque
                 break
         assert set(answers) == {200}
         assert len(booted() - old) == 2 and answered_by() - old, "no new worker answered after SIGHUP"
+        assert answered_by() <= settled()
     finally:
         server.stop()
         app.extensions["citygrid.db"].dispose()
