@@ -62,6 +62,8 @@ class Case(Base):
         Index("ix_cases_reported_at_id", "reported_at", "id"),
         # with the other equality filters after the order: a few open cases checked off the index alone
         Index("ix_cases_status_reported_at_id", "status", "reported_at", "id", "category", "urgency", "channel"),
+        # a dense status's total counted off the status alone: a far smaller index (migration 0021)
+        Index("ix_cases_status", "status"),
         Index("ix_cases_category_reported_at_id", "category", "reported_at", "id"),
         Index("ix_cases_channel_reported_at_id", "channel", "reported_at", "id"),
         Index("ix_cases_urgency_reported_at_id", "urgency", "reported_at", "id"),
