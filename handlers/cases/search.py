@@ -15,9 +15,9 @@ range of the stored `overdue_from`; the visibility rule is one equality on `case
 index ends on the list's order too, so a unit's list is read off it alone, and whose rows hold the
 case's filter columns (`models.UNIT_COPIES`), so a unit's filtered list is too; the count is one exact
 `count(*)` over the same conditions, off an index; and a page is read in two steps: the ids of its
-rows from the index (the rows before it skipped there, never loaded), then those rows. A cursor
-(`paging.Cursor`, the API's `after`) reads the page after another by where it ended instead of by
-its number: as fast at the last page as at the first."""
+rows from the index (the rows before it skipped there, never loaded; a page past the middle read
+from the other end), then those rows. A cursor (`paging.Cursor`, the API's `after`) reads the page
+after another by where it ended instead of by its number: as fast at the last page as at the first."""
 from dataclasses import dataclass, fields
 from datetime import date
 
@@ -213,16 +213,42 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     if offset >= total:
         return _page(session, [], total, page, per_page)
     cases = session.scalar(select(func.max(Case.id))) or 0        # about how many there are (the id index)
-    order = ORDER
-    if _read_in_order(filters, depth, total, cases):                # down the order's index
+    gathered = not _read_in_order(filters, depth, total, cases)
+    if not gathered:                                                # down the order's index
         where = [c if _on_ordered_index(c) else _Checked(c)
                  for c in conditions(directory, user=user, filters=filters, now=now, probe=True)]
-    else:                                                           # gathered, then sorted
-        order = (_Checked(Case.reported_at).desc(), _Checked(Case.id).desc())
     if after is not None:
         where.append(tuple_(Case.reported_at, Case.id) < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
-    ids = list(session.scalars(select(Case.id).where(*where).order_by(*order).limit(per_page).offset(offset)))
+    ids = _page_ids(session, select(Case.id).where(*where), (Case.reported_at, Case.id), gathered=gathered,
+                    offset=offset, per_page=per_page, total=None if after is not None else total)
     return _page(session, ids, total, page, per_page)
+
+
+def _page_ids(session, found, key, *, gathered, offset, per_page, total=None) -> list:
+    """The ids of one page of `found` (a select of the id column, its conditions applied) in the
+    list's order, newest report first (`key`: the report instant and id columns of its table):
+    read down the order's index, or when `gathered` the matches gathered first and then sorted.
+
+    A page past the middle is read from the other end (the oldest first, reversed here), when
+    `total` (the count of `found`) tells where that is: the rows before a page are skipped one by
+    one along the index, and the last page skipped them all. On PostgreSQL a gathering is fenced
+    (its matches selected in a subquery first): its planner, whose statistics cannot tell that a
+    window of another instant (a month's closings) lies together far down the report order,
+    walked that order checking row after row; SQLite is told by `_Checked`."""
+    limit = per_page
+    newest_first = total is None or 2 * offset + per_page <= total
+    if not newest_first:
+        limit = min(per_page, total - offset)
+        offset = total - offset - limit
+    if gathered and session.bind.dialect.name == "postgresql":
+        inner = found.add_columns(key[0]).offset(0).subquery()
+        identity, at = list(inner.c)
+        found, key = select(identity), (at, identity)
+    elif gathered:
+        key = tuple(_Checked(column) for column in key)
+    order = [column.desc() if newest_first else column.asc() for column in key]
+    ids = list(session.scalars(found.order_by(*order).limit(limit).offset(offset)))
+    return ids if newest_first else ids[::-1]
 
 
 def _page(session, ids, total, page, per_page) -> Page:
@@ -330,13 +356,12 @@ def _unit_search(session, unit, where, filters, page, offset, per_page, after) -
         # down the unit's rows in order (the window, if any, bounds them there), each checked
         where = [c if column == "reported_at" else _Checked(c) for c, column in asked]
         in_order = True
-    order = (CaseUnit.reported_at.desc(), CaseUnit.case_id.desc()) if in_order else \
-        (_Checked(CaseUnit.reported_at).desc(), _Checked(CaseUnit.case_id).desc())     # gathered, then sorted
     found = select(CaseUnit.case_id).where(mine, *where)
     if after is not None:
         found = found.where(tuple_(CaseUnit.reported_at, CaseUnit.case_id)
                             < tuple_(literal(after.at, UTCDateTime), literal(after.id)))
-    ids = list(session.scalars(found.order_by(*order).limit(per_page).offset(offset)))
+    ids = _page_ids(session, found, (CaseUnit.reported_at, CaseUnit.case_id), gathered=not in_order,
+                    offset=offset, per_page=per_page, total=None if after is not None else total)
     return _page(session, ids, total, page, per_page)
 
 
