@@ -21,7 +21,9 @@ after another by where it ended instead of by its number: as fast at the last pa
 from dataclasses import dataclass, fields
 from datetime import date
 
-from sqlalchemy import Column, and_, func, literal, or_, select, tuple_
+import weakref
+
+from sqlalchemy import Column, and_, func, literal, or_, select, text, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.elements import BinaryExpression, BooleanClauseList, ColumnElement
@@ -191,6 +193,7 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     else the matches are gathered from their filters' indexes and sorted. (A filter on a column the
     unit's rows did not hold would be read that way too, with the visibility as the set of the
     unit's cases: right, and slower.)"""
+    planned_for_values(session)
     where = conditions(directory, user=user, filters=filters, now=now)
     sees_all = capabilities.can(user, "see_all_cases")
     if after is not None:
@@ -203,6 +206,15 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
         own = on_unit_rows(where[1:])
         if own is not None:         # every filter is a column the unit's own rows hold
             return _unit_search(session, user.unit_code, own, filters, page, offset, per_page, after)
+    elif sees_all and (anchor := _filtered_unit(directory, filters)):
+        # A unit (or area) filter lists only cases located in, held by or handled within its
+        # subtree: each a case that unit sees (those units are the case's own, and it lies above
+        # them), so its rows answer the list as they answer its own users'. On `cases` the filter
+        # is an OR over three place columns, which PostgreSQL merged from their indexes and then
+        # checked case by case in the table (11 ms for a district's 33,000).
+        own = on_unit_rows(where[1:])
+        if own is not None:
+            return _unit_search(session, anchor, own, filters, page, offset, per_page, after)
     if filters.status == OPEN or filters.status in OPEN_STATUSES:
         # the open cases are a few in a hundred of all the years': their status drives, rather than
         # a category, channel or urgency index (each a share of every case), which SQLite would pick
@@ -222,6 +234,36 @@ def search(session, directory, *, user, filters: Filters, now, page=1, per_page=
     ids = _page_ids(session, select(Case.id).where(*where), (Case.reported_at, Case.id), gathered=gathered,
                     offset=offset, per_page=per_page, total=None if after is not None else total)
     return _page(session, ids, total, page, per_page)
+
+
+_PLANNED = "citygrid.search_plans"      # in session.info: the transaction planned_for_values set up
+
+
+def planned_for_values(session):
+    """On PostgreSQL, plan the rest of this transaction's statements for the values each is sent
+    with (`plan_cache_mode = force_custom_plan`). psycopg prepares a statement once it has run five
+    times on a connection, and PostgreSQL then plans it once for any values: a unit filter's IN
+    lists are then compared one by one on every row instead of looked up in a hash (a city's
+    65-unit filter counted its rows in 117 ms instead of 16), and a status is estimated as dense
+    whether it is `closed` (85% of the cases) or `handling`. Planning each time costs tenths of a
+    millisecond. Every read of the filters calls it first (`search`, `count`, `count_by`,
+    `instants`, the map)."""
+    if session.bind.dialect.name != "postgresql":
+        return
+    session.connection()
+    transaction = session.get_transaction()
+    planned = session.info.get(_PLANNED)
+    if planned is None or planned() is not transaction:
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        session.info[_PLANNED] = weakref.ref(transaction)
+
+
+def _filtered_unit(directory, filters) -> str | None:
+    """The unit whose subtree the filters confine the list to (`unit`, else `area`), if any."""
+    for code in (filters.unit, filters.area):
+        if code and directory.exists(code):
+            return code
+    return None
 
 
 def _page_ids(session, found, key, *, gathered, offset, per_page, total=None) -> list:
@@ -367,6 +409,7 @@ def _unit_search(session, unit, where, filters, page, offset, per_page, after) -
 
 def count(session, directory, *, user, filters: Filters, now) -> int:
     """How many cases the list shows for these filters (its `total`)."""
+    planned_for_values(session)
     return session.scalar(select(func.count(Case.id)).where(*conditions(directory, user=user, filters=filters,
                                                                         now=now)))
 
@@ -374,6 +417,7 @@ def count(session, directory, *, user, filters: Filters, now) -> int:
 def count_by(session, directory, key, *, user, filters: Filters, now) -> dict:
     """{value of `key` (a column or expression of `cases`): how many cases the list shows for these
     filters with that value} (values without cases left out)."""
+    planned_for_values(session)
     return dict(session.execute(select(key, func.count(Case.id))
                                 .where(*conditions(directory, user=user, filters=filters, now=now))
                                 .group_by(key)).all())
@@ -382,6 +426,7 @@ def count_by(session, directory, key, *, user, filters: Filters, now) -> dict:
 def instants(session, directory, column, *, user, filters: Filters, now) -> list:
     """The values of an instant column (e.g. Case.reported_at) of the cases the list shows for these
     filters, for bucketing by Beijing date (SQL has no portable way to)."""
+    planned_for_values(session)
     return list(session.scalars(select(column).where(*conditions(directory, user=user, filters=filters, now=now))))
 
 

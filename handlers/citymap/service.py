@@ -42,6 +42,7 @@ class CityMap:
 
 def get(session, directory, catalogue, violations, *, viewer, filters: MapFilters, now, limit=MAX_POINTS) -> CityMap:
     """What the map shows `viewer` (an org User) for `filters` at `now`."""
+    search.planned_for_values(session)
     where = search.conditions(directory, user=viewer, filters=filters.search_filters(), now=now)
     tally = areas.tally(session, directory, where=where, now=now)
     drawn = points.points(session, directory, catalogue, where=where, now=now, limit=limit)

@@ -41,7 +41,7 @@ def close(city, case_no, handled, closed):
 def some_cases(city):
     """{name: case number}: reports over three days (numbers of varied digits), cases open before
     and after their deadline, ended late, in time and exactly at the deadline, voided, never filed,
-    one in 湖里区."""
+    two in 湖里区 (one of them returned by 思明区)."""
     found = {}
     for n, when in enumerate(("2026-01-23 09:00", "2026-01-23 09:01", "2026-02-11 10:00")):
         city.set_clock(when)
@@ -55,6 +55,13 @@ def some_cases(city):
     found["open"] = file_case(city, reported="2026-03-03 16:40", filed="2026-03-03 16:45")     # due 03-04 16:45
     found["huli"] = file_case(city, reported="2026-03-03 16:50", filed="2026-03-03 16:55", grid=HULI_GRID,
                               address="湖里区湖里街道", category="200509")
+    # dispatched to 思明区 by mistake and returned: 思明区 still sees it, but it is neither there nor
+    # held or handled there
+    found["returned"] = file_case(city, reported="2026-03-03 16:56", filed="2026-03-03 16:57", grid=HULI_GRID,
+                                  address="湖里区湖里街道", category="200509")
+    city.complete(found["returned"], "dispatch", "dispatcher", action="assign", unit=SIMING)
+    city.complete(found["returned"], "dispatch", f"officer-{SIMING}", action="return", reason="不属本区")
+    city.complete(found["returned"], "dispatch", "dispatcher", action="assign", unit="350206")
     city.set_clock("2026-03-03 17:00")
     found["voided"] = city.report()
     city.complete(found["voided"], "accept_report", "intake", decision="void", reason="重复上报")
@@ -120,7 +127,7 @@ def test_overdue_and_red_list_what_the_deadline_rule_lists(city):
     assert {names[no] for no in seen["2026-03-02 12:00"]} == {"late", "exact"}    # ended late: overdue at any now
     assert {names[no] for no in seen["2026-03-04 16:44"]} == {"late", "exact"}
     assert {names[no] for no in seen["2026-03-04 16:45"]} == {"late", "exact", "open"}        # at its deadline
-    assert {names[no] for no in seen["2026-03-10 09:00"]} == {"late", "exact", "open", "huli"}
+    assert {names[no] for no in seen["2026-03-10 09:00"]} == {"late", "exact", "open", "huli", "returned"}
 
 
 def test_pages_read_off_the_index_are_the_whole_list_walked(city):
