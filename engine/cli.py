@@ -12,9 +12,9 @@ from flask.cli import AppGroup
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from . import deployments, scheduler, schema, sweep
-from .settle import settle
 from .clock import ClockError, move
 from .db import get_db
+from .settle import settle
 
 
 def get_runtime(app=None):

@@ -18,10 +18,9 @@ case's filter columns (`models.UNIT_COPIES`), so a unit's filtered list is too; 
 rows from the index (the rows before it skipped there, never loaded; a page past the middle read
 from the other end), then those rows. A cursor (`paging.Cursor`, the API's `after`) reads the page
 after another by where it ended instead of by its number: as fast at the last page as at the first."""
+import weakref
 from dataclasses import dataclass, fields
 from datetime import date
-
-import weakref
 
 from sqlalchemy import Column, and_, func, literal, or_, select, text, tuple_
 from sqlalchemy.ext.compiler import compiles
