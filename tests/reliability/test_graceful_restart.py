@@ -37,7 +37,7 @@ def test_a_graceful_restart_answers_every_request_and_replaces_the_workers(reque
             assert http.get(server.base + "/readyz", timeout=30).status_code == 200
         old = booted()
         assert len(old) == 2 and answered_by() <= old
-        assert old <= settled()
+        assert answered_by() <= settled()       # (a booted worker that answered nothing may be settling still)
         server.process.send_signal(signal.SIGHUP)
         answers, deadline = [], time.monotonic() + 60
         while time.monotonic() < deadline and len(answers) < 2000:    # bounded in count and time
