@@ -67,6 +67,7 @@ def test_an_admin_walks_the_admin_pages_on_a_phone_and_an_officer_is_refused(liv
         assert fits(phone)
 
         page.click(".admin-tabs >> text=工作日历")
+        page.wait_for_selector("#calendar-years")  # count() does not wait for the click's page
         assert page.locator('#calendar-years tr[data-year="2026"][data-official="yes"]').count() == 1
         bad = tmp_path / "2027.toml"
         bad.write_text("year = 2027\n", encoding="utf-8")
@@ -78,6 +79,7 @@ def test_an_admin_walks_the_admin_pages_on_a_phone_and_an_officer_is_refused(liv
             phone.shot("admin-calendar-phone")
 
         page.click(".admin-tabs >> text=案件类别")
+        page.wait_for_selector(".category-group")
         assert page.locator('tr[data-code="200115"]').count() == 1
         assert fits(phone)
         assert not phone.errors, phone.errors

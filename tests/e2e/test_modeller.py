@@ -139,6 +139,7 @@ def test_owner_makes_a_new_process_from_the_default_one_and_a_taken_id_is_refuse
         page.fill("#new-process-id", "case_handling")
         page.fill("#new-process-name", "违法建设执法立案")
         page.click("#new-process button[type=submit]")
+        page.wait_for_selector(".flash-error")  # count() does not wait for the answer's page
         assert page.locator(".flash-error").count() == 1
         assert page.input_value("#new-process-id") == "case_handling"
         assert page.input_value("#new-process-name") == "违法建设执法立案"
