@@ -1,7 +1,7 @@
 """Benchmark: a setting against the way before it, alternated in one process, so that a machine
 whose speed drifts between runs (PostgreSQL's here did, by 2x within minutes) moves both alike.
 
-    .venv/bin/python bench/variants.py compression|ping|checkpoints|json|speedups|settle [--rounds 8] [--block 15]
+    .venv/bin/python bench/variants.py compression|ping|checkpoints|json|speedups|settle|direct [--rounds 8] [--block 15]
                                        [--db sqlite|postgresql]
 
 - `compression` (PostgreSQL): the instance state stored with pglz, the server's default, or lz4
@@ -18,6 +18,8 @@ whose speed drifts between runs (PostgreSQL's here did, by 2x within minutes) mo
   garbage collector's sight (`gc.unfreeze`) or frozen out of it (engine.settle's `gc.freeze`), and
   what a full collection then costs (one is timed after each block: the pause that one of the
   collector's own would put into a step).
+- `direct` (`--db`, SQLite by default): the persisted lifecycle with a step's plain writes executed
+  by SQLAlchemy or handed to the driver's cursor (engine.direct, switched with `direct.ENABLED`).
 - `json`: `GET /api/v1/cases` (page 1 of 1,000 cases, the intake operator) with the case JSON
   dumped by marshmallow's `CaseSchema().dump` or by `handlers/jsondump.py` (the same JSON, asserted).
 
@@ -44,14 +46,15 @@ from sqlalchemy import event, text  # noqa: E402
 
 import engine.db  # noqa: E402
 from app import create_app  # noqa: E402
-from engine import checkpoints, cli as engine_cli, spiff_speedups  # noqa: E402
+from engine import checkpoints, cli as engine_cli, direct, spiff_speedups  # noqa: E402
 from engine.db import get_db  # noqa: E402
 from engine.settle import settle  # noqa: E402
 from handlers.demo import tree  # noqa: E402
 
 WAYS = {"compression": ("pglz", "lz4"), "ping": ("every checkout", "after 1 s idle"),
         "checkpoints": ("in the commits", "checkpointer thread"), "json": ("marshmallow", "jsondump"),
-        "speedups": ("stock SpiffWorkflow", "the speedups"), "settle": ("nothing frozen", "settled")}
+        "speedups": ("stock SpiffWorkflow", "the speedups"), "settle": ("nothing frozen", "settled"),
+        "direct": ("through SQLAlchemy", "direct writes")}
 START_CHECKPOINTER = checkpoints.start
 
 
@@ -82,6 +85,8 @@ def switch(variant, app, way):
         checkpoints.start = (lambda _engine: None) if way == 0 else START_CHECKPOINTER   # no thread, or one
     elif variant == "speedups":
         (spiff_speedups.install if way else spiff_speedups.uninstall)()
+    elif variant == "direct":
+        direct.ENABLED = bool(way)
     elif variant == "settle":
         if way:
             gc.collect()
@@ -91,7 +96,7 @@ def switch(variant, app, way):
 
 
 def run_lifecycles(variant, rounds, block, db=None):
-    kinds = {"checkpoints": "sqlite", "speedups": db or "sqlite", "settle": db or "sqlite"}
+    kinds = {"checkpoints": "sqlite", "speedups": db or "sqlite", "settle": db or "sqlite", "direct": db or "sqlite"}
     kind = kinds.get(variant, "postgresql")
     with tempfile.TemporaryDirectory() as tmp, scratch.database_url(kind, tmp, "variants") as url:
         app = lifecycle_app(kind, tmp, url)
@@ -224,7 +229,7 @@ def main():
     parser.add_argument("variant", choices=sorted(WAYS))
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--block", type=int, default=15)
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), help="speedups, settle: the database (SQLite)")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), help="speedups, settle, direct: the database (SQLite)")
     args = parser.parse_args()
     if args.variant == "json":
         run_json(args.rounds, args.block)

@@ -7,6 +7,7 @@ from datetime import timezone
 from sqlalchemy import event as sa_event, insert, select
 from sqlalchemy.orm import Session
 
+from . import direct
 from .models import Event, EventHead
 from .pipeline import PIPELINED
 
@@ -75,7 +76,7 @@ _INSERT = insert(Event.__table__).inline().execution_options(**PIPELINED)
 def insert_rows(session, values):
     """One INSERT for rows made by `chain`."""
     if values:
-        session.connection().execute(_INSERT, values)
+        direct.send(session.connection(), _INSERT, values)
 
 
 def _record_head(session, stream, seq, digest):

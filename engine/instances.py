@@ -18,7 +18,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from . import events, pipeline, spiff, timers
+from . import direct, events, pipeline, spiff, timers
 from .models import Deployment, Instance
 from .scripting import RunContext
 
@@ -287,8 +287,7 @@ def save(session, runtime, loaded: Loaded):
         session.flush()   # what else this unit of work changed (a reported case) goes first
     except StaleDataError:
         raise Stale(f"instance {instance_id} was changed by someone else; reload and try again") from None
-    result = session.connection().execute(_SAVE, dict(values, _id=instance_id, _version=instance.version))
-    if result.rowcount != 1:
+    if direct.send(session.connection(), _SAVE, dict(values, _id=instance_id, _version=instance.version)) != 1:
         raise Stale(f"instance {instance_id} was changed by someone else; reload and try again")
     for name, value in values.items():
         set_committed_value(instance, name, value)

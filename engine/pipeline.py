@@ -53,6 +53,21 @@ def _end(info, exc=None):
         opened.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
 
 
+def opened(connection):
+    """Open the pipeline for a marked statement about to go out on `connection`'s driver cursor
+    past SQLAlchemy's execution (engine.direct), as `install`'s hook does for those that go through it."""
+    info = connection.connection.info
+    if info.get(_INSIDE) and _OPEN not in info:
+        _open(connection, info)
+
+
+def _open(conn, info):
+    # (the context manager around psycopg's Pipeline is what ends it: kept, not the Pipeline)
+    opened = conn.connection.dbapi_connection.pipeline()
+    opened.__enter__()
+    info[_OPEN] = opened
+
+
 def install(engine):
     """Make `engine` pipeline the marked statements inside `writes`, and end the pipeline before any other."""
     @event.listens_for(engine, "before_cursor_execute")
@@ -62,9 +77,6 @@ def install(engine):
             return
         if context is not None and context.execution_options.get("citygrid_pipelined"):
             if _OPEN not in info:
-                # (the context manager around psycopg's Pipeline is what ends it: kept, not the Pipeline)
-                opened = conn.connection.dbapi_connection.pipeline()
-                opened.__enter__()
-                info[_OPEN] = opened
+                _open(conn, info)
         elif _OPEN in info:
             _end(info)

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, insert, select
 
+from . import direct
 from .models import Timer
 from .pipeline import PIPELINED
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
@@ -65,9 +66,9 @@ def replace(session, runtime, instance_id, waiting, *, fresh=False):
     """The instance's timer rows are now `waiting`'s; `fresh`: it has none yet (a new instance)."""
     connection = session.connection()
     if not fresh:
-        connection.execute(_DELETE, {"instance_id": instance_id})
+        direct.send(connection, _DELETE, {"instance_id": instance_id})
     if waiting:
-        connection.execute(_INSERT, [
+        direct.send(connection, _INSERT, [
             dict(instance_id=instance_id, task_id=task_id, spec_name=name, due_at=due,
                  provisional=runtime.calendar.is_provisional(due))
             for task_id, name, due in waiting])
@@ -84,7 +85,7 @@ def replace_many(session, runtime, waiting_by_instance):
                  provisional=runtime.calendar.is_provisional(due))
             for instance_id, waiting in waiting_by_instance.items() for task_id, name, due in waiting]
     if rows:
-        connection.execute(_INSERT, rows)
+        direct.send(connection, _INSERT, rows)
 
 
 def due_instances(session, now: datetime, limit=None):

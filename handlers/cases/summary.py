@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
-from engine import instances
+from engine import direct, instances
 from engine.pipeline import PIPELINED
 
 from ..process import contract
@@ -76,16 +76,16 @@ def make_refresh(directory):
         else:
             changed = {name: value for name, value in fields.items() if getattr(case, name) != value}
             if changed:
-                session.connection().execute(_UPDATE, dict(changed, _id=case.id))
+                direct.send(session.connection(), _UPDATE, dict(changed, _id=case.id))
                 for name, value in changed.items():
                     set_committed_value(case, name, value)
                 copied = {name: changed[name] for name in UNIT_COPIES if name in changed}
                 if copied:      # before the new units' rows below, which are written with them
-                    session.connection().execute(_COPY, dict(copied, _id=case.id))
+                    direct.send(session.connection(), _COPY, dict(copied, _id=case.id))
         added = set(case.reached) - before
         if added:
             rows = [unit_row(case, u) for u in sorted(seeing(session, added, directory))]
-            session.connection().execute(_REACHED[session.bind.dialect.name], rows)
+            direct.send(session.connection(), _REACHED[session.bind.dialect.name], rows)
     return refresh
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine import events, replay
+from engine import direct, events, replay
 from engine.db import Base
 from engine.models import UTCDateTime
 from engine.pipeline import PIPELINED
@@ -106,7 +106,7 @@ def refresh(session, loaded):
              for e in loaded.saved_events]
     rows = [dict(vars(s), case_id=case.id) for s in found if s is not None]   # not asdict: it deep-copies
     if rows:
-        session.connection().execute(_INSERT, rows)
+        direct.send(session.connection(), _INSERT, rows)
 
 
 def stored(session, case_id) -> list[Step]:

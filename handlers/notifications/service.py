@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from engine import instances
+from engine import direct, instances
 from engine.pipeline import PIPELINED
 
 from .. import paging
@@ -108,7 +108,7 @@ def create(session, directory, policy, *, case, found, now):
     for notice in found:
         if notice.task is not None and notice.kind not in policy.kinds:
             unit, role = notice.task
-            connection.execute(_insert_for_task(dialect), dict(
+            direct.send(connection, _insert_for_task(dialect), dict(
                 role=role, units=worklist.task_units(directory, unit=unit, role=role), kind=notice.kind,
                 case_id=case.id, case_no=case.case_no, task_id=notice.task_id, text=notice.text,
                 source=notice.source, created_at=now))

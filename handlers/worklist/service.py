@@ -4,7 +4,7 @@ from functools import cache
 
 from sqlalchemy import bindparam, delete, insert, select
 
-from engine import instances
+from engine import direct, instances
 from engine.models import Instance
 from engine.pipeline import PIPELINED
 
@@ -45,7 +45,7 @@ def refresh(session, loaded):
     gone = existing - set(ready)
     connection = session.connection()   # plain Core: no ORM objects needed
     if gone:
-        connection.execute(_CLOSE, [{"task_id": task_id} for task_id in sorted(gone)])
+        direct.send(connection, _CLOSE, [{"task_id": task_id} for task_id in sorted(gone)])
     now = loaded.workflow.script_engine.now()
     added = []
     for task_id in sorted(set(ready) - existing):
@@ -53,7 +53,7 @@ def refresh(session, loaded):
         added.append(dict(task_id=task_id, instance_id=loaded.id, case_id=case.id, step=step, role=role,
                           unit_code=unit, created_at=now))
     if added:
-        connection.execute(_OPEN, added)
+        direct.send(connection, _OPEN, added)
     loaded.scratch[OPENED] = added
 
 

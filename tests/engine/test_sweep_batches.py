@@ -17,7 +17,7 @@ import pytest
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import func, select, update
 
-from engine import events, instances, replay, sweep
+from engine import direct, events, instances, replay, sweep
 from engine.models import Event, Instance, Timer
 from tests.engine.test_timers import DUE, _start_many, make_bare
 
@@ -194,7 +194,8 @@ def _count_statements(db, statements):
             statements.append(" ".join(statement.split()))
         event.listen(db.engine, "before_cursor_execute", record)
         try:
-            yield
+            with direct.observing(lambda sql, _rows: statements.append(" ".join(sql.split()))):
+                yield
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
     return counting()
