@@ -68,3 +68,49 @@ def test_every_state_of_a_case_reads_as_spiffworkflow_reads_it(tmp_path):
     # the returned review's tasks carry the case's data as the engine left it
     assert any(t[7].get("comment") == "照片不清楚" for t in tasks_of(ours[-1]).values())
     city.db.dispose()
+
+
+def test_a_workflow_kept_between_steps_writes_what_converting_it_afresh_writes(tmp_path):
+    """The workflow a process keeps between units of work (runtime.workflows) reuses the dicts of
+    its finished and of its predicted tasks (those holding no data): after every step of a case,
+    returned and all, what it wrote is what converting every task again gives."""
+    city = City(make_app(f"sqlite:///{tmp_path / 'city.db'}"))
+    city.setup()
+    city.set_clock("2026-03-02 09:00")
+    case_no = city.report()
+    kept_predicted = 0
+
+    def check(session):
+        nonlocal kept_predicted
+        instance = session.get(Instance, cases.get_by_no(session, case_no).instance_id)
+        live = city.runtime.workflows.take(instance.id, instance.version)
+        assert live is not None                                  # the step's own workflow, kept
+        kept = {id(dct) for wf in (live, *live.subprocesses.values())
+                for _, _, dct in wf.__dict__.get(spiff._TASK_DICTS, {}).values()}
+        written = spiff.state_to_json(live)
+        assert written == instance.state
+        predicted = [t for wf in (live, *live.subprocesses.values()) for t in wf.tasks.values()
+                     if not t.state & spiff.FINISHED and not t.data and t.parent is not None]
+        kept_predicted += sum(1 for t in predicted if id(spiff._tasks_to_dict(t.workflow)[str(t.id)]) in kept)
+        spiff.forget_task_dicts(live)
+        assert spiff.state_to_json(live) == written
+        city.runtime.workflows.put(instance.id, instance.version, live)
+        return live
+    for step, user, form in [*STEPS, ("handle", "officer-350203011003", {"action": "done", "result": "已重新处置"}),
+                             ("review", "officer-350203011", {"approved": True}),
+                             ("review", "officer-350203", {"approved": True})]:
+        city.complete(case_no, step, user, **form)
+        live = city.work(check)
+    assert kept_predicted > 0           # the predicted tasks' dicts were reused, not only converted
+    # What would make a kept dict stale is seen: data given to a predicted task, a key its parent gains.
+    predicted = [t for t in live.tasks.values() if not t.state & spiff.FINISHED and not t.data
+                 and t.parent is not None and not t.parent.state & spiff.FINISHED]
+    assert predicted
+    spiff.state_to_json(live)
+    for change in (lambda t: t.data.update(x=1), lambda t: t.parent.data.update(y=2)):
+        change(predicted[0])
+        written = spiff.state_to_json(live)
+        spiff.forget_task_dicts(live)
+        assert written == spiff.state_to_json(live)
+        predicted[0].data.clear()
+    city.db.dispose()
