@@ -1,9 +1,11 @@
 """The script engine a workflow runs with: sandboxed expressions, the clock, the business
 calendar and the registered service handlers. One is made for every unit of work, because it
 carries that unit's context (session, instance, actor) to the service handlers."""
+import ast
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Callable
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -78,6 +80,13 @@ class ScriptEngine(PythonScriptEngine):
     def now(self) -> datetime:
         return self.clock.now()
 
+    def validate(self, expression):
+        """SpiffWorkflow's check that an expression parses (SyntaxError if not): a decision table
+        asks it of every cell each time it decides, so the answer is kept per text."""
+        error = _syntax_error(expression)
+        if error is not None:
+            raise SyntaxError(*error)
+
     def add_duration(self, start: datetime, iso: str) -> datetime:
         return self.calendar.add_duration(start, iso)
 
@@ -88,3 +97,13 @@ class ScriptEngine(PythonScriptEngine):
         params = {name: p["value"] for name, p in (operation_params or {}).items()}
         result = handler(ServiceCall(task=task, context=self.context, now=self.clock.now()), **params)
         return json.dumps(result, default=str)
+
+
+@lru_cache(maxsize=4096)
+def _syntax_error(expression):
+    """None if `expression` parses (as SpiffWorkflow's `validate` parses it), else its SyntaxError's args."""
+    try:
+        ast.parse(expression)
+    except SyntaxError as exc:
+        return exc.args
+    return None
