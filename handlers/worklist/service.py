@@ -104,7 +104,10 @@ def may_complete(directory, user, task):
 
 def list_tasks(session, directory, *, user=None, case_no=None):
     """Open tasks, newest first: all of them, or those the user may complete."""
-    shape = (bool(case_no), user is not None)
+    units = units_acting_for(directory, user) if user is not None else []
+    # built once per shape, each unit its own parameter (an expanding IN list is rendered again at
+    # every execution): one or two units
+    shape = (bool(case_no), user is not None, len(units))
     query = _LISTS.get(shape)
     if query is None:
         query = select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
@@ -112,11 +115,11 @@ def list_tasks(session, directory, *, user=None, case_no=None):
             query = query.where(Case.case_no == bindparam("case_no"))
         if user is not None:
             query = query.where(OpenTask.role == bindparam("role"),
-                                OpenTask.unit_code.in_(bindparam("units", expanding=True)))
+                                OpenTask.unit_code.in_([bindparam(f"unit_{n}") for n in range(len(units))]))
         query = _LISTS[shape] = query.order_by(OpenTask.created_at.desc(), OpenTask.task_id)
     params = {"case_no": case_no} if case_no else {}
     if user is not None:
-        params.update(role=user.role, units=units_acting_for(directory, user))
+        params.update({f"unit_{n}": code for n, code in enumerate(units)}, role=user.role)
     return [(task, case) for task, case in session.execute(query, params)]
 
 
