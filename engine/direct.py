@@ -69,9 +69,20 @@ def send(connection, statement, params):
     """Execute the write `statement` with `params` (a dict, or a list of dicts for several rows) on
     the SQLAlchemy `connection`'s driver cursor, in its transaction; returns the rowcount (-1 for a
     statement that went out pipelined, on PostgreSQL inside `pipeline.writes`: not answered yet)."""
+    return counted(connection, statement, params).rowcount
+
+
+@dataclass(frozen=True)
+class _Answered:
+    rowcount: int
+
+
+def counted(connection, statement, params):
+    """`send`, returning what holds the answer: its `rowcount` is the statement's once answered,
+    at once outside a pipeline, else once `pipeline.writes` has ended (the driver's cursor keeps it)."""
     rows = params if isinstance(params, list) else [params]
     if not rows:
-        return 0
+        return _Answered(0)
     dialect = connection.dialect
     key = (statement, dialect.name, tuple(rows[0]))
     plan = _PLANS.get(key)
@@ -80,18 +91,19 @@ def send(connection, statement, params):
             _PLANS.clear()
         plan = _PLANS[key] = _plan(statement, dialect, rows[0])
     if plan is _NO_PLAN or not ENABLED or not connection.in_transaction() or connection.engine.echo:
-        return connection.execute(statement, params).rowcount
+        return connection.execute(statement, params)
     values = [_values(plan, row) for row in rows]
     for observe in _OBSERVERS:
         observe(plan.sql, values)
-    pipeline.opened(connection)
+    pipelined = pipeline.opened(connection)
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         if len(values) > 1:
             cursor.executemany(plan.sql, values)
         else:
             cursor.execute(plan.sql, values[0])
-        return cursor.rowcount
+        # a pipelined statement's answer is set on its cursor where the pipeline ends, closed or not
+        return cursor if pipelined else _Answered(cursor.rowcount)
     except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(plan.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
     finally:

@@ -279,28 +279,42 @@ def save(session, runtime, loaded: Loaded):
     with one version-checked UPDATE of the instance; raise Conflict on a lost race.
 
     The UPDATE is a plain statement, its values then set on the instance object as committed ones:
-    the ORM's flush of one row cost more than all the rest of the writes."""
+    the ORM's flush of one row cost more than all the rest of the writes. On PostgreSQL it is
+    pipelined with the rest and its answer read where the pipeline ends: the listeners run while
+    the server writes the state (a lost race's other writes are undone with the transaction)."""
     instance, workflow = loaded.instance, loaded.workflow
     instance_id = instance.id   # the session is unusable after a failed flush
+    lost = f"instance {instance_id} was changed by someone else; reload and try again"
     values, event_rows, waiting = _plan(loaded)
     try:
         session.flush()   # what else this unit of work changed (a reported case) goes first
     except StaleDataError:
-        raise Stale(f"instance {instance_id} was changed by someone else; reload and try again") from None
-    if direct.send(session.connection(), _SAVE, dict(values, _id=instance_id, _version=instance.version)) != 1:
-        raise Stale(f"instance {instance_id} was changed by someone else; reload and try again")
-    for name, value in values.items():
-        set_committed_value(instance, name, value)
-    loaded.saved_events = event_rows
-    # The version check above is answered first; what follows depends on it (PostgreSQL: pipelined).
-    with pipeline.writes(session.connection()):
-        events.insert_rows(session, event_rows)
-        if waiting is not None:
-            timers.replace(session, runtime, instance_id, waiting, fresh=loaded.never_saved)
-        loaded.never_saved = False
-        with session.no_autoflush:
-            for listener in runtime.listeners:
-                listener(session, loaded)
+        raise Stale(lost) from None
+    connection, check = session.connection(), None
+    try:
+        with pipeline.writes(connection):
+            check = direct.counted(connection, _SAVE, dict(values, _id=instance_id, _version=instance.version))
+            if check.rowcount not in (1, -1):       # answered at once (SQLite): nothing else goes out
+                raise Stale(lost)
+            for name, value in values.items():
+                set_committed_value(instance, name, value)
+            loaded.saved_events = event_rows
+            events.insert_rows(session, event_rows)
+            if waiting is not None:
+                timers.replace(session, runtime, instance_id, waiting, fresh=loaded.never_saved)
+            loaded.never_saved = False
+            with session.no_autoflush:
+                for listener in runtime.listeners:
+                    listener(session, loaded)
+    except Exception:
+        if check is not None and check.rowcount == 0:
+            # the race was lost before what failed after it (e.g. the winner's events' keys)
+            session.expire(instance)
+            raise Stale(lost) from None
+        raise
+    if check.rowcount != 1:
+        session.expire(instance)
+        raise Stale(lost)
     session.flush()
     loaded.ready_at_load = frozenset(str(t.id) for t in loaded.ready_user_tasks())   # as saved now
     session.info.setdefault("citygrid.cache", []).append((runtime.workflows, instance_id, instance.version, workflow))

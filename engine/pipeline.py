@@ -3,8 +3,9 @@ tasks, notifications) are sent one statement after another without waiting for e
 (psycopg's pipeline mode) and the answers read together where the pipeline ends: one round trip
 for them where there was one a statement (about eight a step).
 
-Only statements marked with `PIPELINED` go out unanswered: plain INSERTs, UPDATEs and DELETEs
-whose result nobody reads (no RETURNING, no rowcount). Any other statement met inside — a read, a
+Only statements marked with `PIPELINED`, and the writes engine.direct sends, go out unanswered:
+plain INSERTs, UPDATEs and DELETEs whose result nobody reads (no RETURNING) but a rowcount read
+where the pipeline ends (`direct.counted`: a step's version check). Any other statement met inside — a read, a
 RETURNING, an ORM flush (it checks rowcounts) — first ends the pipeline, and so is answered as it
 always was; the next marked statement opens a new one (a sweep's batch reads a unit's users between
 the writes of its cases). An error of a pipelined statement is raised where its pipeline ends, as
@@ -54,11 +55,15 @@ def _end(info, exc=None):
 
 
 def opened(connection):
-    """Open the pipeline for a marked statement about to go out on `connection`'s driver cursor
-    past SQLAlchemy's execution (engine.direct), as `install`'s hook does for those that go through it."""
+    """Open the pipeline for a statement about to go out on `connection`'s driver cursor past
+    SQLAlchemy's execution (engine.direct), as `install`'s hook does for the marked ones that go
+    through it; whether it goes out pipelined."""
     info = connection.connection.info
-    if info.get(_INSIDE) and _OPEN not in info:
+    if not info.get(_INSIDE):
+        return False
+    if _OPEN not in info:
         _open(connection, info)
+    return True
 
 
 def _open(conn, info):
