@@ -11,9 +11,8 @@ from sqlalchemy import (JSON, Boolean, Column, Integer, MetaData, String, Table,
 from sqlalchemy.exc import IntegrityError
 
 from engine import direct, pipeline
-from engine.db import Database
 from engine.models import UTCDateTime
-from tests.engine.test_pipeline import pipelining
+from tests.engine.test_pipeline import database_with, pipelining
 
 META = MetaData()
 ROWS = Table("direct_rows", META, Column("id", Integer, primary_key=True), Column("name", String(20), unique=True),
@@ -27,10 +26,7 @@ SHANGHAI = timezone(timedelta(hours=8))
 
 @pytest.fixture
 def db(db_url):
-    database = Database(db_url)
-    META.create_all(database.engine)
-    yield database
-    database.dispose()
+    yield from database_with(db_url, META)
 
 
 def stored(db):

@@ -15,12 +15,17 @@ PIPELINED_INSERT = insert(ROWS).inline().execution_options(**pipeline.PIPELINED)
 COUNT = select(func.count()).select_from(ROWS)
 
 
-@pytest.fixture
-def db(db_url):
-    database = Database(db_url)
-    META.create_all(database.engine)
+def database_with(url, metadata):
+    """A Database on `url` with `metadata`'s tables, disposed afterwards (a fixture's body)."""
+    database = Database(url)
+    metadata.create_all(database.engine)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def db(db_url):
+    yield from database_with(db_url, META)
 
 
 def count(db):
