@@ -60,7 +60,7 @@ def _plan(statement, dialect, keys):
             if bind.required or bind.callable is not None:
                 return _NO_PLAN
             defaults[name] = bind.value
-    processors = compiled._bind_processors
+    processors = compiled._bind_processors      # what SQLAlchemy's own execution applies (2.1, pinned)
     return _Plan(compiled.string, names, tuple(processors.get(name) for name in names), defaults,
                  compiled.positional)
 

@@ -5,12 +5,12 @@ for them where there was one a statement (about eight a step).
 
 Only statements marked with `PIPELINED`, and the writes engine.direct sends, go out unanswered:
 plain INSERTs, UPDATEs and DELETEs whose result nobody reads (no RETURNING) but a rowcount read
-where the pipeline ends (`direct.counted`: a step's version check). Any other statement met inside — a read, a
-RETURNING, an ORM flush (it checks rowcounts) — first ends the pipeline, and so is answered as it
-always was; the next marked statement opens a new one (a sweep's batch reads a unit's users between
-the writes of its cases). An error of a pipelined statement is raised where its pipeline ends, as
-the DBAPIError SQLAlchemy raises for a statement run alone. On SQLite (in-process: no round trips)
-it does nothing.
+where the pipeline ends (`direct.counted`: a step's version check). Any other statement met
+inside — a read, a RETURNING, an ORM flush (it checks rowcounts) — first ends the pipeline, and so
+is answered as it always was; the next marked statement opens a new one (a sweep's batch reads a
+unit's users between the writes of its cases). An error of a pipelined statement is raised where
+its pipeline ends, as the DBAPIError SQLAlchemy raises for a statement run alone. On SQLite
+(in-process: no round trips) it does nothing.
 """
 from contextlib import contextmanager
 
