@@ -338,10 +338,10 @@ def save_many(session, runtime, batch, *, cache=True):
     except StaleDataError:
         raise Stale("an instance of the batch was changed by someone else; save them one by one") from None
     connection = session.connection()
-    result = connection.execute(_SAVE, [dict(values, _id=loaded.instance.id, _version=loaded.instance.version)
-                                        for loaded, values, _, _ in plans])
-    if result.rowcount != len(plans):
-        raise Stale(f"{len(plans) - result.rowcount} instance(s) of the batch were changed by someone else; "
+    saved = direct.send(connection, _SAVE, [dict(values, _id=loaded.instance.id, _version=loaded.instance.version)
+                                            for loaded, values, _, _ in plans])
+    if saved != len(plans):
+        raise Stale(f"{len(plans) - saved} instance(s) of the batch were changed by someone else; "
                     "save them one by one")
     for loaded, values, event_rows, _ in plans:
         for name, value in values.items():
