@@ -272,13 +272,8 @@ def _tasks_to_dict(workflow):
     registry, cache = SERIALIZER.registry, workflow.__dict__.setdefault(_TASK_DICTS, {})
     out = {}
     for task_id, task in workflow.tasks.items():
-        if task.state & FINISHED:
-            stamp = (task.state, task.last_state_change, tuple(task._children))
-        elif not task.data and not task.internal_data and task.parent is not None:
-            # A predicted task (most of the others) holds no data of its own: its dict is its
-            # parent's keys as deletions, and changes with them.
-            stamp = (task.state, task.last_state_change, tuple(task._children), task.triggered, tuple(task.parent.data))
-        else:
+        stamp = _stamp(task)
+        if stamp is None:
             out[str(task_id)] = registry.convert(task)
             continue
         hit = cache.get(task_id)
@@ -286,6 +281,17 @@ def _tasks_to_dict(workflow):
             hit = cache[task_id] = (stamp, str(task_id), registry.convert(task))
         out[hit[1]] = hit[2]
     return out
+
+
+def _stamp(task):
+    """What a kept dict of `task` is valid for (its converted dict changes only with it), or None
+    when its dict is not kept: a finished task, and a predicted one holding no data (most of the
+    others: its dict is its parent's keys as deletions, and changes with them)."""
+    if task.state & FINISHED:
+        return (task.state, task.last_state_change, tuple(task._children))
+    if not task.data and not task.internal_data and task.parent is not None:
+        return (task.state, task.last_state_change, tuple(task._children), task.triggered, tuple(task.parent.data))
+    return None
 
 
 def forget_task_dicts(workflow):
@@ -372,11 +378,13 @@ def state_from_dict(dct, spec, subprocess_specs):
 
 
 def _keep_task_dicts(workflow, task_dicts, ids):
-    """Keep the stored dict of each finished task as `_tasks_to_dict` keeps the ones it made: the
-    next save writes it again as it was read while the task is unchanged, instead of converting
-    the task once more (a stored finished task's dict is what converting it gave at the last save)."""
+    """Keep the stored dict of each task whose dict `_tasks_to_dict` keeps (finished, or predicted
+    holding no data) as it keeps the ones it made: the next save writes it again as it was read
+    while the task is unchanged, instead of converting the task once more (a stored dict is what
+    converting the task gave at the last save)."""
     cache = workflow.__dict__.setdefault(_TASK_DICTS, {})
     for text, dct in task_dicts.items():
         task = workflow.tasks.get(ids[text])
-        if task is not None and task.state & FINISHED:
-            cache[task.id] = ((task.state, task.last_state_change, tuple(task._children)), text, dct)
+        stamp = _stamp(task) if task is not None else None
+        if stamp is not None:
+            cache[task.id] = (stamp, text, dct)

@@ -1,7 +1,7 @@
 """The instance state as engine.spiff writes and reads it: every state a real case passes through
 reads back into exactly the workflow SpiffWorkflow's own task converter rebuilds (ours skips
-copying what it would delete), and writes out again unchanged, whether from the finished tasks'
-dicts kept from the reading or converted afresh."""
+copying what it would delete), and writes out again unchanged, whether from the dicts kept from
+the reading (the finished and the predicted tasks') or converted afresh."""
 import functools
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter as StockTaskConverter
@@ -62,7 +62,7 @@ def test_every_state_of_a_case_reads_as_spiffworkflow_reads_it(tmp_path):
     for mine, stock, (state, _) in zip(ours, theirs, states):
         assert tasks_of(mine) == tasks_of(stock)
         assert spiff.state_to_json(mine) == state
-        # the finished tasks' dicts kept from the reading are what converting them gives
+        # the tasks' dicts kept from the reading are what converting them gives
         spiff.forget_task_dicts(mine)
         assert spiff.state_to_json(mine) == state
     # the returned review's tasks carry the case's data as the engine left it
