@@ -18,6 +18,7 @@ outside a transaction or an engine that echoes its SQL: executed by SQLAlchemy, 
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError
 
 from . import pipeline
@@ -116,6 +117,18 @@ def _values(plan, row):
         value = row[name] if name in row else defaults[name]
         out.append(value if processor is None else processor(value))
     return tuple(out) if plan.positional else dict(zip(plan.names, out))
+
+
+def in_each(column, name, count):
+    """`column IN (:name_0, ..., :name_<count-1>)`: an IN list of `count` parameters of its own, for a
+    statement built once per count (an expanding one is rendered again at every execution, and is
+    not sent here); `each` gives its values."""
+    return column.in_([bindparam(f"{name}_{n}") for n in range(count)])
+
+
+def each(name, values):
+    """The parameters of `in_each(column, name, len(values))`."""
+    return {f"{name}_{n}": value for n, value in enumerate(values)}
 
 
 @contextmanager

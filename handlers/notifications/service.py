@@ -59,15 +59,14 @@ def _insert_for_task(dialect, units):
     """INSERT ... SELECT of one task notice's notifications, for every active user of the task's
     role in its `units` (`worklist.task_units`), skipping rows that exist: one statement where reading
     the users first took two, and nothing read back, so that a step pipelines it (`engine.pipeline`).
-    Built once per dialect and number of units, each unit its own parameter (`unit_0`, ...): an
-    expanding IN list is rendered again at every execution, and engine.direct does not send one."""
+    Built once per dialect and number of units, each unit its own parameter (`direct.in_each`)."""
     key = (dialect, len(units))
     if key not in _TASK_INSERTS:
         table = Notification.__table__
         dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         values = [bindparam(name, type_=table.c[name].type) for name in _TASK_COLUMNS[1:]]
         users = select(User.id, *values).where(User.role == bindparam("role"), User.active.is_(True),
-                                              User.unit_code.in_([bindparam(f"unit_{n}") for n in range(len(units))]))
+                                              direct.in_each(User.unit_code, "unit", len(units)))
         _TASK_INSERTS[key] = (dialect_insert(table).from_select(_TASK_COLUMNS, users)
                               .on_conflict_do_nothing(index_elements=["source", "user_id"])
                               .execution_options(**PIPELINED))
@@ -112,7 +111,7 @@ def create(session, directory, policy, *, case, found, now):
             unit, role = notice.task
             units = worklist.task_units(directory, unit=unit, role=role)
             direct.send(connection, _insert_for_task(dialect, units), dict(
-                {f"unit_{n}": code for n, code in enumerate(units)}, role=role, kind=notice.kind,
+                direct.each("unit", units), role=role, kind=notice.kind,
                 case_id=case.id, case_no=case.case_no, task_id=notice.task_id, text=notice.text,
                 source=notice.source, created_at=now))
             continue

@@ -105,8 +105,7 @@ def may_complete(directory, user, task):
 def list_tasks(session, directory, *, user=None, case_no=None):
     """Open tasks, newest first: all of them, or those the user may complete."""
     units = units_acting_for(directory, user) if user is not None else []
-    # built once per shape, each unit its own parameter (an expanding IN list is rendered again at
-    # every execution): one or two units
+    # built once per shape, each unit its own parameter (direct.in_each): one or two units
     shape = (bool(case_no), user is not None, len(units))
     query = _LISTS.get(shape)
     if query is None:
@@ -114,12 +113,11 @@ def list_tasks(session, directory, *, user=None, case_no=None):
         if case_no:
             query = query.where(Case.case_no == bindparam("case_no"))
         if user is not None:
-            query = query.where(OpenTask.role == bindparam("role"),
-                                OpenTask.unit_code.in_([bindparam(f"unit_{n}") for n in range(len(units))]))
+            query = query.where(OpenTask.role == bindparam("role"), direct.in_each(OpenTask.unit_code, "unit", len(units)))
         query = _LISTS[shape] = query.order_by(OpenTask.created_at.desc(), OpenTask.task_id)
     params = {"case_no": case_no} if case_no else {}
     if user is not None:
-        params.update({f"unit_{n}": code for n, code in enumerate(units)}, role=user.role)
+        params.update(direct.each("unit", units), role=user.role)
     return [(task, case) for task, case in session.execute(query, params)]
 
 
