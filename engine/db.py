@@ -10,6 +10,7 @@ thread of the process (engine.checkpoints).
 A server database (PostgreSQL) gets a connection pool per process, sized by `pool_settings` (the
 app's CITYGRID_DB_POOL_* settings; under gunicorn, per worker) and checked before use when it sat
 idle (`_ping_when_idle`), so a connection the server dropped is replaced instead of failing a request."""
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -226,7 +227,11 @@ def make_engine(url, pool=None, **kwargs):
                 info = conn.connection.info          # the pooled connection's, kept until it is returned
                 if not info.get("citygrid.writer"):
                     info["citygrid.writer"] = writers.enter()
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            # on the driver's connection: SQLAlchemy's execution of it cost more than SQLite's work
+            try:
+                conn.connection.dbapi_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:        # e.g. the write lock's wait ran out: "database is locked"
+                raise DBAPIError.instance("BEGIN", (), exc, sqlite3.Error, dialect=conn.dialect) from exc
 
         def _writer_done(record):
             # Back in the pool (after its COMMIT or ROLLBACK), invalidated or closed: the next writer's turn.

@@ -66,6 +66,15 @@ def opened(connection):
     return True
 
 
+def answered(connection):
+    """End the pipeline open on `connection`, if any, before a statement that is read at once goes
+    out past SQLAlchemy's execution (engine.direct's reads), as `install`'s hook does for the
+    statements that go through it: a pipelined statement's error is raised here."""
+    info = connection.connection.info
+    if _OPEN in info:
+        _end(info)
+
+
 def _open(conn, info):
     # (the context manager around psycopg's Pipeline is what ends it: kept, not the Pipeline)
     opened = conn.connection.dbapi_connection.pipeline()

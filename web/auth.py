@@ -10,8 +10,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_required, l
 
 from engine import db
 from engine.db import get_session
-from handlers.org.models import User
-from handlers.org.service import check_credentials
+from handlers.org.service import check_credentials, get_user
 from handlers.org.throttle import TooManyAttempts
 
 from . import common
@@ -44,7 +43,7 @@ class Staff(UserMixin):
 @login_manager.user_loader
 def load_user(user_id):
     try:
-        user = get_session().get(User, int(user_id))
+        user = get_user(get_session(), int(user_id))
     except (TypeError, ValueError):
         return None
     return Staff(user) if user is not None and user.active else None

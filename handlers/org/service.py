@@ -1,8 +1,11 @@
 """Changing and finding units and users, and checking a user's password."""
 import secrets
+from functools import cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, inspect as sa_inspect, select
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from engine import direct
 
 from ..errors import Invalid
 from .models import KINDS, ROLES, Unit, User
@@ -37,11 +40,24 @@ def create_user(session, *, username, role, unit_code, display_name="", password
     return user
 
 
-_BY_USERNAME = select(User).where(User.username == bindparam("username"))   # built once: asked on every request
+@cache
+def _by(column):
+    # built once (asked on every request and step), read past SQLAlchemy's execution (engine.direct)
+    return select(*direct.columns(User)).where(column == bindparam("key"))
 
 
 def get_user_by_username(session, username):
-    return session.scalar(_BY_USERNAME, {"username": username})
+    found = direct.entities(session, _by(User.username), {"key": username}, (User,))
+    return found[0][0] if found else None
+
+
+def get_user(session, user_id):
+    """The user with this id (the session's object when it holds one), or None."""
+    known = session.identity_map.get(sa_inspect(User).identity_key_from_primary_key((user_id,)))
+    if known is not None:
+        return known
+    found = direct.entities(session, _by(User.id), {"key": user_id}, (User,))
+    return found[0][0] if found else None
 
 
 # A hash of a random password, made the way users' are, for unknown names to be checked against

@@ -14,10 +14,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, bindparam, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from engine import direct
 from engine.db import Base
 from engine.models import UTCDateTime
 
@@ -215,10 +217,10 @@ def authenticate(session, token: str, *, at) -> Caller | None:
     user or client is no longer active. Nothing is written (see `note_use`)."""
     if not token or not token.startswith(PREFIX) or len(token) > 200:
         return None
-    found = session.execute(_BY_HASH, {"token_hash": hash_token(token)}).first()
-    if found is None:
+    found = direct.entities(session, _by_hash(), {"token_hash": hash_token(token)}, (ApiToken, User, ApiClient))
+    if not found:
         return None
-    row, user, client = found
+    row, user, client = found[0]
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= at):
         return None
     if row.user_id is not None:
@@ -226,9 +228,12 @@ def authenticate(session, token: str, *, at) -> Caller | None:
     return Caller(token=row, client=client) if client is not None and client.active else None
 
 
-# The token with its user or client in one query, built once: asked on every API request.
-_BY_HASH = (select(ApiToken, User, ApiClient).outerjoin(User, User.id == ApiToken.user_id)
-            .outerjoin(ApiClient, ApiClient.id == ApiToken.client_id)
+@cache
+def _by_hash():
+    # The token with its user or client in one query, built once: asked on every API request
+    # (read past SQLAlchemy's execution: engine.direct.entities).
+    return (select(*direct.columns(ApiToken), *direct.columns(User), *direct.columns(ApiClient))
+            .outerjoin(User, User.id == ApiToken.user_id).outerjoin(ApiClient, ApiClient.id == ApiToken.client_id)
             .where(ApiToken.token_hash == bindparam("token_hash")))
 
 

@@ -77,8 +77,8 @@ def units_acting_for(directory, user):
 USER_COLUMNS = (User.id, User.username, User.display_name, User.role, User.unit_code)
 _ACTING_FOR = (select(*USER_COLUMNS).where(User.role == bindparam("role"), User.unit_code.in_(bindparam("units", expanding=True)),
                                   User.active.is_(True)).order_by(User.id))
-_TASK_CASE_INSTANCE = (select(OpenTask, Case, Instance).join(Case, Case.id == OpenTask.case_id)
-                       .join(Instance, Instance.id == OpenTask.instance_id).where(OpenTask.task_id == bindparam("task_id")))
+# (ORM rows read past SQLAlchemy's execution: engine.direct.entities)
+_TASK_CASE_INSTANCE = (OpenTask, Case, Instance)
 _LISTS = {}
 
 
@@ -109,7 +109,7 @@ def list_tasks(session, directory, *, user=None, case_no=None):
     shape = (bool(case_no), user is not None, len(units))
     query = _LISTS.get(shape)
     if query is None:
-        query = select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
+        query = select(*direct.columns(OpenTask), *direct.columns(Case)).join(Case, Case.id == OpenTask.case_id)
         if case_no:
             query = query.where(Case.case_no == bindparam("case_no"))
         if user is not None:
@@ -118,7 +118,7 @@ def list_tasks(session, directory, *, user=None, case_no=None):
     params = {"case_no": case_no} if case_no else {}
     if user is not None:
         params.update(direct.each("unit", units), role=user.role)
-    return [(task, case) for task, case in session.execute(query, params)]
+    return direct.entities(session, query, params, (OpenTask, Case))
 
 
 @cache
@@ -131,7 +131,15 @@ def _schema(schema_class):
 def open_task(session, task_id):
     """(the open task's row, its case, its instance) in one query (instances.load then finds the
     instance in the session), or None."""
-    return session.execute(_TASK_CASE_INSTANCE, {"task_id": str(task_id)}).first()
+    found = direct.entities(session, _task_case_instance(), {"task_id": str(task_id)}, _TASK_CASE_INSTANCE)
+    return found[0] if found else None
+
+
+@cache
+def _task_case_instance():
+    return (select(*direct.columns(OpenTask), *direct.columns(Case), *direct.columns(Instance))
+            .join(Case, Case.id == OpenTask.case_id).join(Instance, Instance.id == OpenTask.instance_id)
+            .where(OpenTask.task_id == bindparam("task_id")))
 
 
 def complete(session, runtime, directory, *, user, task_id, data, found=None):
