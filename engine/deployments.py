@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from . import events, sources, spiff
+from . import direct, events, sources, spiff
 from .models import CurrentDeployment, Deployment
 from .problems import DeploymentError, Problem  # noqa: F401 - the engine's error shape, imported from here
 from .sandbox import SandboxViolation, compile_checked
@@ -269,8 +269,11 @@ def currents(session, runtime):
     query; each the runtime's process-wide copy of that (immutable) row, detached: for a hot path
     that only starts instances on them (a report: reading the rows' files and specs each time was
     most of finding them)."""
-    rows = session.execute(select(CurrentDeployment.process_id, CurrentDeployment.deployment_id)).all()
+    rows = direct.rows(session, _CURRENTS)
     return {process_id: runtime.deployment(session, deployment_id) for process_id, deployment_id in rows}
+
+
+_CURRENTS = select(CurrentDeployment.process_id, CurrentDeployment.deployment_id)
 
 
 def latest(session, process_id):

@@ -21,7 +21,7 @@ from functools import cache
 
 from sqlalchemy import bindparam, inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from . import pipeline
 
@@ -109,15 +109,20 @@ def counted(connection, statement, params):
         cursor.close()
 
 
-def rows(connection, statement, params=None):
-    """The rows of the Core select `statement` with `params`, read on the SQLAlchemy `connection`'s
-    driver cursor in its transaction: tuples in the order of its selected columns, each value
-    through its type's result processor, as SQLAlchemy's own execution returns them (aware
-    datetimes, JSON, booleans). A read SQLAlchemy executed cost about 50 µs on this machine, where
-    SQLite's own work for a step's reads (a user, a task with its case) is a few. What `counted`
-    does not plan for, and a connection outside a transaction: SQLAlchemy's execution (its Rows
-    are tuples too). An open pipeline is ended first (pipeline.answered)."""
-    params = params or {}
+def rows(bind, statement, params=None):
+    """The rows of the Core select `statement` with `params`, read on the driver's cursor of `bind`
+    in its transaction: a SQLAlchemy connection, or a session (flushed first when it autoflushes, as
+    its own query would be, and read on its connection). Tuples in the order of the selected
+    columns, each value through its type's result processor as SQLAlchemy's execution returns it
+    (aware datetimes, JSON, booleans). A read SQLAlchemy executed cost about 50 µs on this machine,
+    where SQLite's own work for a step's reads (a user, a task with its case) is a few. What
+    `counted` does not plan for, and a connection outside a transaction: SQLAlchemy's execution
+    (its Rows are tuples too). An open pipeline is ended first (pipeline.answered)."""
+    if isinstance(bind, Session):
+        if bind.autoflush:
+            bind.flush()
+        bind = bind.connection()
+    connection, params = bind, params or {}
     dialect = connection.dialect
     plan = _plan_for(statement, dialect, params)
     if plan is _NO_PLAN or not ENABLED or not connection.in_transaction() or connection.engine.echo:
@@ -133,6 +138,8 @@ def rows(connection, statement, params=None):
         fetched = cursor.fetchall()
         processors = _READERS.get((statement, dialect.name))
         if processors is None:      # as SQLAlchemy picks them: by the driver's type of each column
+            if len(_READERS) >= _MAX_PLANS:
+                _READERS.clear()
             processors = _READERS[statement, dialect.name] = tuple(
                 column.type.dialect_impl(dialect).result_processor(dialect, described[1])
                 for column, described in zip(statement.selected_columns, cursor.description))
@@ -160,9 +167,7 @@ def entities(session, statement, params, models):
     loaded when first read, its changes flushed as any other's); None for a model whose primary key
     is NULL in the row (an outer join that found nothing). The session is flushed first when it
     autoflushes, as its own query would be. No ORM `load` event is emitted (none is listened to)."""
-    if session.autoflush:
-        session.flush()
-    found = rows(session.connection(), statement, params)
+    found = rows(session, statement, params)
     shapes = [_shape(model) for model in models]
     identity_map, out = session.identity_map, []
     for row in found:

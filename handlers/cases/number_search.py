@@ -16,6 +16,7 @@ LIKE it always was: it matches too many cases or none, and no index helps either
 from sqlalchemy import ForeignKey, String, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from engine import direct
 from engine.db import Base
 
 from .models import Case
@@ -42,7 +43,10 @@ def rows(case_id, case_no) -> list[dict]:
 
 def add(session, case):
     """Index a case just written (its id given by the flush) by the parts of its number."""
-    session.execute(insert(CaseNoSuffix), rows(case.id, case.case_no))
+    direct.send(session.connection(), _ADD, rows(case.id, case.case_no))
+
+
+_ADD = insert(CaseNoSuffix.__table__)
 
 
 def _above(digits) -> str | None:
