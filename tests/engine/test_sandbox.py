@@ -199,3 +199,18 @@ def test_ranges_are_capped_and_long_runs_stopped(env, data):
                     "out = list(map(f, out))\nout = list(map(f, out))", data)
     assert data == before
     assert sys.gettrace() is tracer                          # the budget's tracer is gone again
+
+
+def test_only_code_that_can_repeat_lines_runs_under_the_line_budget(data):
+    import sys
+    outer = sys.gettrace()
+    env = SandboxEnvironment({"budgeted": lambda *_: sys.gettrace() is not outer})
+    assert env.evaluate("budgeted()", data) is False                       # one line: nothing to count
+    assert env.evaluate("budgeted() if factor > 1 else None", data) is False
+    assert env.evaluate("[budgeted() for _ in values][0]", data) is True
+    assert env.evaluate("(lambda: budgeted())()", data) is True
+    env.execute("a = budgeted()\nb = factor + 1", data)
+    env.execute("for v in values:\n    c = budgeted()", data)
+    env.execute("def f():\n    return 1\nd = budgeted()", data)
+    assert (data["a"], data["b"], data["c"], data["d"]) == (False, 11, True, True)
+    assert sys.gettrace() is outer
