@@ -110,14 +110,15 @@ def counted(connection, statement, params):
 
 
 def rows(bind, statement, params=None):
-    """The rows of the Core select `statement` with `params`, read on the driver's cursor of `bind`
-    in its transaction: a SQLAlchemy connection, or a session (flushed first when it autoflushes, as
-    its own query would be, and read on its connection). Tuples in the order of the selected
-    columns, each value through its type's result processor as SQLAlchemy's execution returns it
-    (aware datetimes, JSON, booleans). A read SQLAlchemy executed cost about 50 µs on this machine,
-    where SQLite's own work for a step's reads (a user, a task with its case) is a few. What
-    `counted` does not plan for, and a connection outside a transaction: SQLAlchemy's execution
-    (its Rows are tuples too). An open pipeline is ended first (pipeline.answered)."""
+    """The rows of the Core select (or statement with RETURNING) `statement` with `params`, read on
+    the driver's cursor of `bind` in its transaction: a SQLAlchemy connection, or a session (flushed
+    first when it autoflushes, as its own query would be, and read on its connection). Tuples in
+    the order of its columns, each value through its type's result processor as SQLAlchemy's
+    execution returns it (aware datetimes, JSON, booleans). A read SQLAlchemy executed cost about
+    50 µs on this machine, where SQLite's own work for a step's reads (a user, a task with its case)
+    is a few. What `counted` does not plan for, and a connection outside a transaction:
+    SQLAlchemy's execution (its Rows are tuples too). An open pipeline is ended first
+    (pipeline.answered)."""
     if isinstance(bind, Session):
         if bind.autoflush:
             bind.flush()
@@ -142,7 +143,7 @@ def rows(bind, statement, params=None):
                 _READERS.clear()
             processors = _READERS[statement, dialect.name] = tuple(
                 column.type.dialect_impl(dialect).result_processor(dialect, described[1])
-                for column, described in zip(statement.selected_columns, cursor.description))
+                for column, described in zip(statement.exported_columns, cursor.description))
     except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(plan.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
     finally:

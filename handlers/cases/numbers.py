@@ -7,11 +7,12 @@ the same day are numbered one after the other, never twice the same number, and 
 refused or rolled back gives its number back (no gaps). On SQLite the writer lock serialises them
 anyway. The cost is that the reports of one day commit one at a time from the moment they are
 numbered (the rest of the report's unit of work, some tens of milliseconds)."""
-from sqlalchemy import Integer, String, cast, func, select, update
+from sqlalchemy import Integer, String, bindparam, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
+from engine import direct
 from engine.db import Base
 
 from .. import localtime
@@ -33,8 +34,8 @@ def day_of(now) -> str:
 def take(session, now) -> str:
     """The next case number of `now`'s Beijing day, locked to this transaction until it ends."""
     day, table = day_of(now), CaseNumber.__table__
-    serial = session.execute(update(table).where(table.c.day == day)
-                             .values(serial=table.c.serial + 1).returning(table.c.serial)).scalar()
+    found = direct.rows(session, _NEXT, {"_day": day})
+    serial = found[0][0] if found else None
     if serial is None:
         # The day's first report. Start after any number of the day that exists already (cases
         # written by an older version or by bulk tools); two first reports at once: the second
@@ -45,6 +46,12 @@ def take(session, now) -> str:
                      .returning(table.c.serial))
         serial = session.execute(statement).scalar_one()
     return f"{day}{serial:05d}"
+
+
+_TABLE = CaseNumber.__table__
+# built once (every report asks), read past SQLAlchemy's execution (engine.direct)
+_NEXT = (update(_TABLE).where(_TABLE.c.day == bindparam("_day")).values(serial=_TABLE.c.serial + 1)
+         .returning(_TABLE.c.serial))
 
 
 def highest_serial(session, day) -> int:

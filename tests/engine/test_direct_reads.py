@@ -141,3 +141,14 @@ def test_a_driver_error_is_sqlalchemys(db):
             direct.rows(session.connection(), select(MISSING.c.id), {})
     with db.reading() as session:                                   # the pool's connection works again
         assert direct.rows(session.connection(), OWNERS, {"from_id": 1}) == []
+
+
+def test_a_write_with_returning_gives_its_rows_and_writes(db):
+    fill(db)
+    bump = (update(Owner.__table__).where(Owner.id == bindparam("_id")).values(version=Owner.version + 1)
+            .returning(Owner.version, Owner.at))
+    with db.unit_of_work() as session:
+        assert direct.rows(session, bump, {"_id": 1}) == [(2, AT)]
+        assert direct.rows(session, bump, {"_id": 99}) == []
+    with db.reading() as session:
+        assert session.get(Owner, 1).version == 2
