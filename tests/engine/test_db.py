@@ -115,3 +115,23 @@ def test_a_connection_back_in_the_pool_within_the_idle_second_is_used_without_a_
     assert failed.value.connection_invalidated
     with server_database.unit_of_work() as session:
         assert session.execute(select(func.pg_backend_pid())).scalar() != dropped
+
+
+def test_the_pool_hands_out_the_connection_used_last(db_url):
+    """LIFO: a unit of work gets the connection the last one returned, not the one that sat longest
+    (whose SQLite page cache, or psycopg prepared statements, another unit of work made stale)."""
+    from engine.db import Database
+    database = Database(db_url)
+    try:
+        def driver(session):
+            return session.connection().connection.dbapi_connection
+        with database.unit_of_work() as outer:
+            first = driver(outer)
+            with database.reading() as inner:      # a second connection, returned before the first
+                second = driver(inner)
+        assert first is not second
+        for _ in range(3):
+            with database.unit_of_work() as session:
+                assert driver(session) is first
+    finally:
+        database.dispose()
