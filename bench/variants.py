@@ -18,8 +18,10 @@ whose speed drifts between runs (PostgreSQL's here did, by 2x within minutes) mo
   garbage collector's sight (`gc.unfreeze`) or frozen out of it (engine.settle's `gc.freeze`), and
   what a full collection then costs (one is timed after each block: the pause that one of the
   collector's own would put into a step).
-- `direct` (`--db`, SQLite by default): the persisted lifecycle with a step's plain writes executed
-  by SQLAlchemy or handed to the driver's cursor (engine.direct, switched with `direct.ENABLED`).
+- `direct` (`--db`, SQLite by default): the persisted lifecycle with a step's plain writes and its
+  reads (the user, the task list, the open task) executed by SQLAlchemy or handed to the driver's
+  cursor (engine.direct, switched with `direct.ENABLED`; switched off, the reads' objects are still
+  made by `direct.entities`, from rows SQLAlchemy executed).
 - `json`: `GET /api/v1/cases` (page 1 of 1,000 cases, the intake operator) with the case JSON
   dumped by marshmallow's `CaseSchema().dump` or by `handlers/jsondump.py` (the same JSON, asserted).
 
@@ -54,7 +56,7 @@ from handlers.demo import tree  # noqa: E402
 WAYS = {"compression": ("pglz", "lz4"), "ping": ("every checkout", "after 1 s idle"),
         "checkpoints": ("in the commits", "checkpointer thread"), "json": ("marshmallow", "jsondump"),
         "speedups": ("stock SpiffWorkflow", "the speedups"), "settle": ("nothing frozen", "settled"),
-        "direct": ("through SQLAlchemy", "direct writes")}
+        "direct": ("through SQLAlchemy", "direct writes and reads")}
 START_CHECKPOINTER = checkpoints.start
 
 
