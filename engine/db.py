@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from werkzeug.routing import IntegerConverter
 
-from . import checkpoints, pipeline
+from . import checkpoints, direct, pipeline
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -114,8 +114,8 @@ class Database:
         options = {"read_only": True}
         if self.engine.dialect.name != "sqlite":     # SQLite's BEGIN is ours to send (make_engine)
             options["isolation_level"] = "AUTOCOMMIT"
-        with self.engine.connect().execution_options(**options) as conn:
-            return conn.execute(statement).all()
+        with self.engine.connect().execution_options(**options) as conn, conn.begin():
+            return direct.rows(conn, statement)
 
     def dispose(self):
         checkpointer = getattr(self.engine, "citygrid_checkpointer", None)

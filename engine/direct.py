@@ -227,6 +227,9 @@ def _values(plan, row):
     return tuple(out) if plan.positional else dict(zip(plan.names, out))
 
 
+IN_MOST = 100      # values per `in_each` list a caller sends at once (so at most this many statements built)
+
+
 def in_each(column, name, count):
     """`column IN (:name_0, ..., :name_<count-1>)`: an IN list of `count` parameters of its own, for a
     statement built once per count (an expanding one is rendered again at every execution, and is

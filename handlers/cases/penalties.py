@@ -4,12 +4,12 @@ against the handler on rework. Points come from the diagram's decision table and
 the sweep that fires it (a unique key, not luck). A penalty records when it fell due (the timer's
 instant, or the rework's) beside when it was recorded: the evaluation counts it where it fell due."""
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Float, ForeignKey, String, UniqueConstraint, bindparam, select
+from sqlalchemy import Float, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
-from SpiffWorkflow.util.task import TaskState
 
-from engine import instances
+from engine import direct, instances
 from engine.db import Base
 from engine.models import UTCDateTime
 from engine.spiff import OCCURRENCE
@@ -83,12 +83,17 @@ def for_case(session, case_id):
 
 def for_cases(session, case_ids) -> dict:
     """{case id: its penalties, in order} for several cases in one query (cases without any left out)."""
-    found = {}
-    for row in session.scalars(_FOR_CASES, {"ids": list(case_ids)}):
-        found.setdefault(row.case_id, []).append(row)
+    ids, found = list(case_ids), {}
+    for start in range(0, len(ids), direct.IN_MOST):
+        part = ids[start:start + direct.IN_MOST]
+        for (row,) in direct.entities(session, _for_cases(len(part)), direct.each("id", part), (Penalty,)):
+            found.setdefault(row.case_id, []).append(row)
     return found
 
 
-# Built once: asked for every case JSON (building it cost more than running it).
-_FOR_CASES = (select(Penalty).where(Penalty.case_id.in_(bindparam("ids", expanding=True)))
-              .order_by(Penalty.case_id, Penalty.due_at, Penalty.at, Penalty.id))
+@cache
+def _for_cases(count):
+    # Built once per count: asked for every case JSON (building it cost more than running it),
+    # read past SQLAlchemy's execution (engine.direct).
+    return (select(*direct.columns(Penalty)).where(direct.in_each(Penalty.case_id, "id", count))
+            .order_by(Penalty.case_id, Penalty.due_at, Penalty.at, Penalty.id))

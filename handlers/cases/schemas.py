@@ -2,9 +2,12 @@
 the API dump through and the OpenAPI document is generated from. Times are written in Beijing
 time by one field (`Instant`)."""
 from dataclasses import dataclass
+from functools import cache
 
 from marshmallow import Schema, fields
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
+
+from engine import direct
 
 from .. import localtime
 from ..jsondump import dumper
@@ -100,8 +103,11 @@ class CaseView:
 
 
 # Built once: asked for every case JSON.
-_OPEN_TASKS = (select(OpenTask).where(OpenTask.case_id.in_(bindparam("ids", expanding=True)))
-               .order_by(OpenTask.case_id, OpenTask.created_at))
+@cache
+def _open_tasks(count):
+    # built once per count, read past SQLAlchemy's execution (engine.direct)
+    return (select(*direct.columns(OpenTask)).where(direct.in_each(OpenTask.case_id, "id", count))
+            .order_by(OpenTask.case_id, OpenTask.created_at))
 
 
 def case_json(session, runtime, directory, case):
@@ -114,8 +120,10 @@ def cases_json(session, runtime, directory, cases):
     penalties read in one query each, not two per case."""
     ids = [case.id for case in cases]
     open_tasks = {}
-    for task in session.scalars(_OPEN_TASKS, {"ids": ids}):
-        open_tasks.setdefault(task.case_id, []).append(task)
+    for start in range(0, len(ids), direct.IN_MOST):
+        part = ids[start:start + direct.IN_MOST]
+        for (task,) in direct.entities(session, _open_tasks(len(part)), direct.each("id", part), (OpenTask,)):
+            open_tasks.setdefault(task.case_id, []).append(task)
     fined, now = penalties.for_cases(session, ids), runtime.clock.now()
     return [_DUMP_CASE(CaseView(case, holder_name=directory.name(case.holder_unit) if case.holder_unit else None,
                                overdue=deadlines.is_overdue(case.due_at, case.closed_at or now),

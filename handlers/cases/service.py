@@ -1,9 +1,11 @@
 """Cases as the services see them: reporting one (which starts its process), finding one, and the
 checks a report and a merge make against the cases that exist."""
+from functools import cache
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from engine import instances
+from engine import direct, instances
 
 from .. import localtime
 from ..errors import Invalid
@@ -72,7 +74,15 @@ def open_duplicate(session, case_no, *, instance_id):
 
 def by_reference(session, channel, external_ref):
     """The case a report with this channel and external reference filed, if any."""
-    return session.scalar(select(Case).where(Case.channel == channel, Case.external_ref == external_ref))
+    found = direct.entities(session, _by_reference(), {"channel": channel, "ref": external_ref}, (Case,))
+    return found[0][0] if found else None
+
+
+@cache
+def _by_reference():
+    # built once (every report from a channel asks), read past SQLAlchemy's execution (engine.direct)
+    return select(*direct.columns(Case)).where(Case.channel == bindparam("channel"),
+                                               Case.external_ref == bindparam("ref"))
 
 
 def report(session, runtime, directory, *, user, data) -> tuple[Case, bool]:
