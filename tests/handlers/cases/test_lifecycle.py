@@ -151,6 +151,22 @@ def test_extension_approved_while_overdue_never_repeats_a_days_penalty(city):
     verify_all(city)
 
 
+def test_the_penalties_of_more_cases_than_one_in_list_takes_are_all_read(city):
+    """penalties.for_cases reads its cases in parts of direct.IN_MOST: one past the first part
+    keeps its penalties, in order."""
+    from handlers.cases import penalties
+    case_no = file_case(city)
+    city.dispatch_down(case_no, SIMING, JIALIAN, YINGCUI)
+    city.set_clock("2026-03-06 10:00")
+    city.sweep()
+
+    def lookup(session):
+        case_id = cases.get_by_no(session, case_no).id
+        found = penalties.for_cases(session, [-n for n in range(1, 2 * direct.IN_MOST + 5)] + [case_id])
+        return list(found) == [case_id], [p.reason for p in found[case_id]]
+    assert city.work(lookup) == (True, ["overdue", "overdue_day", "overdue_day"])
+
+
 def test_refused_extension_keeps_the_deadline(city):
     case_no = file_case(city)
     city.dispatch_down(case_no, SIMING)
