@@ -1,16 +1,19 @@
-"""Direct writes: the plain writes of a step (its state's version-checked UPDATE, its events, timer
-rows, case row, open tasks, evaluation steps) handed to the driver's cursor, each statement compiled
-by SQLAlchemy once per dialect and shape of parameters.
+"""Direct writes and reads: the plain writes of a step (its state's version-checked UPDATE, its
+events, timer rows, case row, open tasks, evaluation steps) and its reads (the user, the task with
+its case and instance, the worklist) handed to the driver's cursor, each statement compiled by
+SQLAlchemy once per dialect and shape of parameters. A read's rows come back through its columns'
+types (`rows`), or as the session's ORM objects (`entities`, for a select of `columns(model)`).
 
 SQLAlchemy's execution around a statement (the compiled cache's lookup, the execution context,
 the parameters' processing, the result's set-up) cost about 40 µs a statement on this machine,
 where SQLite's own work for one of these writes is a few: ten such writes a step were a tenth of a
-persisted step (`bench/variants.py direct`). What stays SQLAlchemy's: the statement (Core), its SQL
-text and its parameters' type processing (the bind processors: aware datetimes stored as UTC, JSON,
-booleans, scalar column defaults), the connection and its transaction (the session's). What is
-skipped: its cursor events, so what goes out here is seen by `observing` and not by a
-`before_cursor_execute` listener (engine.pipeline opens its pipeline itself), and its handling of
-a driver error, raised as the DBAPIError SQLAlchemy would have raised.
+persisted step (`bench/variants.py direct`), and its three reads a quarter of it. What stays
+SQLAlchemy's: the statement (Core), its SQL text and its values' type processing both ways (the
+bind and result processors: aware datetimes stored as UTC, JSON, booleans, scalar column
+defaults), the ORM's identity map and unit of work, the connection and its transaction (the
+session's). What is skipped: its cursor events, so what goes out here is seen by `observing` and
+not by a `before_cursor_execute` listener (engine.pipeline opens and ends its pipeline itself), and
+its handling of a driver error, raised as the DBAPIError SQLAlchemy would have raised.
 
 A statement this does not plan for (expanding IN lists, a default computed in Python), a connection
 outside a transaction or an engine that echoes its SQL: executed by SQLAlchemy, as before.
@@ -181,6 +184,17 @@ def entities(session, statement, params, models):
     return out
 
 
+def entities_each(session, build, name, values, models):
+    """`entities` of a statement with an `in_each(column, name, count)` list, for all of `values`:
+    `build(count)` gives it for `count` values (the caller keeps one per count); read in parts of
+    at most IN_MOST values, their rows one part after the other."""
+    values, out = list(values), []
+    for start in range(0, len(values), IN_MOST):
+        part = values[start:start + IN_MOST]
+        out += entities(session, build(len(part)), each(name, part), models)
+    return out
+
+
 def _loaded_properties(model):
     return [prop for prop in sa_inspect(model).column_attrs if not prop.deferred]
 
@@ -227,7 +241,7 @@ def _values(plan, row):
     return tuple(out) if plan.positional else dict(zip(plan.names, out))
 
 
-IN_MOST = 100      # values per `in_each` list a caller sends at once (so at most this many statements built)
+IN_MOST = 100      # values per `in_each` list `entities_each` sends at once (so at most this many statements)
 
 
 def in_each(column, name, count):

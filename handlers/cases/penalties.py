@@ -83,11 +83,9 @@ def for_case(session, case_id):
 
 def for_cases(session, case_ids) -> dict:
     """{case id: its penalties, in order} for several cases in one query (cases without any left out)."""
-    ids, found = list(case_ids), {}
-    for start in range(0, len(ids), direct.IN_MOST):
-        part = ids[start:start + direct.IN_MOST]
-        for (row,) in direct.entities(session, _for_cases(len(part)), direct.each("id", part), (Penalty,)):
-            found.setdefault(row.case_id, []).append(row)
+    found = {}
+    for (row,) in direct.entities_each(session, _for_cases, "id", case_ids, (Penalty,)):
+        found.setdefault(row.case_id, []).append(row)
     return found
 
 

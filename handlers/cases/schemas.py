@@ -102,10 +102,9 @@ class CaseView:
         return getattr(self.case, name)
 
 
-# Built once: asked for every case JSON.
 @cache
 def _open_tasks(count):
-    # built once per count, read past SQLAlchemy's execution (engine.direct)
+    # built once per count: asked for every case JSON (read past SQLAlchemy's execution, engine.direct)
     return (select(*direct.columns(OpenTask)).where(direct.in_each(OpenTask.case_id, "id", count))
             .order_by(OpenTask.case_id, OpenTask.created_at))
 
@@ -120,10 +119,8 @@ def cases_json(session, runtime, directory, cases):
     penalties read in one query each, not two per case."""
     ids = [case.id for case in cases]
     open_tasks = {}
-    for start in range(0, len(ids), direct.IN_MOST):
-        part = ids[start:start + direct.IN_MOST]
-        for (task,) in direct.entities(session, _open_tasks(len(part)), direct.each("id", part), (OpenTask,)):
-            open_tasks.setdefault(task.case_id, []).append(task)
+    for (task,) in direct.entities_each(session, _open_tasks, "id", ids, (OpenTask,)):
+        open_tasks.setdefault(task.case_id, []).append(task)
     fined, now = penalties.for_cases(session, ids), runtime.clock.now()
     return [_DUMP_CASE(CaseView(case, holder_name=directory.name(case.holder_unit) if case.holder_unit else None,
                                overdue=deadlines.is_overdue(case.due_at, case.closed_at or now),

@@ -77,9 +77,15 @@ def units_acting_for(directory, user):
 USER_COLUMNS = (User.id, User.username, User.display_name, User.role, User.unit_code)
 _ACTING_FOR = (select(*USER_COLUMNS).where(User.role == bindparam("role"), User.unit_code.in_(bindparam("units", expanding=True)),
                                   User.active.is_(True)).order_by(User.id))
-# (ORM rows read past SQLAlchemy's execution: engine.direct.entities)
-_TASK_CASE_INSTANCE = (OpenTask, Case, Instance)
 _LISTS = {}
+
+
+@cache
+def _task_case_instance():
+    # one query, read past SQLAlchemy's execution (engine.direct.entities)
+    return (select(*direct.columns(OpenTask), *direct.columns(Case), *direct.columns(Instance))
+            .join(Case, Case.id == OpenTask.case_id).join(Instance, Instance.id == OpenTask.instance_id)
+            .where(OpenTask.task_id == bindparam("task_id")))
 
 
 def task_units(directory, *, unit, role):
@@ -131,15 +137,8 @@ def _schema(schema_class):
 def open_task(session, task_id):
     """(the open task's row, its case, its instance) in one query (instances.load then finds the
     instance in the session), or None."""
-    found = direct.entities(session, _task_case_instance(), {"task_id": str(task_id)}, _TASK_CASE_INSTANCE)
+    found = direct.entities(session, _task_case_instance(), {"task_id": str(task_id)}, (OpenTask, Case, Instance))
     return found[0] if found else None
-
-
-@cache
-def _task_case_instance():
-    return (select(*direct.columns(OpenTask), *direct.columns(Case), *direct.columns(Instance))
-            .join(Case, Case.id == OpenTask.case_id).join(Instance, Instance.id == OpenTask.instance_id)
-            .where(OpenTask.task_id == bindparam("task_id")))
 
 
 def complete(session, runtime, directory, *, user, task_id, data, found=None):
