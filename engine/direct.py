@@ -41,7 +41,7 @@ class _Plan:
 
 
 _PLANS = {}
-_READERS = {}               # (select, dialect name) -> its columns' result processors
+_READERS = {}               # (select, dialect name) -> (position, result processor) of its columns that have one
 _MAX_PLANS = 2000           # shapes of parameters (a case row's UPDATE has one per set of changed fields)
 _NO_PLAN = object()
 _OBSERVERS = []
@@ -144,18 +144,24 @@ def rows(bind, statement, params=None):
         if processors is None:      # as SQLAlchemy picks them: by the driver's type of each column
             if len(_READERS) >= _MAX_PLANS:
                 _READERS.clear()
+            each_column = [column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+                           for column, described in zip(statement.exported_columns, cursor.description)]
             processors = _READERS[statement, dialect.name] = tuple(
-                column.type.dialect_impl(dialect).result_processor(dialect, described[1])
-                for column, described in zip(statement.exported_columns, cursor.description))
+                (n, process) for n, process in enumerate(each_column) if process is not None)
     except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(plan.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
     finally:
         if cursor is not None:
             cursor.close()
-    if not any(processors):
+    if not processors:
         return [tuple(row) for row in fetched]
-    return [tuple(value if process is None else process(value) for value, process in zip(row, processors))
-            for row in fetched]
+    out = []
+    for row in fetched:
+        row = list(row)
+        for n, process in processors:
+            row[n] = process(row[n])
+        out.append(tuple(row))
+    return out
 
 
 def columns(model):
