@@ -219,6 +219,7 @@ def serve(host, port, workers):
         _gunicorn(app, host, port, workers)
     from werkzeug.serving import run_simple
     from engine import scheduler
+    from ops import devserver
     from engine.settle import settle
 
     settle(app)
@@ -236,7 +237,8 @@ def serve(host, port, workers):
     # SIGTERM stops like Ctrl-C, so that the scheduler gives its lease up for another process at once
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        run_simple(host, port, devserver.closing(app), threaded=True, use_reloader=False,
+                   request_handler=devserver.RequestHandler)
     finally:
         if running is not None:
             running.shutdown(wait=False)

@@ -1,7 +1,8 @@
 """Running the app as a service: the request id and the JSON line of every request (requestlog, in
 the format of logs), the health, readiness and metrics endpoints (health, metrics). It observes the
 app and reads the database; it changes nothing and knows no case rule (the case counts it shows come
-from `handlers.cases.counts`). The production server's settings are deploy/gunicorn.conf.py.
+from `handlers.cases.counts`). The production server's settings are deploy/gunicorn.conf.py; the
+development server's one mend is devserver.
 
 Nothing is imported here at module level: gunicorn's master loads `ops.logs` for its log format, and
 must not hold the app's modules (a restart by SIGHUP forks workers that load the new code)."""

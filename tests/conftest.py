@@ -248,22 +248,11 @@ def city(db_url, request, tmp_path_factory, tmp_path):
 def serving(city):
     """`city` served over real HTTP on a free local port (threaded), `.url` set, while inside."""
     import threading
-    from werkzeug.serving import WSGIRequestHandler, make_server
+    from werkzeug.serving import make_server
+    from ops import devserver
 
-    def app(environ, start_response):
-        body = environ["citygrid.test.body"] = city.app(environ, start_response)
-        return body
-
-    class Handler(WSGIRequestHandler):
-        def connection_dropped(self, error, environ=None):
-            # Werkzeug 3.1 skips closing the response when the client's reset reaches the read
-            # after it (a browser leaving a page mid-asset): the static file it was sending stayed
-            # open until collected, a ResourceWarning that failed whichever test ran then.
-            body = (environ or {}).get("citygrid.test.body")
-            if hasattr(body, "close"):
-                body.close()
-
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Handler)
+    server = make_server("127.0.0.1", 0, devserver.closing(city.app), threaded=True,
+                         request_handler=devserver.RequestHandler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     city.url = f"http://127.0.0.1:{server.server_port}"

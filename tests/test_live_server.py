@@ -1,4 +1,5 @@
-"""The test server itself: a browser that leaves a page mid-asset must not leave a file open.
+"""Werkzeug's development server as we run it (ops.devserver: `serve`, and the tests' live server):
+a browser that leaves a page mid-asset must not leave a file open.
 
 Werkzeug 3.1's server skips closing the response when the client's reset reaches the read after
 it; the open static file then warned when collected, during whichever test ran then (a CI failure).
