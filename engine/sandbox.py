@@ -69,12 +69,9 @@ def _check(tree):
             raise SandboxViolation("powers are allowed only with a literal exponent up to 100")
 
 
-@lru_cache(maxsize=4096)
 def compile_checked(source, mode):
     """Compile an expression (mode 'eval') or script ('exec') after the sandbox check."""
-    tree = ast.parse(source, mode=mode)
-    _check(tree)
-    return compile(tree, "<string>", mode)
+    return _compiled(source, mode)[0]
 
 
 # What lets diagram code run more lines than it has: a loop, a comprehension, a function of its own.
@@ -83,12 +80,16 @@ _REPEATING = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.D
 
 
 @lru_cache(maxsize=4096)
-def _straight(source, mode):
-    """Whether the (checked) code runs each of its lines at most once: no loop, comprehension or
-    function of its own, so it cannot spend the line budget (the registered functions and builtins
-    it calls run untraced in any case) and runs without the tracer, which cost about 2% of a
-    persisted step for the one-line conditions and assignments of a case's diagrams."""
-    return not any(isinstance(node, _REPEATING) for node in ast.walk(ast.parse(source, mode=mode)))
+def _compiled(source, mode):
+    """(the checked code, whether it is straight: runs each of its lines at most once). Straight
+    code (no loop, comprehension or function of its own) cannot spend the line budget (the
+    registered functions and builtins it calls run untraced in any case), so it runs without the
+    tracer, which cost about 2% of a persisted step for the one-line conditions and assignments of
+    a case's diagrams."""
+    tree = ast.parse(source, mode=mode)
+    _check(tree)
+    straight = not any(isinstance(node, _REPEATING) for node in ast.walk(tree))
+    return compile(tree, "<string>", mode), straight
 
 
 class _budget:
@@ -129,16 +130,16 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return scope
 
     def evaluate(self, expression, context, external_context=None):
-        code = compile_checked(expression, "eval")
-        if _straight(expression, "eval"):
+        code, straight = _compiled(expression, "eval")
+        if straight:
             return eval(code, self._scope(context, external_context))
         with _budget():
             return eval(code, self._scope(context, external_context))
 
     def execute(self, script, context, external_context=None):
         scope = self._scope(context, external_context)
-        code = compile_checked(script, "exec")
-        if _straight(script, "exec"):
+        code, straight = _compiled(script, "exec")
+        if straight:
             exec(code, scope)
         else:
             with _budget():

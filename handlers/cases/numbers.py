@@ -33,7 +33,7 @@ def day_of(now) -> str:
 
 def take(session, now) -> str:
     """The next case number of `now`'s Beijing day, locked to this transaction until it ends."""
-    day, table = day_of(now), CaseNumber.__table__
+    day, table = day_of(now), _TABLE
     found = direct.rows(session, _NEXT, {"_day": day})
     serial = found[0][0] if found else None
     if serial is None:
